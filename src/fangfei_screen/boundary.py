@@ -1,0 +1,132 @@
+"""Word-boundary judgement with a private jieba tokenizer.
+
+A hit is judged only when a Han character touches it on either side; only then can a
+word run across its edge. The window around the hit is segmented with jieba's default
+dictionary, HMM off, and the list's terms are NOT added to that dictionary: forcing
+them in would make jieba keep 信用 whole in 诚信用心, which is exactly what must be
+caught. Instead each term's own segmentation (养老|服务, 云|养殖, 信用) tells which of
+its inner joints a neighbouring word may legitimately take:
+
+- a word that contains the whole hit is broken into its own parts and judged again
+  (信用卡 → 信用|卡 stands; 通信用 → 通信|用 splits 信用);
+- a word that crosses an edge of the hit splits it, unless what it takes of the hit
+  is a whole part of two or more characters (养老服务中心 → 养老|服务中心 stands;
+  诚信用心 → 诚信|用心 and 白云养殖 → 白云|养殖 do not).
+
+When in doubt the hit stands: a hit a person reviews costs less than a miss.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+from math import log
+
+import jieba
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_WINDOW = 8  # characters of context each side; jieba words are rarely longer
+_MAX_DEPTH = 3
+
+
+class BoundaryJudge:
+    """Decides whether a hit in folded text straddles word boundaries.
+
+    jieba's dictionary (about 0.4 s to load) is read on first use, once per instance,
+    so that constructing a screener stays cheap for callers that never need it.
+    """
+
+    def __init__(self) -> None:
+        self._tokenizer = jieba.Tokenizer()
+        self._lock = threading.Lock()
+        self._ready = False
+        self._term_joints: dict[str, frozenset[int]] = {}
+        # Per-instance memo: a long scope repeating one phrase is judged once per window.
+        self._judge_window = lru_cache(maxsize=4096)(self._judge_window_uncached)
+
+    def warm_up(self) -> None:
+        """Load jieba's dictionary now rather than on the first hit that needs it."""
+        if self._ready:
+            return
+        with self._lock:
+            if not self._ready:
+                tk = self._tokenizer
+                # gen_pfdict directly: Tokenizer.initialize would log to stderr and
+                # write a cache file in the temp dir, neither of which is ours to do.
+                with tk.get_dict_file() as f:
+                    tk.FREQ, tk.total = tk.gen_pfdict(f)
+                tk.initialized = True
+                self._ready = True
+
+    @staticmethod
+    def needs_judging(text: str, start: int, end: int) -> bool:
+        """Only a Han neighbour can join a word across the hit's edge."""
+        if not _HAN.match(text, start) or not _HAN.match(text, end - 1):
+            return False
+        return bool((start > 0 and _HAN.match(text, start - 1)) or (end < len(text) and _HAN.match(text, end)))
+
+    def straddles(self, text: str, start: int, end: int) -> str:
+        """An explanation when the hit text[start:end] straddles words, else ''."""
+        lo = max(0, start - _WINDOW)
+        return self._judge_window(text[lo : end + _WINDOW], start - lo, end - lo)
+
+    def _judge_window_uncached(self, window: str, s: int, e: int) -> str:
+        self.warm_up()
+        return self._judge(window, self._segment(window), s, e, self._joints(window[s:e]), 0)
+
+    def _judge(self, text: str, tokens: list[tuple[int, int]], s: int, e: int, joints: frozenset[int], depth: int) -> str:
+        for a, b in tokens:
+            if b <= s or a >= e or (a >= s and b <= e):
+                continue
+            word = text[a:b]
+            if a <= s and b >= e:
+                # The hit lies inside one word: judge it against that word's parts.
+                if depth >= _MAX_DEPTH:
+                    return ""
+                parts = self._parts(word)
+                if len(parts) <= 1:
+                    return ""
+                inner = [(a + x, a + y) for x, y in parts]
+                return self._judge(text, inner, s, e, joints, depth + 1)
+            taken = (s, b) if a < s else (a, e)
+            joint = taken[1] - s if a < s else taken[0] - s
+            if joint in joints and taken[1] - taken[0] >= 2:
+                continue
+            return f"「{word}」跨越词边界 / the word {word} runs across the hit's edge"
+        return ""
+
+    def _segment(self, text: str) -> list[tuple[int, int]]:
+        out, pos = [], 0
+        for word in self._tokenizer.cut(text, HMM=False):
+            out.append((pos, pos + len(word)))
+            pos += len(word)
+        return out
+
+    def _joints(self, term: str) -> frozenset[int]:
+        """Inner joints of a term as jieba splits it alone (云|养殖 → {1})."""
+        joints = self._term_joints.get(term)
+        if joints is None:
+            spans = self._segment(term)
+            joints = frozenset(b for _, b in spans[:-1])
+            self._term_joints[term] = joints
+        return joints
+
+    def _parts(self, word: str) -> list[tuple[int, int]]:
+        """The best segmentation of a dictionary word into smaller dictionary words."""
+        tk = self._tokenizer
+        n = len(word)
+        dag = tk.get_DAG(word)
+        dag[0] = [k for k in dag[0] if k != n - 1] or [0]
+        route: dict[int, tuple[float, int]] = {n: (0.0, 0)}
+        logtotal = log(tk.total)
+        for idx in range(n - 1, -1, -1):
+            route[idx] = max(
+                (log(tk.FREQ.get(word[idx : x + 1]) or 1) - logtotal + route[x + 1][0], x) for x in dag[idx]
+            )
+        parts, i = [], 0
+        while i < n:
+            j = route[i][1] + 1
+            parts.append((i, j))
+            i = j
+        return parts

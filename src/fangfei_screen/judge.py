@@ -1,0 +1,179 @@
+"""Judging raw matches of one field: longest match, exclusions, negated clauses and
+word boundaries. Works in folded coordinates; the screener maps spans back."""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from .automaton import Match, PatternKind
+from .boundary import BoundaryJudge
+from .models import SuppressReason
+
+T = TypeVar("T")
+
+# Clause openers that exclude what follows from the business scope. 除 is handled
+# apart: it excludes only up to its closing 外 (除…外).
+_NEGATION = re.compile(r"不得从事|不得经营|不得开展|不得|不含|不包括|不包含|不涉及|不从事|不经营|禁止|严禁|除")
+# 除 inside a verb (消除, 去除, 排除 …) opens no exception clause.
+_CHU_VERB_PREFIX = frozenset("消去排清删免解拆剔扣切根革破祛驱铲摘开废")
+_CLAUSE_END = frozenset("；;。")
+_OPEN = frozenset("（(【[〔{《")
+_CLOSE = frozenset("）)】]〕}》")
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A match kept after longest-match resolution, with why it does not count, if so."""
+
+    match: Match
+    reason: SuppressReason | None = None
+    detail: str = ""
+
+
+def negated_spans(scope: str) -> list[tuple[int, int, str]]:
+    """Spans of the scope that lie inside a clause excluding them, with the opener.
+
+    A clause ends at its own closing bracket or at ；;。, whichever comes first, so
+    that in 日用百货销售（不含危险化学品）；投资咨询 the 投资 is outside it. One pass
+    over the scope, whatever its length or number of clauses.
+    """
+    openers = [m for m in _NEGATION.finditer(scope)]
+    if not openers:
+        return []
+    n = len(scope)
+    ends = [n] * len(openers)
+    # For each opener, the closing bracket of the innermost bracket around it.
+    stack: list[list[int]] = []  # per open bracket: indices of openers directly inside
+    oi = 0
+    for i, ch in enumerate(scope):
+        while oi < len(openers) and openers[oi].start() == i:
+            if stack:
+                stack[-1].append(oi)
+            oi += 1
+        if ch in _OPEN:
+            stack.append([])
+        elif ch in _CLOSE and stack:
+            for k in stack.pop():
+                ends[k] = i
+    terminators = [i for i, ch in enumerate(scope) if ch in _CLAUSE_END]
+    spans = []
+    for k, m in enumerate(openers):
+        start, opener = m.start(), m.group()
+        t = bisect_left(terminators, m.end())
+        end = min(ends[k], terminators[t] if t < len(terminators) else n)
+        if opener == "除":
+            if start > 0 and scope[start - 1] in _CHU_VERB_PREFIX:
+                continue
+            close = scope.find("外", m.end(), end)
+            if close < 0:
+                continue
+            end = close + 1
+        spans.append((start, end, opener))
+    return spans
+
+
+def longest_matches(matches: list[Match], text_length: int) -> list[Match]:
+    """Resolve overlapping term matches to the longest (then leftmost) ones.
+
+    Matches of the same span (the same form in two lists) are all kept.
+    """
+    if len(matches) <= 1:
+        return matches
+    by_span: dict[tuple[int, int], list[Match]] = {}
+    for m in matches:
+        by_span.setdefault((m.start, m.end), []).append(m)
+    occupied = bytearray(text_length)
+    kept = []
+    for a, b in sorted(by_span, key=lambda s: (s[0] - s[1], s[0])):
+        if occupied.find(1, a, b) >= 0:
+            continue
+        occupied[a:b] = b"\x01" * (b - a)
+        kept.extend(by_span[(a, b)])
+    kept.sort(key=lambda m: (m.start, m.end))
+    return kept
+
+
+class _SpanIndex(Generic[T]):
+    """Spans with a payload, answering "which span holds this one" by bisection."""
+
+    def __init__(self, spans: list[tuple[int, int, T]]) -> None:
+        spans = sorted(spans, key=lambda s: (s[0], s[1]))
+        self._starts = [a for a, _, _ in spans]
+        self._spans = spans
+        # reach[i]: the span among spans[:i+1] that reaches furthest right
+        reach: list[int] = []
+        for i, (_, b, _) in enumerate(spans):
+            reach.append(i if not reach or b > spans[reach[-1]][1] else reach[-1])
+        self._reach = reach
+
+    def holding(self, start: int, end: int) -> tuple[int, int, T] | None:
+        i = bisect_right(self._starts, start) - 1
+        if i < 0:
+            return None
+        span = self._spans[self._reach[i]]
+        return span if span[1] >= end else None
+
+
+def judge_field(
+    folded: str,
+    matches: list[Match],
+    *,
+    is_scope: bool,
+    boundary: BoundaryJudge,
+) -> list[Verdict]:
+    """Every kept term match of one field, each with its verdict."""
+    terms = [m for m in matches if m.pattern.kind is not PatternKind.EXCLUSION]
+    exclusions: dict[int, list[tuple[int, int, Match]]] = {}
+    for x in matches:
+        if x.pattern.kind is PatternKind.EXCLUSION:
+            exclusions.setdefault(x.pattern.term_id, []).append((x.start, x.end, x))
+    excluding = {term_id: _SpanIndex(spans) for term_id, spans in exclusions.items()}
+    clauses: _SpanIndex[str] | None = None
+    verdicts = []
+    for m in longest_matches(terms, len(folded)):
+        index = excluding.get(m.pattern.term_id)
+        held = index.holding(m.start, m.end) if index is not None else None
+        if held is not None:
+            x = held[2].pattern
+            verdicts.append(Verdict(m, SuppressReason(x.exclusion_reason), f"「{x.form}」"))
+            continue
+        if is_scope:
+            if clauses is None:
+                clauses = _SpanIndex(negated_spans(folded))
+            clause = clauses.holding(m.start, m.end)
+            if clause is not None:
+                a, b, _ = clause
+                verdicts.append(Verdict(m, SuppressReason.NEGATED, f"「{folded[a:b][:60]}」"))
+                continue
+        detail = _ascii_straddle(folded, m.start, m.end)
+        if not detail and boundary.needs_judging(folded, m.start, m.end):
+            detail = boundary.straddles(folded, m.start, m.end)
+        if detail:
+            verdicts.append(Verdict(m, SuppressReason.WORD_BOUNDARY, detail))
+            continue
+        verdicts.append(Verdict(m))
+    return verdicts
+
+
+def _is_ascii_alnum(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def _ascii_straddle(text: str, start: int, end: int) -> str:
+    """A Latin term inside a longer Latin word (nft in 'unfto') is not the term.
+
+    A plural s (NFTs) is still the term.
+    """
+    if not _is_ascii_alnum(text[start]) and not _is_ascii_alnum(text[end - 1]):
+        return ""
+    before = start > 0 and _is_ascii_alnum(text[start - 1]) and _is_ascii_alnum(text[start])
+    after_ch = text[end] if end < len(text) else ""
+    after = bool(after_ch) and _is_ascii_alnum(after_ch) and _is_ascii_alnum(text[end - 1])
+    if after and after_ch == "s" and not (end + 1 < len(text) and _is_ascii_alnum(text[end + 1])):
+        after = False
+    if before or after:
+        return "拉丁字母词的一部分 / part of a longer Latin word"
+    return ""

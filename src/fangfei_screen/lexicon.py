@@ -1,0 +1,315 @@
+"""Load and validate keyword lists (YAML), with every problem named by file and line."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from .models import FUNDRAISING_METHODS, Category, Effect, SuppressReason
+from .normalize import basic_fold
+
+BUNDLED_LISTS = ("keywords.yaml", "keywords-national.yaml", "keywords-watch.yaml")
+
+_TOP_KEYS = {"name", "title", "version", "source", "effect", "terms", "note"}
+_TERM_KEYS = {"term", "category", "methods", "synonyms", "exclusions", "note"}
+_EXCLUSION_KEYS = {"pattern", "reason", "note"}
+_EXCLUSION_REASONS = {SuppressReason.PLACE_NAME.value, SuppressReason.EXCLUSION.value}
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusion:
+    """A context around a term that marks a known harmless use (e.g. a place name)."""
+
+    pattern: str
+    reason: SuppressReason
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    term: str
+    category: Category
+    methods: tuple[str, ...]
+    synonyms: tuple[str, ...]
+    exclusions: tuple[Exclusion, ...]
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordList:
+    """A validated list; ``sha256`` is that of the file's bytes."""
+
+    name: str
+    title: str
+    version: str
+    source: str
+    effect: Effect
+    terms: tuple[Term, ...]
+    sha256: str
+    path: str
+
+    def term(self, word: str) -> Term:
+        for t in self.terms:
+            if t.term == word:
+                return t
+        raise KeyError(word)
+
+
+@dataclass(frozen=True, slots=True)
+class ListProblem:
+    """One thing wrong with a list file."""
+
+    path: str
+    line: int
+    entry: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        entry = f" [{self.entry}]" if self.entry else ""
+        return f"{where}{entry}: {self.message}"
+
+
+class KeywordListError(ValueError):
+    """A list file failed to load; ``problems`` holds every problem found."""
+
+    def __init__(self, problems: list[ListProblem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"关键词清单有 {len(problems)} 处错误 / keyword list is invalid:\n{lines}")
+
+
+def bundled_list_path(filename: str = "keywords.yaml") -> Path:
+    """Path of a list shipped with the package."""
+    return Path(str(resources.files("fangfei_screen") / "data" / filename))
+
+
+def load_list(path: str | Path) -> KeywordList:
+    """Load a list, raising :class:`KeywordListError` with every problem at once."""
+    keyword_list, problems = _parse(Path(path))
+    if problems or keyword_list is None:
+        raise KeywordListError(problems)
+    return keyword_list
+
+
+def validate_list(path: str | Path) -> list[ListProblem]:
+    """Every problem in a list file (empty when it is clean)."""
+    return _parse(Path(path))[1]
+
+
+class _Collector:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.problems: list[ListProblem] = []
+
+    def add(self, node: yaml.Node | None, entry: str, message: str) -> None:
+        line = node.start_mark.line + 1 if node is not None else 0
+        self.problems.append(ListProblem(self.path, line, entry, message))
+
+
+def _scalar(node: yaml.Node) -> str | None:
+    if isinstance(node, yaml.ScalarNode):
+        return str(node.value)
+    return None
+
+
+def _mapping(node: yaml.Node, c: _Collector, entry: str, allowed: set[str]) -> dict[str, yaml.Node] | None:
+    if not isinstance(node, yaml.MappingNode):
+        c.add(node, entry, "应为映射（key: value）/ expected a mapping")
+        return None
+    out: dict[str, yaml.Node] = {}
+    for key_node, value_node in node.value:
+        key = _scalar(key_node)
+        if key is None:
+            c.add(key_node, entry, "键应为文本 / key must be text")
+            continue
+        if key in out:
+            c.add(key_node, entry, f"重复的键 '{key}' / duplicate key '{key}'")
+        elif key not in allowed:
+            c.add(key_node, entry, f"未知字段 '{key}'，可用字段：{', '.join(sorted(allowed))} / unknown field")
+        out[key] = value_node
+    return out
+
+
+def _str_list(node: yaml.Node | None, c: _Collector, entry: str, what: str) -> list[tuple[str, yaml.Node]]:
+    if node is None or (isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null")):
+        return []
+    if not isinstance(node, yaml.SequenceNode):
+        c.add(node, entry, f"{what} 应为列表 / {what} must be a list")
+        return []
+    out = []
+    for item in node.value:
+        text = _scalar(item)
+        if text is None or not text.strip():
+            c.add(item, entry, f"{what} 含空项或非文本项 / {what} has an empty or non-text item")
+            continue
+        out.append((text, item))
+    return out
+
+
+def _parse(path: Path) -> tuple[KeywordList | None, list[ListProblem]]:
+    c = _Collector(str(path))
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        c.add(None, "", f"无法读取文件 / cannot read the file: {exc.strerror or exc}")
+        return None, c.problems
+    try:
+        text = raw.decode("utf-8-sig")
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except UnicodeDecodeError:
+        c.add(None, "", "文件不是 UTF-8 编码 / the file is not UTF-8")
+        return None, c.problems
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        c.problems.append(ListProblem(str(path), line, "", f"YAML 语法错误 / YAML syntax error: {getattr(exc, 'problem', exc)}"))
+        return None, c.problems
+    if root is None:
+        c.add(None, "", "文件为空 / the file is empty")
+        return None, c.problems
+    top = _mapping(root, c, "", _TOP_KEYS)
+    if top is None:
+        return None, c.problems
+
+    def text_field(key: str, *, required: bool) -> str:
+        node = top.get(key)
+        value = _scalar(node) if node is not None else None
+        if value is None or not value.strip():
+            if required:
+                c.add(node or root, "", f"缺少 '{key}'（清单版本，如 2025-05-30）/ missing '{key}'")
+            return ""
+        return value.strip()
+
+    version = text_field("version", required=True)
+    effect_text = text_field("effect", required=False) or Effect.RESTRICT.value
+    try:
+        effect = Effect(effect_text)
+    except ValueError:
+        c.add(top.get("effect"), "", f"effect 应为 restrict 或 supervise，而非 '{effect_text}'")
+        effect = Effect.RESTRICT
+
+    terms_node = top.get("terms")
+    if not isinstance(terms_node, yaml.SequenceNode) or not terms_node.value:
+        c.add(terms_node or root, "", "缺少 'terms' 列表或列表为空 / 'terms' must be a non-empty list")
+        terms_node = None
+
+    terms: list[Term] = []
+    # folded form -> (term it belongs to, what it is) for duplicate detection
+    seen: dict[str, tuple[str, str]] = {}
+    for item in terms_node.value if terms_node is not None else []:
+        term = _parse_term(item, c, seen)
+        if term is not None:
+            terms.append(term)
+
+    result = KeywordList(
+        name=text_field("name", required=False) or path.stem,
+        title=text_field("title", required=False),
+        version=version,
+        source=text_field("source", required=False),
+        effect=effect,
+        terms=tuple(terms),
+        sha256=hashlib.sha256(raw).hexdigest(),
+        path=str(path),
+    )
+    return (None if c.problems else result), c.problems
+
+
+def _parse_term(item: yaml.Node, c: _Collector, seen: dict[str, tuple[str, str]]) -> Term | None:
+    fields = _mapping(item, c, "", _TERM_KEYS)
+    if fields is None:
+        return None
+    term_node = fields.get("term")
+    word = _scalar(term_node) if term_node is not None else None
+    if word is None or not word.strip():
+        c.add(term_node or item, "", "term 为空或缺失 / empty or missing term")
+        return None
+    if word != word.strip():
+        c.add(term_node, word.strip(), "term 两端有空白 / term has surrounding white space")
+    word = word.strip()
+    ok = True
+
+    category_node = fields.get("category")
+    category_text = _scalar(category_node) if category_node is not None else None
+    try:
+        category = Category(int(category_text or ""))
+    except ValueError:
+        c.add(category_node or item, word, f"未知类别 '{category_text}'，应为 1–6（附件2 备注2）/ unknown category")
+        category = Category.OTHER
+        ok = False
+
+    methods = []
+    for method, node in _str_list(fields.get("methods"), c, word, "methods"):
+        if method not in FUNDRAISING_METHODS:
+            c.add(node, word, f"未知集资方式 '{method}'，应为附件2 备注3 所列之一 / unknown method")
+            ok = False
+        methods.append(method)
+
+    def claim(form: str, node: yaml.Node, what: str) -> bool:
+        key = basic_fold(form)
+        if not key:
+            c.add(node, word, f"{what} '{form}' 只含空白或噪声字符 / {what} is empty after folding")
+            return False
+        if key in seen:
+            owner, owner_what = seen[key]
+            if owner == word:
+                c.add(node, word, f"{what} '{form}' 与本词条的{owner_what}重复 / duplicate within the term")
+            elif owner_what == "词条" and what == "同义词":
+                c.add(node, word, f"同义词 '{form}' 是另一词条 '{owner}' / synonym is another term; remove it or merge the terms")
+            else:
+                c.add(node, word, f"{what} '{form}' 与词条 '{owner}' 的{owner_what}重复 / duplicate {what} across terms")
+            return False
+        seen[key] = (word, what)
+        return True
+
+    ok &= claim(word, term_node, "词条")
+    synonyms = []
+    for syn, node in _str_list(fields.get("synonyms"), c, word, "synonyms"):
+        ok &= claim(syn, node, "同义词")
+        synonyms.append(syn.strip())
+
+    exclusions = []
+    forms = [basic_fold(word)] + [basic_fold(s) for s in synonyms]
+    ex_node = fields.get("exclusions")
+    if ex_node is not None and not isinstance(ex_node, yaml.SequenceNode):
+        c.add(ex_node, word, "exclusions 应为列表 / exclusions must be a list")
+        ok = False
+    for ex in ex_node.value if isinstance(ex_node, yaml.SequenceNode) else []:
+        pattern, reason = _scalar(ex), SuppressReason.EXCLUSION.value
+        if pattern is None:
+            ex_fields = _mapping(ex, c, word, _EXCLUSION_KEYS)
+            if ex_fields is None:
+                ok = False
+                continue
+            pattern_node = ex_fields.get("pattern")
+            pattern = _scalar(pattern_node) if pattern_node is not None else None
+            reason_node = ex_fields.get("reason")
+            reason = (_scalar(reason_node) if reason_node is not None else None) or reason
+            if reason not in _EXCLUSION_REASONS:
+                c.add(reason_node, word, f"exclusion reason 应为 place_name 或 exclusion，而非 '{reason}'")
+                ok = False
+                continue
+        if not pattern or not pattern.strip():
+            c.add(ex, word, "exclusion 为空 / empty exclusion pattern")
+            ok = False
+            continue
+        if not any(f and f in basic_fold(pattern) for f in forms):
+            c.add(ex, word, f"exclusion '{pattern}' 不含词条 '{word}' 或其同义词 / exclusion does not contain its term")
+            ok = False
+            continue
+        exclusions.append(Exclusion(pattern.strip(), SuppressReason(reason), ex.start_mark.line + 1))
+
+    if not ok:
+        return None
+    return Term(
+        term=word,
+        category=category,
+        methods=tuple(methods),
+        synonyms=tuple(synonyms),
+        exclusions=tuple(exclusions),
+        line=term_node.start_mark.line + 1,
+    )

@@ -1,0 +1,127 @@
+"""Folding of width, case, traditional forms and evasion noise, with a map back to
+original offsets.
+
+Most registry text is already simplified, half-width and free of noise, so a
+cheap character-class search decides whether a field needs folding at all; only
+fields that do are rewritten. Folding maps every character to at most one
+character, so the only offset change comes from deleted noise characters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import cached_property
+from importlib import resources
+
+# Characters typed inside a term to slip past a list: spaces (any white space),
+# middle dots and bullets, * _ - ~ | /, and zero-width characters. The scope's own
+# item delimiters (、；;，,。) are deliberately not here.
+NOISE_CHARS = frozenset(
+    " \t\r\n\v\f\u00a0\u3000"
+    "\u00b7\u2022\u30fb\uff65\u2027\u2219"
+    "*_-~|/"
+    "\u200b\u200c\u200d\u2060\ufeff"
+)
+
+_FULLWIDTH_OFFSET = 0xFEE0  # U+FF01..U+FF5E are U+0021..U+007E shifted by this
+
+
+def basic_fold(text: str) -> str:
+    """Fold width, ASCII case and noise, without traditional forms.
+
+    Used where the full, list-dependent table is not yet built (list validation).
+    """
+    out = []
+    for ch in text:
+        o = ord(ch)
+        if 0xFF01 <= o <= 0xFF5E:
+            ch = chr(o - _FULLWIDTH_OFFSET)
+        if ch in NOISE_CHARS:
+            continue
+        out.append(ch.lower() if "A" <= ch <= "Z" else ch)
+    return "".join(out)
+
+
+def _opencc_pairs() -> Iterable[tuple[str, str]]:
+    """(traditional or regional variant, simplified) character pairs from OpenCC's tables."""
+    base = resources.files("opencc") / "dictionary"
+    t2s: dict[str, str] = {}
+    for line in (base / "TSCharacters.txt").read_text(encoding="utf-8").splitlines():
+        trad, _, simp = line.partition("\t")
+        if len(trad) == 1 and simp:
+            t2s[trad] = simp.split(" ")[0]
+    yield from t2s.items()
+    # Taiwan and Hong Kong standard forms of traditional characters (衞 for 衛, …).
+    for name in ("TWVariants.txt", "HKVariants.txt"):
+        for line in (base / name).read_text(encoding="utf-8").splitlines():
+            std, _, variants = line.partition("\t")
+            for var in variants.split(" "):
+                if len(std) == 1 and len(var) == 1 and var != std:
+                    yield var, t2s.get(std, std)
+
+
+class Folder:
+    """Folds text for matching against the forms of a given alphabet.
+
+    ``alphabet`` is every character of every listed form; traditional forms are
+    folded only for characters in it, so no unrelated text is rewritten.
+    """
+
+    def __init__(self, alphabet: Iterable[str]) -> None:
+        wanted = set(alphabet)
+        table: dict[int, int | None] = {}
+        for trad, simp in _opencc_pairs():
+            if simp in wanted and trad != simp and trad not in wanted:
+                table[ord(trad)] = ord(simp)
+        for o in range(0xFF01, 0xFF5F):
+            half = chr(o - _FULLWIDTH_OFFSET)
+            if half in NOISE_CHARS:
+                table[o] = None
+            elif half.isalnum():
+                table[o] = ord(half.lower())
+        for o in range(ord("A"), ord("Z") + 1):
+            table[o] = o + 32
+        for ch in NOISE_CHARS:
+            table[ord(ch)] = None
+        self._table = table
+        self.traditional_count = sum(1 for k in table if k > 0x2E80)
+        self._needs = re.compile("[" + "".join(re.escape(chr(k)) for k in sorted(table)) + "]")
+        noise = {chr(k) for k, v in table.items() if v is None}
+        self._noise = re.compile("[" + "".join(re.escape(c) for c in sorted(noise)) + "]")
+
+    def needs_folding(self, text: str) -> bool:
+        """True when folding would change the text."""
+        return self._needs.search(text) is not None
+
+    def fold(self, text: str) -> str:
+        return text.translate(self._table)
+
+    def fold_with_map(self, text: str) -> FoldedText:
+        """Fold ``text`` and keep what is needed to map offsets back."""
+        return FoldedText(text, self.fold(text), self._noise)
+
+
+class FoldedText:
+    """A folded field and the way back to offsets in the original."""
+
+    __slots__ = ("original", "folded", "_noise", "__dict__")
+
+    def __init__(self, original: str, folded: str, noise: re.Pattern[str]) -> None:
+        self.original = original
+        self.folded = folded
+        self._noise = noise
+
+    @cached_property
+    def _kept(self) -> list[int] | None:
+        if len(self.folded) == len(self.original):
+            return None
+        deleted = {m.start() for m in self._noise.finditer(self.original)}
+        return [i for i in range(len(self.original)) if i not in deleted]
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a folded span to the original span it was folded from."""
+        kept = self._kept
+        if kept is None:
+            return start, end
+        return kept[start], kept[end - 1] + 1

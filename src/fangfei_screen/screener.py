@@ -1,0 +1,304 @@
+"""The Screener: list → automaton → scan of each field → judged hits → action → result."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from .automaton import Pattern, PatternIndex, PatternKind
+from .boundary import BoundaryJudge
+from .judge import judge_field
+from .lexicon import KeywordList, bundled_list_path, load_list
+from .models import Action, Effect, EntityType, Field, Hit, Kind, Result, Status, Via
+from .normalize import Folder, basic_fold
+from .policy import BASIS_CHANGE_PASS, BASIS_PASS, EntityFacts, decide
+
+# The keyword arguments of Screener.screen after name and scope; screen_many reads
+# the same keys from each record.
+SCREEN_OPTIONS = (
+    "kind",
+    "before_name",
+    "before_scope",
+    "entity_type",
+    "status",
+    "established_on",
+    "suspended_since",
+    "licensed",
+    "as_of",
+)
+
+
+class ScreeningInputError(ValueError):
+    """An argument of screen() that cannot be understood (unknown kind, bad date …)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _TermInfo:
+    term: str
+    category: int
+    category_name: str
+    methods: tuple[str, ...]
+    list_name: str
+    list_version: str
+    effect: Effect
+
+
+@dataclass(frozen=True, slots=True)
+class FieldScan:
+    """The judged hits of one field."""
+
+    hits: tuple[Hit, ...] = ()
+    watch: tuple[Hit, ...] = ()
+    suppressed: tuple[Hit, ...] = ()
+
+    def terms(self) -> frozenset[str]:
+        return frozenset(h.keyword for h in self.hits)
+
+
+_EMPTY_SCAN = FieldScan()
+
+
+class Screener:
+    """Screens registrations against one or more keyword lists.
+
+    Immutable once built and safe to share between threads. ``Screener()`` uses the
+    bundled Attachment 1 list; ``Screener(lists=[...])`` combines lists (paths or
+    loaded :class:`KeywordList` objects), each hit naming the list it came from.
+    """
+
+    def __init__(self, lists: Sequence[KeywordList | str | Path] | None = None) -> None:
+        loaded = tuple(
+            item if isinstance(item, KeywordList) else load_list(item)
+            for item in (lists if lists is not None else [bundled_list_path()])
+        )
+        if not loaded:
+            raise ValueError("at least one keyword list is needed")
+        self.lists = loaded
+        infos: list[_TermInfo] = []
+        forms: list[tuple[str, Pattern]] = []
+        for kl in loaded:
+            for term in kl.terms:
+                tid = len(infos)
+                infos.append(
+                    _TermInfo(
+                        term.term,
+                        int(term.category),
+                        term.category.label,
+                        term.methods,
+                        kl.name,
+                        kl.version,
+                        kl.effect,
+                    )
+                )
+                forms.append((term.term, Pattern(PatternKind.TERM, tid, term.term)))
+                for syn in term.synonyms:
+                    forms.append((syn, Pattern(PatternKind.SYNONYM, tid, syn)))
+                for ex in term.exclusions:
+                    forms.append((ex.pattern, Pattern(PatternKind.EXCLUSION, tid, ex.pattern, ex.reason.value)))
+        self._terms = tuple(infos)
+        self._folder = Folder(ch for form, _ in forms for ch in basic_fold(form))
+        self._index = PatternIndex((self._folder.fold(form), p) for form, p in forms)
+        self._boundary = BoundaryJudge()
+        if len(loaded) == 1:
+            self.list_version = loaded[0].version
+            self.list_sha256 = loaded[0].sha256
+        else:
+            self.list_version = "+".join(f"{kl.name}@{kl.version}" for kl in loaded)
+            joined = "\n".join(f"{kl.name}:{kl.sha256}" for kl in loaded)
+            self.list_sha256 = hashlib.sha256(joined.encode()).hexdigest()
+        self._pass = {
+            kind: Result(Action.PASS, kind, (), (), BASIS_CHANGE_PASS if kind is Kind.CHANGE else BASIS_PASS,
+                         self.list_version, self.list_sha256)
+            for kind in Kind
+        }
+
+    @classmethod
+    def from_yaml(cls, *paths: str | Path) -> Screener:
+        """A screener over the list file(s) at ``paths``."""
+        return cls(lists=list(paths))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its lists where it lands (a worker process): the automaton and
+        # jieba's dictionary are cheaper to rebuild than to ship.
+        return (Screener, (list(self.lists),))
+
+    def warm_up(self) -> Screener:
+        """Load jieba's dictionary now (otherwise on the first hit that needs it)."""
+        self._boundary.warm_up()
+        return self
+
+    @property
+    def terms(self) -> tuple[_TermInfo, ...]:
+        return self._terms
+
+    # -- scanning --------------------------------------------------------------
+
+    def scan(self, text: str | None, field: Field | str = Field.NAME) -> FieldScan:
+        """Every hit of one field, judged; no action is decided."""
+        return self._scan(text, Field(field))
+
+    def _scan(self, text: str | None, field: Field) -> FieldScan:
+        if not text:
+            return _EMPTY_SCAN
+        if not isinstance(text, str):
+            raise ScreeningInputError(f"{field.value} must be text, not {type(text).__name__}")
+        folder = self._folder
+        mapped = folder.fold_with_map(text) if folder.needs_folding(text) else None
+        folded = mapped.folded if mapped is not None else text
+        matches = self._index.find(folded)
+        if not matches:
+            return _EMPTY_SCAN
+        verdicts = judge_field(folded, matches, is_scope=field is Field.SCOPE, boundary=self._boundary)
+        hits, watch, suppressed = [], [], []
+        for v in verdicts:
+            m = v.match
+            start, end = mapped.span(m.start, m.end) if mapped is not None else (m.start, m.end)
+            info = self._terms[m.pattern.term_id]
+            written = text[start:end]
+            if m.pattern.kind is PatternKind.SYNONYM:
+                via = Via.SYNONYM
+            else:
+                via = Via.EXACT if written == info.term else Via.VARIANT
+            hit = Hit(
+                keyword=info.term,
+                text=written,
+                field=field,
+                start=start,
+                end=end,
+                category=info.category,
+                category_name=info.category_name,
+                methods=info.methods,
+                via=via,
+                list_name=info.list_name,
+                list_version=info.list_version,
+                effect=info.effect,
+                reason=v.reason,
+                detail=v.detail,
+            )
+            if v.reason is not None:
+                suppressed.append(hit)
+            elif info.effect is Effect.SUPERVISE:
+                watch.append(hit)
+            else:
+                hits.append(hit)
+        return FieldScan(tuple(hits), tuple(watch), tuple(suppressed))
+
+    # -- screening -------------------------------------------------------------
+
+    def screen(
+        self,
+        name: str | None,
+        scope: str | None = "",
+        *,
+        kind: Kind | str = Kind.NEW,
+        before_name: str | None = None,
+        before_scope: str | None = None,
+        entity_type: EntityType | str | None = None,
+        status: Status | str | None = None,
+        established_on: date | str | None = None,
+        suspended_since: date | str | None = None,
+        licensed: bool = False,
+        as_of: date | str | None = None,
+    ) -> Result:
+        """Screen one registration and decide its action.
+
+        ``kind`` is "new" (设立登记), "change" (变更登记, compared with
+        ``before_name``/``before_scope``; a field not given is taken as unchanged) or
+        "existing" (存量主体, where ``entity_type``, ``status``, ``established_on``
+        and ``suspended_since`` decide between ordering a rename and proposing
+        revocation under Company Law art. 260 para. 1). Dates are ``date`` objects
+        or "YYYY-MM-DD"; ``as_of`` defaults to today.
+        """
+        kind = _enum(Kind, kind, "kind")
+        facts = EntityFacts(
+            name=name if isinstance(name, str) else "",
+            entity_type=_enum(EntityType, entity_type, "entity_type"),
+            status=_enum(Status, status, "status"),
+            established_on=_date(established_on, "established_on"),
+            suspended_since=_date(suspended_since, "suspended_since"),
+        )
+        as_of_day = _date(as_of, "as_of")
+        name_scan = self._scan(name, Field.NAME)
+        scope_scan = self._scan(scope, Field.SCOPE)
+        if kind is Kind.CHANGE:
+            before_name_scan = name_scan if before_name is None else self._scan(before_name, Field.NAME)
+            before_scope_scan = scope_scan if before_scope is None else self._scan(before_scope, Field.SCOPE)
+            before = before_name_scan.terms() | before_scope_scan.terms()
+        else:
+            before = frozenset()
+        if name_scan is _EMPTY_SCAN and scope_scan is _EMPTY_SCAN and not before:
+            return self._pass[kind]
+        action, basis = decide(
+            kind,
+            name_scan.terms() | scope_scan.terms(),
+            before,
+            licensed=bool(licensed),
+            facts=facts,
+            as_of=as_of_day or date.today(),
+        )
+        return Result(
+            action=action,
+            kind=kind,
+            hits=name_scan.hits + scope_scan.hits,
+            suppressed=name_scan.suppressed + scope_scan.suppressed,
+            basis=basis,
+            list_version=self.list_version,
+            list_sha256=self.list_sha256,
+            watch=name_scan.watch + scope_scan.watch,
+            before_keywords=tuple(sorted(before)),
+        )
+
+    def screen_many(self, records: Iterable[Mapping[str, Any]], **defaults: Any) -> Iterator[Result]:
+        """Screen records (mappings with ``name``, ``scope`` and any option of
+        :meth:`screen`); ``defaults`` fill options a record lacks. The fast path for
+        bulk work: records without any match share one immutable result.
+        """
+        unknown = set(defaults) - set(SCREEN_OPTIONS)
+        if unknown:
+            raise ScreeningInputError(f"unknown option(s): {', '.join(sorted(unknown))}")
+        screen = self.screen
+        if defaults:
+            # Fail on bad defaults once, before the first record.
+            screen("", "", **defaults)
+        default_kind = _enum(Kind, defaults.get("kind", Kind.NEW), "kind")
+        # Records that carry only name and scope, under a kind that needs no before
+        # fields, take the short path: two scans and, without a match, the shared result.
+        shared_pass = self._pass[default_kind] if default_kind is not Kind.CHANGE else None
+        scan, name_field, scope_field = self._scan, Field.NAME, Field.SCOPE
+        for rec in records:
+            options = [k for k in SCREEN_OPTIONS if k in rec]
+            name, scope = rec.get("name"), rec.get("scope")
+            if not options and shared_pass is not None:
+                if scan(name, name_field) is _EMPTY_SCAN and scan(scope, scope_field) is _EMPTY_SCAN:
+                    yield shared_pass
+                    continue
+            yield screen(name, scope, **{**defaults, **{k: rec[k] for k in options}})
+
+
+def _enum(cls: Any, value: Any, what: str) -> Any:
+    if value is None or isinstance(value, cls):
+        return value
+    try:
+        return cls(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in cls)
+        raise ScreeningInputError(f"{what} must be one of {allowed}, not {value!r}") from None
+
+
+def _date(value: Any, what: str) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ScreeningInputError(f"{what} must be a date or 'YYYY-MM-DD', not {value!r}")

@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 
 from .lexicon import KeywordListError
+from .report import ReportError
+from .tables import TableError
 from .models import Action, Field, Hit, Result, SuppressReason
 from .screener import Screener, ScreeningInputError
 
@@ -115,6 +117,77 @@ def run_check(args: argparse.Namespace) -> int:
     return _EXIT_FOR_ACTION[result.action]
 
 
+def _add_scan(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("scan", help="screen a registry file (CSV/XLSX/Parquet) into a results file, one row per input row")
+    p.add_argument("input", help="registry extract: .csv (UTF-8, UTF-8 BOM, GBK/GB18030), .xlsx or .parquet")
+    p.add_argument("-o", "--output", required=True, help="results: .csv, .xlsx, .parquet or .jsonl")
+    p.add_argument("--kind", default="existing", choices=["new", "change", "existing"])
+    p.add_argument("--as-of", metavar="YYYY-MM-DD", help="date of the screening (default: today)")
+    p.add_argument("--encoding", help="CSV encoding (default: detected; UTF-8 or GB18030)")
+    for key, label in (
+        ("name", "名称"), ("scope", "经营范围"), ("credit-code", "统一社会信用代码"), ("entity-type", "企业类型"),
+        ("established-on", "成立日期"), ("status", "登记状态"), ("suspended-since", "停业日期"), ("address", "住所"),
+    ):
+        p.add_argument(f"--{key}-col", metavar="COLUMN", help=f"column of {label} (default: found by its usual header)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="screen chunks in N processes (same results)")
+    p.add_argument("--only-flagged", action="store_true", help="write only rows to act on (and errors)")
+    p.add_argument("--chunk-rows", type=int, default=20_000, help=argparse.SUPPRESS)
+    _add_list_option(p)
+    p.set_defaults(run=run_scan)
+
+
+def run_scan(args: argparse.Namespace) -> int:
+    from .batch import scan_file
+
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    columns = {
+        key: getattr(args, f"{key}_col")
+        for key in ("name", "scope", "credit_code", "entity_type", "established_on", "status", "suspended_since", "address")
+    }
+    summary = scan_file(
+        args.input,
+        args.output,
+        kind=args.kind,
+        as_of=args.as_of,
+        encoding=args.encoding,
+        lists=args.lists or (),
+        jobs=args.jobs,
+        only_flagged=args.only_flagged,
+        chunk_rows=args.chunk_rows,
+        progress=sys.stderr.isatty(),
+        columns=columns,
+    )
+    print("\n".join(summary.lines()))
+    print(f"结果已写入 {args.output}")
+    return 0
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="write the monthly Attachment 2 table (排查统计表) from scan results")
+    p.add_argument("inputs", nargs="+", metavar="RESULTS", help="results of `scan` (or, with --merge, units' reports)")
+    p.add_argument("--month", required=True, metavar="YYYY-MM", help="the month reported")
+    p.add_argument("--unit", required=True, help="填报单位")
+    p.add_argument("--filler", default="", help="填报人")
+    p.add_argument("--merge", action="store_true", help="merge several units' reports into one, numbering rows anew")
+    p.add_argument("-o", "--output", required=True, help="the table, .xlsx")
+    p.set_defaults(run=run_report)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from .report import ReportHeader, merged_rows, report_rows, write_report
+
+    header = ReportHeader(month=args.month, unit=args.unit, filler=args.filler)
+    header.title  # noqa: B018 - fail on a bad month before reading anything
+    if args.merge:
+        rows = merged_rows(args.inputs)
+    else:
+        rows = [row for path in args.inputs for row in report_rows(path)]
+    n = write_report(rows, header, args.output)
+    print(f"《{header.title}》：{n} 条线索，已写入 {args.output}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fangfei-screen",
@@ -122,6 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_check(sub)
+    _add_scan(sub)
+    _add_report(sub)
     return parser
 
 
@@ -130,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
-    except (UsageError, ScreeningInputError) as exc:
+    except (UsageError, ScreeningInputError, TableError, ReportError) as exc:
         print(f"fangfei-screen {args.command}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeywordListError as exc:

@@ -1,0 +1,416 @@
+"""Bulk screening of registry tables: columns found by their usual headers, one result
+per row, in order, for pandas DataFrames, Dask and whole files."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+import pandas as pd
+
+from .models import Action, EntityType, Kind, Result, Status
+from .screener import Screener, ScreeningInputError
+
+# Output columns: stable English names for the systems that read them.
+OUTPUT_COLUMNS = (
+    "action",
+    "action_label",
+    "keywords",
+    "categories",
+    "hits",
+    "suppressed",
+    "watch",
+    "supervise",
+    "list_version",
+    "list_sha256",
+    "screened_on",
+    "error",
+)
+JSON_COLUMNS = ("hits", "suppressed", "watch")
+ERROR_ACTION = "error"
+
+# Header aliases, most specific first; matched after stripping white space, case-insensitively.
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "name": ("企业名称", "主体名称", "市场主体名称", "经营主体名称", "单位名称", "名称", "name", "entity_name"),
+    "scope": ("经营范围", "scope", "business_scope"),
+    "credit_code": ("统一社会信用代码", "信用代码", "注册号", "credit_code", "uscc"),
+    "entity_type": ("企业类型", "市场主体类型", "主体类型", "企业类别", "类型", "entity_type"),
+    "established_on": ("成立日期", "成立时间", "注册日期", "established_on"),
+    "status": ("登记状态", "经营状态", "企业状态", "状态", "status"),
+    "suspended_since": ("停业日期", "停业时间", "suspended_since"),
+    "address": ("住所", "地址", "经营场所", "注册地址", "address"),
+    "licensed": ("持牌", "licensed"),
+}
+
+# 登记状态 values as registries spell them → the core's status. Values not here
+# (注销, 吊销, 迁出 …) state no dormancy, and none is guessed.
+STATUS_VALUES = {
+    "未开业": Status.NOT_OPENED,
+    "停业": Status.SUSPENDED,
+    "歇业": Status.SUSPENSION_FILED,
+    "存续": Status.OPERATING,
+    "在业": Status.OPERATING,
+    "开业": Status.OPERATING,
+    "在营": Status.OPERATING,
+    "正常": Status.OPERATING,
+    "存续（在营、开业、在册）": Status.OPERATING,
+}
+
+_DATE = re.compile(r"^\s*(\d{4})\s*(?:[-/.年])\s*(\d{1,2})\s*(?:[-/.月])\s*(\d{1,2})\s*日?(?:[ T].*)?$")
+_COMPACT_DATE = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
+_TRUE = {"1", "true", "yes", "y", "是", "持牌", "已批准"}
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Which input column holds each field (None: the file does not state it)."""
+
+    name: str
+    scope: str | None = None
+    credit_code: str | None = None
+    entity_type: str | None = None
+    established_on: str | None = None
+    status: str | None = None
+    suspended_since: str | None = None
+    address: str | None = None
+    licensed: str | None = None
+
+    @classmethod
+    def find(cls, columns: Sequence[str], **given: str | None) -> ColumnMap:
+        """Resolve columns from explicit names (``given``) or the usual headers."""
+        present = {str(c).strip().lower(): c for c in columns}
+        found: dict[str, str | None] = {}
+        for key, aliases in COLUMN_ALIASES.items():
+            explicit = given.get(key)
+            if explicit:
+                if explicit not in columns:
+                    raise ScreeningInputError(
+                        f"找不到列 '{explicit}'；文件的列：{'、'.join(map(str, columns))} / no such column"
+                    )
+                found[key] = explicit
+                continue
+            found[key] = next((present[a.lower()] for a in aliases if a.lower() in present), None)
+        if found["name"] is None:
+            raise ScreeningInputError(
+                f"找不到名称列（企业名称/主体名称/名称/name），请用 --name-col 指定；文件的列：{'、'.join(map(str, columns))}"
+            )
+        return cls(**found)  # type: ignore[arg-type]
+
+
+def parse_date(text: Any) -> date | None:
+    """A date in the usual registry spellings (2019-04-01, 2019/4/1, 2019年4月1日, 20190401)."""
+    if text is None or isinstance(text, float) and pd.isna(text):
+        return None
+    if isinstance(text, date):
+        return text
+    text = str(text).strip()
+    if not text:
+        return None
+    m = _DATE.match(text) or _COMPACT_DATE.match(text)
+    if not m:
+        raise ValueError(text)
+    return date(int(m[1]), int(m[2]), int(m[3]))
+
+
+def entity_type_of(text: str) -> EntityType | None:
+    """企业类型 text → entity type; None when empty (then the name decides)."""
+    text = text.strip()
+    if not text:
+        return None
+    if "个体" in text:
+        return EntityType.INDIVIDUAL
+    if "合作社" in text:
+        return EntityType.COOPERATIVE
+    if "合伙" in text:
+        return EntityType.PARTNERSHIP
+    if "公司" in text:
+        return EntityType.COMPANY
+    try:
+        return EntityType(text.lower())
+    except ValueError:
+        return EntityType.OTHER
+
+
+def status_of(text: str) -> Status | None:
+    text = text.strip()
+    if not text:
+        return None
+    if text in STATUS_VALUES:
+        return STATUS_VALUES[text]
+    try:
+        return Status(text.lower())
+    except ValueError:
+        return None
+
+
+@dataclass
+class Summary:
+    """Counts over a bulk screening."""
+
+    rows: int = 0
+    actions: Counter[str] = field(default_factory=Counter)
+    keywords: Counter[str] = field(default_factory=Counter)
+    categories: Counter[int] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, frame: pd.DataFrame) -> None:
+        self.rows += len(frame)
+        self.actions.update(frame["action"])
+        for words in frame["keywords"]:
+            if words:
+                self.keywords.update(words.split("|"))
+        for cats in frame["categories"]:
+            if cats:
+                self.categories.update(int(c) for c in cats.split("|"))
+        self.errors.extend(e for e in frame["error"] if e)
+
+    def lines(self) -> list[str]:
+        out = [f"读取行数 rows: {self.rows}"]
+        for action, n in self.actions.most_common():
+            label = Action(action).label if action != ERROR_ACTION else "无法筛查"
+            out.append(f"  {action}（{label}）: {n}")
+        if self.keywords:
+            out.append("按字样 by keyword: " + "，".join(f"{k} {n}" for k, n in self.keywords.most_common()))
+        if self.categories:
+            out.append("按类别 by category: " + "，".join(f"{c}类 {n}" for c, n in sorted(self.categories.items())))
+        out.append(f"错误 errors: {len(self.errors)}")
+        out += [f"  {e}" for e in self.errors[:20]]
+        if len(self.errors) > 20:
+            out.append(f"  …另有 {len(self.errors) - 20} 条")
+        return out
+
+
+def _row_options(row: Mapping[str, Any], cols: ColumnMap, defaults: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+    """screen() keyword arguments for a row, and a note on cells that were not understood."""
+    options = dict(defaults)
+    notes = []
+    if cols.entity_type:
+        options["entity_type"] = entity_type_of(str(row[cols.entity_type]))
+    if cols.status:
+        options["status"] = status_of(str(row[cols.status]))
+    for key in ("established_on", "suspended_since"):
+        col = getattr(cols, key)
+        if col:
+            try:
+                options[key] = parse_date(row[col])
+            except ValueError:
+                notes.append(f"{col}「{row[col]}」不是可识别的日期，未用于判断")
+    if cols.licensed:
+        options["licensed"] = str(row[cols.licensed]).strip().lower() in _TRUE
+    return options, "；".join(notes)
+
+
+def _result_cells(result: Result) -> tuple[Any, ...]:
+    return (
+        result.action.value,
+        result.action.label,
+        "|".join(result.keywords),
+        "|".join(str(c) for c in result.categories),
+        json.dumps([h.to_dict() for h in result.hits], ensure_ascii=False) if result.hits else "[]",
+        json.dumps([h.to_dict() for h in result.suppressed], ensure_ascii=False) if result.suppressed else "[]",
+        json.dumps([h.to_dict() for h in result.watch], ensure_ascii=False) if result.watch else "[]",
+        "yes" if result.supervise else "",
+        result.list_version,
+        result.list_sha256,
+    )
+
+
+def screen_rows(
+    frame: pd.DataFrame,
+    cols: ColumnMap,
+    screener: Screener,
+    *,
+    defaults: Mapping[str, Any],
+    read_errors: Mapping[int, str] | None = None,
+) -> pd.DataFrame:
+    """The frame with the output columns appended, one result per row, in order."""
+    read_errors = read_errors or {}
+    screened_on = (_date_or_none(defaults.get("as_of")) or date.today()).isoformat()
+    out: list[tuple[Any, ...]] = []
+    empty_result = screener.screen("", "", **defaults)
+    pass_cells = _result_cells(empty_result)
+    records = frame.to_dict("records") if len(frame.columns) else [{}] * len(frame)
+    for i, row in enumerate(records):
+        if i in read_errors:
+            out.append((*_error_cells(screener), screened_on, read_errors[i]))
+            continue
+        name = _text(row.get(cols.name))
+        scope = _text(row.get(cols.scope)) if cols.scope else ""
+        if not name.strip():
+            out.append((*_error_cells(screener), screened_on, "名称为空 / the name is empty"))
+            continue
+        options, note = _row_options(row, cols, defaults)
+        try:
+            result = screener.screen(name, scope, **options)
+        except ScreeningInputError as exc:
+            out.append((*_error_cells(screener), screened_on, str(exc)))
+            continue
+        cells = pass_cells if result is empty_result else _result_cells(result)
+        out.append((*cells, screened_on, note))
+    result_frame = pd.DataFrame(out, columns=list(OUTPUT_COLUMNS), index=frame.index, dtype=object)
+    clash = [c for c in OUTPUT_COLUMNS if c in frame.columns]
+    base = frame.rename(columns={c: f"{c}_input" for c in clash}) if clash else frame
+    return pd.concat([base, result_frame], axis=1)
+
+
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
+def _error_cells(screener: Screener) -> tuple[Any, ...]:
+    return (ERROR_ACTION, "无法筛查", "", "", "[]", "[]", "[]", "", screener.list_version, screener.list_sha256)
+
+
+def _date_or_none(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ScreeningInputError(f"as_of must be a date or 'YYYY-MM-DD', not {value!r}") from None
+
+
+@lru_cache(maxsize=8)
+def shared_screener(lists: tuple[str, ...] = ()) -> Screener:
+    """One immutable screener per list set and process, for DataFrame and Dask work
+    where a screener would otherwise be rebuilt for every partition."""
+    return Screener(lists=list(lists)) if lists else Screener()
+
+
+def screen_frame(
+    df: pd.DataFrame,
+    *,
+    name_col: str | None = None,
+    scope_col: str | None = None,
+    kind: Kind | str = Kind.EXISTING,
+    as_of: date | str | None = None,
+    lists: Iterable[str] | None = None,
+    screener: Screener | None = None,
+    **columns: str | None,
+) -> pd.DataFrame:
+    """Screen every row of ``df``; returns ``df`` with the output columns appended.
+
+    Usable with ``df.pipe(screen_frame)`` and as the function of
+    ``dask.dataframe.map_partitions`` (see :func:`screen_dask`). Columns are found by
+    their usual headers unless named (``name_col``, ``scope_col``, and e.g.
+    ``status_col=...``). Rows that cannot be screened get action ``error``.
+    """
+    given = {k.removesuffix("_col"): v for k, v in columns.items()}
+    unknown = set(given) - set(COLUMN_ALIASES)
+    if unknown:
+        raise TypeError(f"unknown column option(s): {', '.join(sorted(unknown))}")
+    cols = ColumnMap.find(list(df.columns), name=name_col, scope=scope_col, **given)
+    screener = screener or shared_screener(tuple(lists or ()))
+    defaults = {"kind": Kind(kind), "as_of": as_of}
+    return screen_rows(df, cols, screener, defaults=defaults)
+
+
+def screen_dask(ddf: Any, **options: Any) -> Any:
+    """Screen a Dask DataFrame partition by partition; options as for :func:`screen_frame`."""
+    meta = screen_frame(ddf._meta, **options)
+    return ddf.map_partitions(screen_frame, meta=meta, **options)
+
+
+FLAGGED_ACTIONS = frozenset({Action.BLOCK.value, Action.ORDER_RENAME.value, Action.PROPOSE_REVOCATION.value, ERROR_ACTION})
+
+
+def _screen_chunk(
+    frame: pd.DataFrame, errors: dict[int, str], cols: ColumnMap, defaults: dict[str, Any], lists: tuple[str, ...]
+) -> pd.DataFrame:
+    return screen_rows(frame, cols, shared_screener(lists), defaults=defaults, read_errors=errors)
+
+
+def scan_file(
+    input_path: str,
+    output_path: str,
+    *,
+    kind: Kind | str = Kind.EXISTING,
+    as_of: date | str | None = None,
+    encoding: str | None = None,
+    lists: Sequence[str] = (),
+    jobs: int = 1,
+    only_flagged: bool = False,
+    chunk_rows: int = 20_000,
+    progress: bool = False,
+    columns: Mapping[str, str | None] | None = None,
+) -> Summary:
+    """Screen a registry file into an output file; returns the counts.
+
+    Chunks are read, screened (in ``jobs`` processes when above 1) and written in
+    input order, so memory stays flat and the output is the same for any ``jobs``.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    from .tables import TableWriter, read_chunks
+
+    lists = tuple(str(p) for p in lists)
+    screener = shared_screener(lists)  # fails here, once, on a bad list
+    defaults = {"kind": Kind(kind), "as_of": as_of or date.today()}
+    screener.screen("", "", **defaults)  # and on a bad option
+    chunks = read_chunks(input_path, chunk_rows=chunk_rows, encoding=encoding)
+    writer = TableWriter(output_path, json_columns=JSON_COLUMNS)
+    summary = Summary()
+    bar = _progress_bar(progress)
+    cols: ColumnMap | None = None
+    try:
+        first = next(chunks, None)
+        if first is None:
+            return summary
+        cols = ColumnMap.find(list(first.frame.columns), **dict(columns or {}))
+
+        def all_chunks() -> Iterable[Any]:
+            yield first
+            yield from chunks
+
+        if jobs > 1:
+            pool = ProcessPoolExecutor(max_workers=jobs)
+            results = _ordered(pool, all_chunks(), cols, defaults, lists, window=jobs * 2)
+        else:
+            pool = None
+            results = (_screen_chunk(c.frame, c.errors, cols, defaults, lists) for c in all_chunks())
+        try:
+            for screened in results:
+                summary.add(screened)
+                if only_flagged:
+                    keep = screened["action"].isin(FLAGGED_ACTIONS) | (screened["supervise"] == "yes")
+                    screened = screened[keep]
+                writer.write(screened)
+                if bar is not None:
+                    bar.update(len(screened))
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+    finally:
+        writer.close()
+        if bar is not None:
+            bar.close()
+    return summary
+
+
+def _ordered(pool: Any, chunks: Iterable[Any], cols: ColumnMap, defaults: dict[str, Any], lists: tuple[str, ...], *, window: int) -> Iterable[pd.DataFrame]:
+    """Results of chunks screened in the pool, in input order, with at most ``window`` in flight."""
+    from collections import deque
+
+    pending: deque[Any] = deque()
+    for chunk in chunks:
+        pending.append(pool.submit(_screen_chunk, chunk.frame, chunk.errors, cols, defaults, lists))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _progress_bar(enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(unit=" 行", unit_scale=True, desc="筛查", dynamic_ncols=True)

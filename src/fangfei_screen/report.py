@@ -1,0 +1,234 @@
+"""The monthly Attachment 2 table: 《YYYY年M月非法金融活动风险线索排查统计表》.
+
+One row per flagged entity, pre-filled from the screening; the columns people fill
+after verification (amount, people involved, case dates) are left empty.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .batch import ColumnMap
+from .models import CATEGORY_LABELS, Action, Category
+from .tables import TableError, neutralise_formula, read_chunks
+
+REPORT_COLUMNS = (
+    "序号",
+    "风险主体名称/个人姓名",
+    "所属行业领域",
+    "集资方式",
+    "线索来源",
+    "发现时间（年月日）",
+    "涉及地区",
+    "涉及金额",
+    "涉及人数",
+    "是否涉及互联网",
+    "是否属于非法集资",
+    "拟采取/已采取处置路径（行政/刑事）",
+    "立案时间（年月日）",
+    "立案罪名",
+    "备注",
+)
+NOTES = (
+    "备注：1.本表为月报表，统计全县涉嫌新发非法金融活动的风险线索及处置情况，由各乡镇、各单位负责摸排上报，县财政局负责梳理汇总。",
+    "2.所属行业是指进行非法金融活动的主体所属的行业，包括该行业内合法主体和打着本行业领域名义进行非法金融活动的情形。"
+    "行业分类应考虑机构实质从事的业务类型，不单以注册名称为划分标准。",
+    "3.集资方式是指非法集资利用的方式、手段、噱头或幌子等。",
+    "4.线索来源根据案件实际情况填写“行政机关移送”、“公安排查发现”“群众举报”、“集资人自首”、“有关部门或地方通据”及其他情形等。",
+    "5.是否涉及互联网一项根据案件实际情况填写“线上”、“线下”，“线上线下相结合”或“其他”等情形。",
+    "6.如先行政处置后刑事打击的，只需填报刑事立案时间。",
+)
+FLAGGED = (Action.BLOCK.value, Action.ORDER_RENAME.value, Action.PROPOSE_REVOCATION.value)
+SOURCE = "行政机关移送"
+PENDING = "待核查"
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_HEADER_ROW = 3  # title, unit line, then the column header
+_UNIT_PREFIX = "填报单位："
+
+
+class ReportError(Exception):
+    """A report that cannot be built (bad month, results without the screening columns …)."""
+
+
+@dataclass(frozen=True)
+class ReportHeader:
+    month: str  # YYYY-MM
+    unit: str
+    filler: str = ""
+    filled_on: date | None = None
+
+    @property
+    def title(self) -> str:
+        m = _MONTH.match(self.month)
+        if not m or not 1 <= int(m[2]) <= 12:
+            raise ReportError(f"--month 应为 YYYY-MM，如 2025-06，而非 '{self.month}'")
+        return f"{int(m[1])}年{int(m[2])}月非法金融活动风险线索排查统计表"
+
+
+def chinese_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+class PlaceFinder:
+    """The administrative places a name or address begins with (安徽省蚌埠市固镇县…)."""
+
+    def __init__(self) -> None:
+        text = (resources.files("fangfei_screen") / "data" / "places.txt").read_text(encoding="utf-8")
+        self._places = frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
+        self._longest = max(map(len, self._places))
+
+    def leading(self, text: str, *, most: int = 3) -> str:
+        found, pos = [], 0
+        text = text.strip()
+        while len(found) < most:
+            for size in range(min(self._longest, len(text) - pos), 1, -1):
+                if text[pos : pos + size] in self._places:
+                    found.append(text[pos : pos + size])
+                    pos += size
+                    break
+            else:
+                break
+        return "".join(found)
+
+
+def _hits(cell: Any) -> list[dict[str, Any]]:
+    if isinstance(cell, list):
+        return cell
+    try:
+        value = json.loads(cell) if cell else []
+    except (TypeError, ValueError):
+        return []
+    return value if isinstance(value, list) else []
+
+
+def report_rows(results_path: str | Path, *, found_on: date | None = None) -> list[list[Any]]:
+    """Attachment 2 rows (without 序号) for the flagged entities of a results file."""
+    places = PlaceFinder()
+    rows: list[list[Any]] = []
+    cols: ColumnMap | None = None
+    for chunk in read_chunks(results_path):
+        frame = chunk.frame
+        if "action" not in frame.columns or "hits" not in frame.columns:
+            raise ReportError(f"{results_path} 不是 fangfei-screen scan 的结果文件（缺少 action、hits 列）")
+        if cols is None:
+            cols = ColumnMap.find([c for c in frame.columns])
+        for rec in frame.to_dict("records"):
+            if rec["action"] not in FLAGGED:
+                continue
+            hits = _hits(rec["hits"])
+            categories = sorted({int(h["category"]) for h in hits})
+            methods = list(dict.fromkeys(m for h in hits for m in h.get("methods", [])))
+            words = list(dict.fromkeys(h["keyword"] for h in hits))
+            address = str(rec.get(cols.address, "") or "") if cols.address else ""
+            region = places.leading(address) or places.leading(str(rec[cols.name]))
+            screened_on = str(rec.get("screened_on") or "")
+            when = chinese_date(date.fromisoformat(screened_on)) if screened_on else chinese_date(found_on or date.today())
+            remark = f"建议：{Action(rec['action']).label}；涉及字样：{'、'.join(words)}"
+            if cols.credit_code and rec.get(cols.credit_code):
+                remark += f"；统一社会信用代码：{rec[cols.credit_code]}"
+            rows.append(
+                [
+                    rec[cols.name],
+                    "；".join(CATEGORY_LABELS[Category(c)] for c in categories),
+                    "、".join(methods),
+                    SOURCE,
+                    when,
+                    region,
+                    "",
+                    "",
+                    "线上" if Category.VIRTUAL_CURRENCY in categories else PENDING,
+                    PENDING,
+                    "行政",
+                    "",
+                    "",
+                    remark,
+                ]
+            )
+    return rows
+
+
+def merged_rows(report_paths: list[str]) -> list[list[Any]]:
+    """The data rows of several units' reports, each remark naming its unit."""
+    import openpyxl
+
+    rows: list[list[Any]] = []
+    for path in report_paths:
+        if not Path(path).is_file():
+            raise TableError(f"找不到报表文件 / no such file: {path}")
+        try:
+            book = openpyxl.load_workbook(path, read_only=True)
+        except Exception as exc:
+            raise ReportError(f"无法读取报表 {path}: {exc}") from None
+        sheet = book.worksheets[0]
+        values = [list(r) for r in sheet.iter_rows(values_only=True)]
+        book.close()
+        if len(values) < _HEADER_ROW or tuple(values[_HEADER_ROW - 1][: len(REPORT_COLUMNS)]) != REPORT_COLUMNS:
+            raise ReportError(f"{path} 不是附件2排查统计表（第{_HEADER_ROW}行不是表头）")
+        unit_cell = str(values[1][0] or "")
+        unit = unit_cell.removeprefix(_UNIT_PREFIX).split("（加盖单位公章）")[0].strip()
+        for row in values[_HEADER_ROW:]:
+            first = row[0]
+            if not isinstance(first, int | float) and not str(first or "").strip().isdigit():
+                break  # the signature line after the data
+            data = ["" if v is None else v for v in row[1 : len(REPORT_COLUMNS)]]
+            if unit:
+                data[-1] = f"{data[-1]}；报送单位：{unit}" if data[-1] else f"报送单位：{unit}"
+            rows.append(data)
+    return rows
+
+
+def write_report(rows: list[list[Any]], header: ReportHeader, output: str | Path) -> int:
+    """Write the table; returns the number of data rows."""
+    import openpyxl
+    from openpyxl.styles import Alignment, Border, Font, Side
+
+    title = header.title
+    output = Path(output)
+    if output.suffix.lower() != ".xlsx":
+        raise ReportError("报表输出应为 .xlsx 文件 / the report is written as .xlsx")
+    filled_on = header.filled_on or date.today()
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "排查统计表"
+    width = len(REPORT_COLUMNS)
+    last_col = openpyxl.utils.get_column_letter(width)
+    sheet.append([title])
+    sheet.merge_cells(f"A1:{last_col}1")
+    sheet["A1"].font = Font(size=16, bold=True)
+    sheet["A1"].alignment = Alignment(horizontal="center")
+    unit_line = [""] * width
+    unit_line[0] = f"{_UNIT_PREFIX}{header.unit}（加盖单位公章）"
+    unit_line[8] = f"填报时间：{chinese_date(filled_on)}"
+    unit_line[12] = f"填报人：{header.filler}"
+    sheet.append(unit_line)
+    sheet.merge_cells("A2:H2")
+    sheet.merge_cells("I2:L2")
+    sheet.merge_cells(f"M2:{last_col}2")
+    sheet.append(list(REPORT_COLUMNS))
+    thin = Side(style="thin")
+    for i, row in enumerate(rows, start=1):
+        sheet.append([i, *[neutralise_formula(v) for v in row]])
+    for r in sheet.iter_rows(min_row=_HEADER_ROW, max_row=_HEADER_ROW + len(rows)):
+        for cell in r:
+            cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for cell in sheet[_HEADER_ROW]:
+        cell.font = Font(bold=True)
+    signature = [""] * width
+    signature[0] = "负责人："
+    signature[5] = f"填表人：{header.filler}"
+    signature[10] = f"日期：{chinese_date(filled_on)}"
+    sheet.append(signature)
+    for note in NOTES:
+        sheet.append([note])
+        sheet.merge_cells(f"A{sheet.max_row}:{last_col}{sheet.max_row}")
+    for col, w in zip("ABCDEFGHIJKLMNO", (6, 30, 28, 18, 12, 14, 18, 10, 10, 10, 10, 14, 12, 10, 40)):
+        sheet.column_dimensions[col].width = w
+    book.save(output)
+    return len(rows)

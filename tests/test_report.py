@@ -1,0 +1,79 @@
+"""The Attachment 2 table, checked cell by cell with openpyxl."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from fangfei_screen.cli import main
+from fangfei_screen.report import NOTES, REPORT_COLUMNS
+
+from .test_bulk import ROWS, write_csv
+
+
+@pytest.fixture()
+def results(tmp_path: Path) -> Path:
+    src = write_csv(tmp_path / "in.csv", ROWS, "gbk")
+    out = tmp_path / "screened.csv"
+    assert main(["scan", str(src), "-o", str(out), "--as-of", "2025-06-30"]) == 0
+    return out
+
+
+def load(path: Path) -> list[list[object]]:
+    return [list(r) for r in openpyxl.load_workbook(path).active.iter_rows(values_only=True)]
+
+
+def test_report_header_rows_and_footer(tmp_path: Path, results: Path) -> None:
+    out = tmp_path / "排查统计表.xlsx"
+    assert main(["report", str(results), "--month", "2025-06", "--unit", "固镇县市场监督管理局", "--filler", "张三", "-o", str(out)]) == 0
+    cells = load(out)
+    today = date.today()
+    assert cells[0][0] == "2025年6月非法金融活动风险线索排查统计表"
+    assert cells[1][0] == "填报单位：固镇县市场监督管理局（加盖单位公章）"
+    assert cells[1][8] == f"填报时间：{today.year}年{today.month}月{today.day}日"
+    assert cells[1][12] == "填报人：张三"
+    assert tuple(cells[2]) == REPORT_COLUMNS
+    assert len(REPORT_COLUMNS) == 15
+    data = cells[3:7]
+    # flagged rows only: order_rename, propose_revocation, propose_revocation, order_rename
+    assert [r[0] for r in data] == [1, 2, 3, 4]
+    assert [r[1] for r in data] == [ROWS[0][1], ROWS[2][1], ROWS[3][1], ROWS[4][1]]
+    first = data[0]
+    assert first[2] == "民间投融资、P2P网贷、第三方财富管理、非法银行、非法保险"
+    assert first[3] == "项目投资、投资入股"
+    assert first[4] == "行政机关移送"
+    assert first[5] == "2025年6月30日"
+    assert first[6] == "安徽省蚌埠市固镇县"  # from 住所
+    assert first[7] is None and first[8] is None and first[12] is None and first[13] is None
+    assert first[9] == "待核查" and first[10] == "待核查" and first[11] == "行政"
+    assert first[14] == "建议：督促限期注销或变更名称、经营范围；涉及字样：投资；统一社会信用代码：91340323MA0000001X"
+    blockchain = data[2]
+    assert blockchain[2] == "虚拟货币、区块链、互联网金融、支付、征信"
+    assert blockchain[9] == "线上"  # category 1
+    assert blockchain[6] == "蚌埠市"  # no address: the name's place prefix
+    assert blockchain[14].startswith("建议：提请吊销营业执照")
+    footer = cells[7]
+    assert footer[0] == "负责人：" and footer[5] == "填表人：张三" and footer[10].startswith("日期：")
+    assert [r[0] for r in cells[8:]] == list(NOTES)
+
+
+def test_merge_numbers_rows_anew_and_names_each_unit(tmp_path: Path, results: Path) -> None:
+    a, b, county = tmp_path / "a.xlsx", tmp_path / "b.xlsx", tmp_path / "county.xlsx"
+    assert main(["report", str(results), "--month", "2025-06", "--unit", "城关镇", "-o", str(a)]) == 0
+    assert main(["report", str(results), "--month", "2025-06", "--unit", "湖沟镇", "-o", str(b)]) == 0
+    assert main(["report", "--merge", str(a), str(b), "--month", "2025-06", "--unit", "固镇县财政局", "-o", str(county)]) == 0
+    cells = load(county)
+    data = cells[3:11]
+    assert [r[0] for r in data] == list(range(1, 9))
+    assert all(r[14].endswith("报送单位：城关镇") for r in data[:4])
+    assert all(r[14].endswith("报送单位：湖沟镇") for r in data[4:])
+    assert cells[11][0] == "负责人："
+    assert cells[1][0] == "填报单位：固镇县财政局（加盖单位公章）"
+
+
+def test_report_refuses_a_file_that_is_not_results(tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "in.csv", ROWS, "utf-8")
+    assert main(["report", str(src), "--month", "2025-06", "--unit", "u", "-o", str(tmp_path / "r.xlsx")]) == 2

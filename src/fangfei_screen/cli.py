@@ -188,6 +188,28 @@ def run_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_serve(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="run the HTTP pre-registration check (needs the [server] extra)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--access-log", action="store_true", help="log every request")
+    _add_list_option(p)
+    p.set_defaults(run=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+
+        from .server import create_app
+    except ImportError as exc:
+        raise UsageError(f"the HTTP service needs the server extra: pip install 'fangfei-screen[server]' ({exc.name})") from None
+    app = create_app(list_paths=args.lists)
+    print(f"fangfei-screen serving on http://{args.host}:{args.port} (list {app.state.holder.screener.list_version})", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, access_log=args.access_log, log_level="warning")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fangfei-screen",
@@ -197,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_check(sub)
     _add_scan(sub)
     _add_report(sub)
+    _add_serve(sub)
     return parser
 
 

@@ -1,0 +1,224 @@
+"""The HTTP service, started for real in a subprocess on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fangfei_screen import bundled_list_path
+
+TOKEN = "s3cret-token"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, list_path: Path, token: str | None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if k != "FANGFEI_ADMIN_TOKEN"}
+        if token:
+            env["FANGFEI_ADMIN_TOKEN"] = token
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "fangfei_screen", "serve", "--port", str(self.port), "--list", str(list_path)],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"server did not start: {self.proc.stderr.read() if self.proc.stderr else ''}")
+
+    def stop(self) -> str:
+        self.proc.terminate()
+        try:
+            _, err = self.proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            _, err = self.proc.communicate()
+        return err
+
+
+@pytest.fixture()
+def list_file(tmp_path: Path) -> Path:
+    path = tmp_path / "keywords.yaml"
+    shutil.copy(bundled_list_path(), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server for the tests that do not change its list."""
+    path = tmp_path_factory.mktemp("list") / "keywords.yaml"
+    shutil.copy(bundled_list_path(), path)
+    s = Server(path, TOKEN)
+    yield s
+    err = s.stop()
+    assert "Traceback" not in err, err
+
+
+@pytest.fixture()
+def own_server(list_file: Path) -> Iterator[Server]:
+    """A server whose list file the test changes."""
+    s = Server(list_file, TOKEN)
+    yield s
+    err = s.stop()
+    assert "Traceback" not in err, err
+
+
+def test_check_and_health(server: Server) -> None:
+    with httpx.Client(base_url=server.url) as c:
+        assert c.get("/healthz").json()["list_version"] == "2025-05-30"
+        r = c.post("/v1/check", json={"name": "某投资有限公司", "scope": "寄卖；日用百货（不含拍卖）"})
+        assert r.status_code == 200
+        d = r.json()
+        assert d["action"] == "block" and d["keywords"] == ["投资", "寄卖"]
+        assert d["suppressed"][0]["reason"] == "negated"
+        r = c.post("/v1/check", json={"name": "某贸易有限公司", "kind": "change", "before_name": "某投资有限公司"})
+        assert r.json()["action"] == "allow_removal"
+        # a lone surrogate, valid as a JSON escape, and an emoji
+        r = c.post("/v1/check", content=b'{"name": "\\ud800\xe6\x8a\x95\xe8\xb5\x84", "scope": "\xf0\x9f\x98\x80"}',
+                   headers={"content-type": "application/json"})
+        assert r.status_code == 200 and r.json()["hits"][0]["text"] == "投资"
+
+
+def test_batch_answers_under_the_callers_ids(server: Server) -> None:
+    apps = {f"app-{i}": {"name": f"某{'投资' if i % 2 else '贸易'}有限公司"} for i in range(1000)}
+    with httpx.Client(base_url=server.url, timeout=60) as c:
+        r = c.post("/v1/check/batch", json={"applications": apps})
+        assert r.status_code == 200
+        results = r.json()["results"]
+        assert set(results) == set(apps)
+        assert results["app-1"]["action"] == "block" and results["app-2"]["action"] == "pass"
+        apps["app-1000"] = {"name": "x"}
+        assert c.post("/v1/check/batch", json={"applications": apps}).status_code == 422
+
+
+def test_keywords_with_etag(server: Server) -> None:
+    with httpx.Client(base_url=server.url) as c:
+        r = c.get("/v1/keywords")
+        assert r.status_code == 200
+        body = r.json()
+        assert len(body["terms"]) == 37 and body["list_version"] == "2025-05-30"
+        assert {"term": "NFT", "category": 1} .items() <= next(t for t in body["terms"] if t["term"] == "NFT").items()
+        etag = r.headers["etag"]
+        assert etag == f'"{body["list_sha256"]}"'
+        assert c.get("/v1/keywords", headers={"If-None-Match": etag}).status_code == 304
+
+
+@pytest.mark.parametrize(
+    "body,content_type",
+    [
+        (b"{not json", "application/json"),
+        (b'{"name": 5}', "application/json"),
+        (b'{"scope": "x"}', "application/json"),
+        (b'{"name": "x", "kind": "renew"}', "application/json"),
+        (b'{"name": "x", "licensed": "yes"}', "application/json"),
+        (b'{"name": "x", "established_on": "2020-02-30"}', "application/json"),
+        (b'{"name": "x", "colour": "red"}', "application/json"),
+        (b'["x"]', "application/json"),
+        (b"", "application/json"),
+        (b"\xff\xfe", "application/json"),
+        (b'{"name": "x"}', "text/plain"),
+    ],
+)
+def test_bad_requests_get_422_json(server: Server, body: bytes, content_type: str) -> None:
+    r = httpx.post(f"{server.url}/v1/check", content=body, headers={"content-type": content_type})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"] == "invalid_request"
+
+
+def test_bodies_over_1mb_get_413(server: Server) -> None:
+    big = b'{"name": "' + b"x" * 1_100_000 + b'"}'
+    r = httpx.post(f"{server.url}/v1/check", content=big, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and r.json()["error"] == "payload_too_large"
+
+    def chunks() -> Iterator[bytes]:
+        for i in range(0, len(big), 65536):
+            yield big[i : i + 65536]
+
+    r = httpx.post(f"{server.url}/v1/check", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413
+
+
+def test_reload_token_rules(own_server: Server, list_file: Path) -> None:
+    with httpx.Client(base_url=own_server.url) as c:
+        assert c.post("/v1/keywords/reload").status_code == 401
+        assert c.post("/v1/keywords/reload", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        list_file.write_text(list_file.read_text(encoding="utf-8") + "  - {term: 投资, category: 2}\n", encoding="utf-8")
+        r = c.post("/v1/keywords/reload", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert r.status_code == 422 and r.json()["error"] == "invalid_list"
+        assert any("重复" in p for p in r.json()["detail"])
+        assert c.get("/healthz").json()["list_version"] == "2025-05-30"  # the old list keeps serving
+        assert c.post("/v1/check", json={"name": "某投资有限公司"}).json()["action"] == "block"
+
+
+def test_reload_is_disabled_without_a_token(list_file: Path) -> None:
+    s = Server(list_file, None)
+    try:
+        r = httpx.post(f"{s.url}/v1/keywords/reload", headers={"Authorization": "Bearer anything"})
+        assert r.status_code == 403
+    finally:
+        s.stop()
+
+
+def test_reload_during_concurrent_checks(own_server: Server, list_file: Path) -> None:
+    """No request fails, and every answer comes from exactly one list version."""
+    text = list_file.read_text(encoding="utf-8")
+    new = text.replace('version: "2025-05-30"', 'version: "2025-07-01"') + "  - {term: 配资, category: 3}\n"
+    answers: list[tuple[int, str, list[str]]] = []
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def client() -> None:
+        with httpx.Client(base_url=own_server.url, timeout=30) as c:
+            n = 0
+            while not stop.is_set() and n < 2000:
+                n += 1
+                try:
+                    r = c.post("/v1/check", json={"name": "某配资投资有限公司"})
+                    d = r.json()
+                    answers.append((r.status_code, d["list_version"], d["keywords"]))
+                except Exception as exc:  # any failure is what the test looks for
+                    failures.append(repr(exc))
+
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    list_file.write_text(new, encoding="utf-8")
+    r = httpx.post(f"{own_server.url}/v1/keywords/reload", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
+    assert r.status_code == 200 and r.json()["list_version"] == "2025-07-01"
+    time.sleep(0.5)
+    stop.set()
+    for t in threads:
+        t.join(timeout=60)
+    assert not failures
+    assert all(code == 200 for code, _, _ in answers)
+    versions = {v for _, v, _ in answers}
+    assert versions == {"2025-05-30", "2025-07-01"}
+    for _, version, words in answers:
+        assert words == (["配资", "投资"] if version == "2025-07-01" else ["投资"])
+
+
+def test_openapi(server: Server) -> None:
+    spec = httpx.get(f"{server.url}/openapi.json").json()
+    assert {"/v1/check", "/v1/check/batch", "/v1/keywords", "/v1/keywords/reload", "/healthz"} <= set(spec["paths"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 import ahocorasick
 
@@ -29,9 +30,8 @@ class Pattern:
     exclusion_reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
-    """A raw match in folded text, before judging."""
+class Match(NamedTuple):
+    """A raw match in folded text, before judging (a tuple: made once per match)."""
 
     start: int
     end: int
@@ -50,11 +50,8 @@ class PatternIndex:
             automaton.add_word(key, (len(key), tuple(patterns)))
         automaton.make_automaton()
         self._automaton = automaton
+        self.iter = automaton.iter  # (last index, (length, patterns)) for every match
         self.size = len(grouped)
-
-    def iter_raw(self, text: str) -> ahocorasick.Automaton:
-        """pyahocorasick's own iterator: (last index, (length, patterns)) for every match."""
-        return self._automaton.iter(text)
 
     def find(self, text: str) -> list[Match]:
         """Every match, overlapping ones included, in order of end position."""

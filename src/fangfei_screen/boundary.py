@@ -26,7 +26,11 @@ from math import log
 import jieba
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_WINDOW = 8  # characters of context each side; jieba words are rarely longer
+# jieba cuts text into blocks of these characters and segments each block alone, so a
+# window clipped to the hit's block segments exactly as the whole text would; clipped
+# windows are also what repeats from record to record (one scope item, 投资咨询).
+_JIEBA_BLOCK = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]")
+_WINDOW = 5  # characters of context each side: room for a word of up to six characters across an edge
 _MAX_DEPTH = 3
 
 
@@ -42,8 +46,9 @@ class BoundaryJudge:
         self._lock = threading.Lock()
         self._ready = False
         self._term_joints: dict[str, frozenset[int]] = {}
-        # Per-instance memo: a long scope repeating one phrase is judged once per window.
-        self._judge_window = lru_cache(maxsize=4096)(self._judge_window_uncached)
+        # Per-instance memo of verdicts by window: a pure function of the window, so the
+        # outcome never depends on what was screened before.
+        self._judge_window = lru_cache(maxsize=1 << 16)(self._judge_window_uncached)
 
     def warm_up(self) -> None:
         """Load jieba's dictionary now rather than on the first hit that needs it."""
@@ -68,8 +73,13 @@ class BoundaryJudge:
 
     def straddles(self, text: str, start: int, end: int) -> str:
         """An explanation when the hit text[start:end] straddles words, else ''."""
-        lo = max(0, start - _WINDOW)
-        return self._judge_window(text[lo : end + _WINDOW], start - lo, end - lo)
+        lo = start
+        while lo > 0 and start - lo < _WINDOW and _JIEBA_BLOCK.match(text, lo - 1):
+            lo -= 1
+        hi, n = end, len(text)
+        while hi < n and hi - end < _WINDOW and _JIEBA_BLOCK.match(text, hi):
+            hi += 1
+        return self._judge_window(text[lo:hi], start - lo, end - lo)
 
     def _judge_window_uncached(self, window: str, s: int, e: int) -> str:
         self.warm_up()

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from .automaton import Match, PatternKind
 from .boundary import BoundaryJudge
@@ -19,13 +18,12 @@ T = TypeVar("T")
 _NEGATION = re.compile(r"不得从事|不得经营|不得开展|不得|不含|不包括|不包含|不涉及|不从事|不经营|禁止|严禁|除")
 # 除 inside a verb (消除, 去除, 排除 …) opens no exception clause.
 _CHU_VERB_PREFIX = frozenset("消去排清删免解拆剔扣切根革破祛驱铲摘开废")
-_CLAUSE_END = frozenset("；;。")
+_TERMINATOR = re.compile("[；;。]")
 _OPEN = frozenset("（(【[〔{《")
-_CLOSE = frozenset("）)】]〕}》")
+_BRACKET = re.compile("[（(【\\[〔{《）)】\\]〕}》]")
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
     """A match kept after longest-match resolution, with why it does not count, if so."""
 
     match: Match
@@ -37,28 +35,29 @@ def negated_spans(scope: str) -> list[tuple[int, int, str]]:
     """Spans of the scope that lie inside a clause excluding them, with the opener.
 
     A clause ends at its own closing bracket or at ；;。, whichever comes first, so
-    that in 日用百货销售（不含危险化学品）；投资咨询 the 投资 is outside it. One pass
-    over the scope, whatever its length or number of clauses.
+    that in 日用百货销售（不含危险化学品）；投资咨询 the 投资 is outside it. The work is
+    in proportion to the brackets and openers, not to the scope's length.
     """
-    openers = [m for m in _NEGATION.finditer(scope)]
+    openers = list(_NEGATION.finditer(scope))
     if not openers:
         return []
     n = len(scope)
     ends = [n] * len(openers)
     # For each opener, the closing bracket of the innermost bracket around it.
-    stack: list[list[int]] = []  # per open bracket: indices of openers directly inside
+    stack: list[list[int]] = []  # per open bracket: the openers directly inside it
     oi = 0
-    for i, ch in enumerate(scope):
-        while oi < len(openers) and openers[oi].start() == i:
+    for b in _BRACKET.finditer(scope):
+        pos = b.start()
+        while oi < len(openers) and openers[oi].start() < pos:
             if stack:
                 stack[-1].append(oi)
             oi += 1
-        if ch in _OPEN:
+        if scope[pos] in _OPEN:
             stack.append([])
-        elif ch in _CLOSE and stack:
+        elif stack:
             for k in stack.pop():
-                ends[k] = i
-    terminators = [i for i, ch in enumerate(scope) if ch in _CLAUSE_END]
+                ends[k] = pos
+    terminators = [m.start() for m in _TERMINATOR.finditer(scope)]
     spans = []
     for k, m in enumerate(openers):
         start, opener = m.start(), m.group()
@@ -126,29 +125,29 @@ def judge_field(
 ) -> list[Verdict]:
     """Every kept term match of one field, each with its verdict."""
     terms = [m for m in matches if m.pattern.kind is not PatternKind.EXCLUSION]
-    exclusions: dict[int, list[tuple[int, int, Match]]] = {}
-    for x in matches:
-        if x.pattern.kind is PatternKind.EXCLUSION:
-            exclusions.setdefault(x.pattern.term_id, []).append((x.start, x.end, x))
-    excluding = {term_id: _SpanIndex(spans) for term_id, spans in exclusions.items()}
-    clauses: _SpanIndex[str] | None = None
+    excluding: dict[int, _SpanIndex[Match]] = {}
+    if len(terms) < len(matches):
+        grouped: dict[int, list[tuple[int, int, Match]]] = {}
+        for x in matches:
+            if x.pattern.kind is PatternKind.EXCLUSION:
+                grouped.setdefault(x.pattern.term_id, []).append((x.start, x.end, x))
+        excluding = {term_id: _SpanIndex(spans) for term_id, spans in grouped.items()}
+    # Negated clauses only where the scope has an opener at all.
+    clauses: _SpanIndex[str] | None = _SpanIndex(negated_spans(folded)) if is_scope and _NEGATION.search(folded) else None
     verdicts = []
     for m in longest_matches(terms, len(folded)):
-        index = excluding.get(m.pattern.term_id)
+        index = excluding.get(m.pattern.term_id) if excluding else None
         held = index.holding(m.start, m.end) if index is not None else None
         if held is not None:
             x = held[2].pattern
             verdicts.append(Verdict(m, SuppressReason(x.exclusion_reason), f"「{x.form}」"))
             continue
-        if is_scope:
-            if clauses is None:
-                clauses = _SpanIndex(negated_spans(folded))
-            clause = clauses.holding(m.start, m.end)
-            if clause is not None:
-                a, b, _ = clause
-                verdicts.append(Verdict(m, SuppressReason.NEGATED, f"「{folded[a:b][:60]}」"))
-                continue
-        detail = _ascii_straddle(folded, m.start, m.end)
+        clause = clauses.holding(m.start, m.end) if clauses is not None else None
+        if clause is not None:
+            a, b, _ = clause
+            verdicts.append(Verdict(m, SuppressReason.NEGATED, f"「{folded[a:b][:60]}」"))
+            continue
+        detail = _ascii_straddle(folded, m.start, m.end) if folded[m.start].isascii() or folded[m.end - 1].isascii() else ""
         if not detail and boundary.needs_judging(folded, m.start, m.end):
             detail = boundary.straddles(folded, m.start, m.end)
         if detail:

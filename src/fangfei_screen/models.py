@@ -138,42 +138,81 @@ FUNDRAISING_METHODS = (
 
 
 @dataclass(frozen=True, slots=True)
+class TermInfo:
+    """A listed term as hits report it: shared by every hit of the term."""
+
+    keyword: str
+    category: int
+    category_name: str
+    methods: tuple[str, ...]
+    list_name: str
+    list_version: str
+    effect: Effect = Effect.RESTRICT
+
+
+@dataclass(frozen=True, slots=True)
 class Hit:
     """One occurrence of a listed term in a field.
 
     ``start``/``end`` index the ORIGINAL field text: ``field_text[start:end] == text``.
-    ``reason`` is set only on suppressed hits.
+    ``reason`` and ``detail`` are set only on suppressed hits. The term's own facts
+    (``keyword``, ``category``, ``category_name``, ``methods``, ``list_name``,
+    ``list_version``, ``effect``) are read through from ``term``.
     """
 
-    keyword: str
+    term: TermInfo
     text: str
     field: Field
     start: int
     end: int
-    category: int
-    category_name: str
-    methods: tuple[str, ...]
     via: Via
-    list_name: str
-    list_version: str
-    effect: Effect = Effect.RESTRICT
     reason: SuppressReason | None = None
     detail: str = ""
 
+    @property
+    def keyword(self) -> str:
+        """The canonical term (a synonym reports the term it stands for)."""
+        return self.term.keyword
+
+    @property
+    def category(self) -> int:
+        return self.term.category
+
+    @property
+    def category_name(self) -> str:
+        return self.term.category_name
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        return self.term.methods
+
+    @property
+    def list_name(self) -> str:
+        return self.term.list_name
+
+    @property
+    def list_version(self) -> str:
+        return self.term.list_version
+
+    @property
+    def effect(self) -> Effect:
+        return self.term.effect
+
     def to_dict(self) -> dict[str, Any]:
+        t = self.term
         d: dict[str, Any] = {
-            "keyword": self.keyword,
+            "keyword": t.keyword,
             "text": self.text,
             "field": self.field.value,
             "start": self.start,
             "end": self.end,
-            "category": self.category,
-            "category_name": self.category_name,
-            "methods": list(self.methods),
+            "category": t.category,
+            "category_name": t.category_name,
+            "methods": list(t.methods),
             "via": self.via.value,
-            "list": self.list_name,
-            "list_version": self.list_version,
-            "effect": self.effect.value,
+            "list": t.list_name,
+            "list_version": t.list_version,
+            "effect": t.effect.value,
         }
         if self.reason is not None:
             d["reason"] = self.reason.value

@@ -90,14 +90,14 @@ class Folder:
         for ch in NOISE_CHARS:
             table[ord(ch)] = None
         self._table = table
-        self.traditional_count = sum(1 for k in table if k > 0x2E80)
+        # Any one of these in a text means folding would change it. A character class
+        # search costs about a third of the automaton's pass; putting them in the
+        # automaton instead slows every step from its root (pyahocorasick looks up a
+        # node's children one by one), measured at 5.7 µs against 1.0 µs a record.
         self._needs = re.compile("[" + "".join(re.escape(chr(k)) for k in sorted(table)) + "]")
+        self.needs_folding = self._needs.search
         noise = {chr(k) for k, v in table.items() if v is None}
         self._noise = re.compile("[" + "".join(re.escape(c) for c in sorted(noise)) + "]")
-
-    def needs_folding(self, text: str) -> bool:
-        """True when folding would change the text."""
-        return self._needs.search(text) is not None
 
     def fold(self, text: str) -> str:
         return text.translate(self._table)

@@ -77,10 +77,13 @@ def decide(
     before: frozenset[str],
     *,
     licensed: bool,
-    facts: EntityFacts,
-    as_of: date,
+    facts: EntityFacts | None,
+    as_of: date | None,
 ) -> tuple[Action, str]:
-    """The action for a registration and the clause it rests on."""
+    """The action for a registration and the clause it rests on.
+
+    ``facts`` and ``as_of`` are needed only for an existing entity with counted terms.
+    """
     if licensed and after:
         return Action.EXEMPT, BASIS_EXEMPT
     if kind is Kind.NEW:
@@ -93,7 +96,7 @@ def decide(
         return Action.BLOCK, BASIS_CHANGE_BLOCK
     if not after:
         return Action.PASS, BASIS_PASS
-    why = dormancy(facts, as_of)
+    why = dormancy(facts, as_of) if facts is not None and as_of is not None else ""
     if why:
         return Action.PROPOSE_REVOCATION, f"{BASIS_REVOKE} 本主体：{why}。"
     return Action.ORDER_RENAME, BASIS_ORDER

@@ -7,13 +7,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .automaton import Pattern, PatternIndex, PatternKind
 from .boundary import BoundaryJudge
 from .judge import judge_field
 from .lexicon import KeywordList, bundled_list_path, load_list
-from .models import Action, Effect, EntityType, Field, Hit, Kind, Result, Status, Via
+from .models import Action, Effect, EntityType, Field, Hit, Kind, Result, Status, TermInfo, Via
 from .normalize import Folder, basic_fold
 from .policy import BASIS_CHANGE_PASS, BASIS_PASS, EntityFacts, decide
 
@@ -36,19 +36,7 @@ class ScreeningInputError(ValueError):
     """An argument of screen() that cannot be understood (unknown kind, bad date …)."""
 
 
-@dataclass(frozen=True, slots=True)
-class _TermInfo:
-    term: str
-    category: int
-    category_name: str
-    methods: tuple[str, ...]
-    list_name: str
-    list_version: str
-    effect: Effect
-
-
-@dataclass(frozen=True, slots=True)
-class FieldScan:
+class FieldScan(NamedTuple):
     """The judged hits of one field."""
 
     hits: tuple[Hit, ...] = ()
@@ -78,13 +66,13 @@ class Screener:
         if not loaded:
             raise ValueError("at least one keyword list is needed")
         self.lists = loaded
-        infos: list[_TermInfo] = []
+        infos: list[TermInfo] = []
         forms: list[tuple[str, Pattern]] = []
         for kl in loaded:
             for term in kl.terms:
                 tid = len(infos)
                 infos.append(
-                    _TermInfo(
+                    TermInfo(
                         term.term,
                         int(term.category),
                         term.category.label,
@@ -132,7 +120,7 @@ class Screener:
         return self
 
     @property
-    def terms(self) -> tuple[_TermInfo, ...]:
+    def terms(self) -> tuple[TermInfo, ...]:
         return self._terms
 
     # -- scanning --------------------------------------------------------------
@@ -146,40 +134,24 @@ class Screener:
             return _EMPTY_SCAN
         if not isinstance(text, str):
             raise ScreeningInputError(f"{field.value} must be text, not {type(text).__name__}")
-        folder = self._folder
-        mapped = folder.fold_with_map(text) if folder.needs_folding(text) else None
+        mapped = self._folder.fold_with_map(text) if self._folder.needs_folding(text) else None
         folded = mapped.folded if mapped is not None else text
         matches = self._index.find(folded)
         if not matches:
             return _EMPTY_SCAN
         verdicts = judge_field(folded, matches, is_scope=field is Field.SCOPE, boundary=self._boundary)
         hits, watch, suppressed = [], [], []
-        for v in verdicts:
-            m = v.match
+        terms = self._terms
+        for m, reason, detail in verdicts:
             start, end = mapped.span(m.start, m.end) if mapped is not None else (m.start, m.end)
-            info = self._terms[m.pattern.term_id]
+            info = terms[m.pattern.term_id]
             written = text[start:end]
             if m.pattern.kind is PatternKind.SYNONYM:
                 via = Via.SYNONYM
             else:
-                via = Via.EXACT if written == info.term else Via.VARIANT
-            hit = Hit(
-                keyword=info.term,
-                text=written,
-                field=field,
-                start=start,
-                end=end,
-                category=info.category,
-                category_name=info.category_name,
-                methods=info.methods,
-                via=via,
-                list_name=info.list_name,
-                list_version=info.list_version,
-                effect=info.effect,
-                reason=v.reason,
-                detail=v.detail,
-            )
-            if v.reason is not None:
+                via = Via.EXACT if written == info.keyword else Via.VARIANT
+            hit = Hit(info, written, field, start, end, via, reason, detail)
+            if reason is not None:
                 suppressed.append(hit)
             elif info.effect is Effect.SUPERVISE:
                 watch.append(hit)
@@ -214,13 +186,10 @@ class Screener:
         or "YYYY-MM-DD"; ``as_of`` defaults to today.
         """
         kind = _enum(Kind, kind, "kind")
-        facts = EntityFacts(
-            name=name if isinstance(name, str) else "",
-            entity_type=_enum(EntityType, entity_type, "entity_type"),
-            status=_enum(Status, status, "status"),
-            established_on=_date(established_on, "established_on"),
-            suspended_since=_date(suspended_since, "suspended_since"),
-        )
+        entity_type = _enum(EntityType, entity_type, "entity_type")
+        status = _enum(Status, status, "status")
+        established = _date(established_on, "established_on")
+        suspended = _date(suspended_since, "suspended_since")
         as_of_day = _date(as_of, "as_of")
         name_scan = self._scan(name, Field.NAME)
         scope_scan = self._scan(scope, Field.SCOPE)
@@ -232,13 +201,23 @@ class Screener:
             before = frozenset()
         if name_scan is _EMPTY_SCAN and scope_scan is _EMPTY_SCAN and not before:
             return self._pass[kind]
+        after = name_scan.terms() | scope_scan.terms()
+        facts = None
+        if kind is Kind.EXISTING and after:
+            facts = EntityFacts(
+                name=name if isinstance(name, str) else "",
+                entity_type=entity_type,
+                status=status,
+                established_on=established,
+                suspended_since=suspended,
+            )
         action, basis = decide(
             kind,
-            name_scan.terms() | scope_scan.terms(),
+            after,
             before,
             licensed=bool(licensed),
             facts=facts,
-            as_of=as_of_day or date.today(),
+            as_of=as_of_day or (date.today() if facts is not None else None),
         )
         return Result(
             action=action,
@@ -261,22 +240,48 @@ class Screener:
         if unknown:
             raise ScreeningInputError(f"unknown option(s): {', '.join(sorted(unknown))}")
         screen = self.screen
-        if defaults:
-            # Fail on bad defaults once, before the first record.
-            screen("", "", **defaults)
-        default_kind = _enum(Kind, defaults.get("kind", Kind.NEW), "kind")
+        # Parse the defaults once (and fail on a bad one before the first record); one
+        # "today" serves the whole run rather than a clock read per record.
+        defaults = _parse_options(defaults)
+        defaults.setdefault("as_of", date.today())
+        default_kind = defaults.get("kind", Kind.NEW)
         # Records that carry only name and scope, under a kind that needs no before
-        # fields, take the short path: two scans and, without a match, the shared result.
+        # fields, take the short path: a character-class search and an automaton pass
+        # over each field and, when nothing is found, the shared result.
         shared_pass = self._pass[default_kind] if default_kind is not Kind.CHANGE else None
-        scan, name_field, scope_field = self._scan, Field.NAME, Field.SCOPE
+        it, needs = self._index.iter, self._folder.needs_folding
+        options_keys = frozenset(SCREEN_OPTIONS)
         for rec in records:
-            options = [k for k in SCREEN_OPTIONS if k in rec]
             name, scope = rec.get("name"), rec.get("scope")
-            if not options and shared_pass is not None:
-                if scan(name, name_field) is _EMPTY_SCAN and scan(scope, scope_field) is _EMPTY_SCAN:
-                    yield shared_pass
-                    continue
-            yield screen(name, scope, **{**defaults, **{k: rec[k] for k in options}})
+            if shared_pass is not None and options_keys.isdisjoint(rec):
+                try:
+                    name, scope = name or "", scope or ""
+                    if not needs(name) and not needs(scope):
+                        for _ in it(name):
+                            break
+                        else:
+                            for _ in it(scope):
+                                break
+                            else:
+                                yield shared_pass
+                                continue
+                except TypeError:
+                    pass  # not text: screen() says so
+            yield screen(name, scope, **{**defaults, **{k: rec[k] for k in SCREEN_OPTIONS if k in rec}})
+
+_PARSERS: dict[str, Any] = {
+    "kind": lambda v: _enum(Kind, v, "kind"),
+    "entity_type": lambda v: _enum(EntityType, v, "entity_type"),
+    "status": lambda v: _enum(Status, v, "status"),
+    "established_on": lambda v: _date(v, "established_on"),
+    "suspended_since": lambda v: _date(v, "suspended_since"),
+    "as_of": lambda v: _date(v, "as_of"),
+}
+
+
+def _parse_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """screen() options with enums and dates parsed, so that each record need not."""
+    return {k: _PARSERS[k](v) if k in _PARSERS else v for k, v in options.items()}
 
 
 def _enum(cls: Any, value: Any, what: str) -> Any:

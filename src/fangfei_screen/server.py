@@ -146,7 +146,7 @@ def _keywords_body(screener: Screener) -> dict[str, Any]:
             for kl in screener.lists
         ],
         "terms": [
-            {"term": t.term, "category": t.category, "category_name": t.category_name, "methods": list(t.methods),
+            {"term": t.keyword, "category": t.category, "category_name": t.category_name, "methods": list(t.methods),
              "list": t.list_name, "effect": t.effect.value}
             for t in screener.terms
         ],

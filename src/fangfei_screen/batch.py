@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -149,6 +149,9 @@ def status_of(text: str) -> Status | None:
         return None
 
 
+_COL = {name: i for i, name in enumerate(OUTPUT_COLUMNS)}
+
+
 @dataclass
 class Summary:
     """Counts over a bulk screening."""
@@ -159,16 +162,26 @@ class Summary:
     categories: Counter[int] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
 
-    def add(self, frame: pd.DataFrame) -> None:
-        self.rows += len(frame)
-        self.actions.update(frame["action"])
-        for words in frame["keywords"]:
-            if words:
-                self.keywords.update(words.split("|"))
-        for cats in frame["categories"]:
-            if cats:
-                self.categories.update(int(c) for c in cats.split("|"))
-        self.errors.extend(e for e in frame["error"] if e)
+    def add(self, cells: Sequence[Any]) -> None:
+        """Count one row by its output cells (in OUTPUT_COLUMNS order)."""
+        self.rows += 1
+        self.actions[cells[_COL["action"]]] += 1
+        if cells[_COL["keywords"]]:
+            self.keywords.update(cells[_COL["keywords"]].split("|"))
+            self.categories.update(int(c) for c in cells[_COL["categories"]].split("|"))
+        if cells[_COL["action"]] == ERROR_ACTION:
+            self.errors.append(cells[_COL["error"]])
+
+    def add_frame(self, frame: pd.DataFrame) -> None:
+        for cells in zip(*(frame[c] for c in OUTPUT_COLUMNS)):
+            self.add(cells)
+
+    def merge(self, other: Summary) -> None:
+        self.rows += other.rows
+        self.actions.update(other.actions)
+        self.keywords.update(other.keywords)
+        self.categories.update(other.categories)
+        self.errors.extend(other.errors)
 
     def lines(self) -> list[str]:
         out = [f"读取行数 rows: {self.rows}"]
@@ -186,26 +199,6 @@ class Summary:
         return out
 
 
-def _row_options(row: Mapping[str, Any], cols: ColumnMap, defaults: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
-    """screen() keyword arguments for a row, and a note on cells that were not understood."""
-    options = dict(defaults)
-    notes = []
-    if cols.entity_type:
-        options["entity_type"] = entity_type_of(str(row[cols.entity_type]))
-    if cols.status:
-        options["status"] = status_of(str(row[cols.status]))
-    for key in ("established_on", "suspended_since"):
-        col = getattr(cols, key)
-        if col:
-            try:
-                options[key] = parse_date(row[col])
-            except ValueError:
-                notes.append(f"{col}「{row[col]}」不是可识别的日期，未用于判断")
-    if cols.licensed:
-        options["licensed"] = str(row[cols.licensed]).strip().lower() in _TRUE
-    return options, "；".join(notes)
-
-
 def _result_cells(result: Result) -> tuple[Any, ...]:
     return (
         result.action.value,
@@ -221,6 +214,85 @@ def _result_cells(result: Result) -> tuple[Any, ...]:
     )
 
 
+_MEMO_LIMIT = 4096  # distinct 企业类型/登记状态 values remembered per table
+
+
+class RowScreener:
+    """Screens the rows of one table (sequences of cells, in ``columns`` order).
+
+    Rows whose name and scope hold no term and need no folding get one shared tuple
+    of output cells without any per-row parsing; only rows with a match read the
+    entity facts (type, status, dates) that the existing-entity rules need.
+    """
+
+    def __init__(self, screener: Screener, columns: Sequence[str], cols: ColumnMap, defaults: Mapping[str, Any]) -> None:
+        at = {c: i for i, c in enumerate(columns)}
+        self.screener = screener
+        self.cols = cols
+        self._name = at[cols.name]
+        self._scope = at[cols.scope] if cols.scope else None
+        self._facts = [
+            (key, at[getattr(cols, key)], getattr(cols, key))
+            for key in ("entity_type", "status", "established_on", "suspended_since", "licensed")
+            if getattr(cols, key)
+        ]
+        self.defaults = dict(defaults)
+        self.defaults["kind"] = Kind(self.defaults.get("kind") or Kind.EXISTING)
+        self.defaults["as_of"] = _date_or_none(self.defaults.get("as_of")) or date.today()
+        screened_on = self._screened_on = self.defaults["as_of"].isoformat()
+        self._quick = self.defaults["kind"] is not Kind.CHANGE
+        self.pass_cells = (*_result_cells(screener.screen("", "", **self.defaults)), screened_on, "")
+        self._error_head = (ERROR_ACTION, "无法筛查", "", "", "[]", "[]", "[]", "",
+                            screener.list_version, screener.list_sha256, screened_on)
+        self._memo: dict[tuple[str, str], Any] = {}
+
+    def error_cells(self, reason: str) -> tuple[Any, ...]:
+        return (*self._error_head, reason)
+
+    def cells(self, row: Sequence[Any]) -> tuple[Any, ...]:
+        """The output cells for one row."""
+        name = row[self._name]
+        scope = row[self._scope] if self._scope is not None else ""
+        if not isinstance(name, str):
+            name = _text(name)
+        if not isinstance(scope, str):
+            scope = _text(scope)
+        if not name.strip():
+            return self.error_cells("名称为空 / the name is empty")
+        clean = self.screener.clean
+        if self._quick and clean(name) and clean(scope):
+            return self.pass_cells
+        options = dict(self.defaults)
+        notes = []
+        for key, i, col in self._facts:
+            value = _text(row[i])
+            try:
+                options[key] = self._parse(key, value)
+            except ValueError:
+                notes.append(f"{col}「{value}」不是可识别的日期，未用于判断")
+        try:
+            result = self.screener.screen(name, scope, **options)
+        except ScreeningInputError as exc:
+            return self.error_cells(str(exc))
+        return (*_result_cells(result), self._screened_on, "；".join(notes))
+
+    def _parse(self, key: str, value: str) -> Any:
+        if key in ("established_on", "suspended_since"):
+            return parse_date(value)
+        memo_key = (key, value)
+        if memo_key in self._memo:
+            return self._memo[memo_key]
+        if key == "entity_type":
+            parsed: Any = entity_type_of(value)
+        elif key == "status":
+            parsed = status_of(value)
+        else:
+            parsed = value.strip().lower() in _TRUE
+        if len(self._memo) < _MEMO_LIMIT:
+            self._memo[memo_key] = parsed
+        return parsed
+
+
 def screen_rows(
     frame: pd.DataFrame,
     cols: ColumnMap,
@@ -231,28 +303,11 @@ def screen_rows(
 ) -> pd.DataFrame:
     """The frame with the output columns appended, one result per row, in order."""
     read_errors = read_errors or {}
-    screened_on = (_date_or_none(defaults.get("as_of")) or date.today()).isoformat()
-    out: list[tuple[Any, ...]] = []
-    empty_result = screener.screen("", "", **defaults)
-    pass_cells = _result_cells(empty_result)
-    records = frame.to_dict("records") if len(frame.columns) else [{}] * len(frame)
-    for i, row in enumerate(records):
-        if i in read_errors:
-            out.append((*_error_cells(screener), screened_on, read_errors[i]))
-            continue
-        name = _text(row.get(cols.name))
-        scope = _text(row.get(cols.scope)) if cols.scope else ""
-        if not name.strip():
-            out.append((*_error_cells(screener), screened_on, "名称为空 / the name is empty"))
-            continue
-        options, note = _row_options(row, cols, defaults)
-        try:
-            result = screener.screen(name, scope, **options)
-        except ScreeningInputError as exc:
-            out.append((*_error_cells(screener), screened_on, str(exc)))
-            continue
-        cells = pass_cells if result is empty_result else _result_cells(result)
-        out.append((*cells, screened_on, note))
+    rows = RowScreener(screener, [str(c) for c in frame.columns], cols, defaults)
+    out = [
+        rows.error_cells(read_errors[i]) if i in read_errors else rows.cells(row)
+        for i, row in enumerate(frame.itertuples(index=False, name=None))
+    ]
     result_frame = pd.DataFrame(out, columns=list(OUTPUT_COLUMNS), index=frame.index, dtype=object)
     clash = [c for c in OUTPUT_COLUMNS if c in frame.columns]
     base = frame.rename(columns={c: f"{c}_input" for c in clash}) if clash else frame
@@ -263,10 +318,6 @@ def _text(value: Any) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
     return value if isinstance(value, str) else str(value)
-
-
-def _error_cells(screener: Screener) -> tuple[Any, ...]:
-    return (ERROR_ACTION, "无法筛查", "", "", "[]", "[]", "[]", "", screener.list_version, screener.list_sha256)
 
 
 def _date_or_none(value: Any) -> date | None:
@@ -344,22 +395,53 @@ def scan_file(
 ) -> Summary:
     """Screen a registry file into an output file; returns the counts.
 
-    Chunks are read, screened (in ``jobs`` processes when above 1) and written in
-    input order, so memory stays flat and the output is the same for any ``jobs``.
+    CSV to CSV streams rows through the csv module, ``jobs`` processes each taking a
+    byte range of the file (see csvscan). Other formats go in chunks of ``chunk_rows``
+    rows, screened in ``jobs`` processes. Either way the output is in input order and
+    the same for any ``jobs``, and memory stays flat.
     """
-    from concurrent.futures import ProcessPoolExecutor
+    from pathlib import Path
 
-    from .tables import TableWriter, read_chunks
+    from .tables import TableError, TableWriter, detect_encoding, read_chunks
 
     lists = tuple(str(p) for p in lists)
     screener = shared_screener(lists)  # fails here, once, on a bad list
-    defaults = {"kind": Kind(kind), "as_of": as_of or date.today()}
+    defaults = {"kind": Kind(kind), "as_of": _date_or_none(as_of) or date.today()}
     screener.screen("", "", **defaults)  # and on a bad option
-    chunks = read_chunks(input_path, chunk_rows=chunk_rows, encoding=encoding)
-    writer = TableWriter(output_path, json_columns=JSON_COLUMNS)
-    summary = Summary()
+    src, dst = Path(input_path), Path(output_path)
+    chunks = read_chunks(src, chunk_rows=chunk_rows, encoding=encoding)  # checks the input
+    writer = TableWriter(dst, json_columns=JSON_COLUMNS)  # checks the output
     bar = _progress_bar(progress)
-    cols: ColumnMap | None = None
+    try:
+        if src.suffix.lower() in (".csv", ".txt") and dst.suffix.lower() == ".csv":
+            from .csvscan import scan_csv
+
+            return scan_csv(
+                src, dst, encoding=encoding or detect_encoding(src), columns=dict(columns or {}),
+                defaults=defaults, lists=lists, jobs=jobs, only_flagged=only_flagged,
+                progress=bar.update if bar is not None else None,
+            )
+        return _scan_frames(chunks, writer, defaults, lists, jobs, only_flagged, columns, bar)
+    except UnicodeDecodeError as exc:
+        raise TableError(f"无法按编码解码输入文件，请用 --encoding 指定 / cannot decode the input: {exc}") from None
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _scan_frames(
+    chunks: Iterator[Any],
+    writer: Any,
+    defaults: dict[str, Any],
+    lists: tuple[str, ...],
+    jobs: int,
+    only_flagged: bool,
+    columns: Mapping[str, str | None] | None,
+    bar: Any,
+) -> Summary:
+    from concurrent.futures import ProcessPoolExecutor
+
+    summary = Summary()
     try:
         first = next(chunks, None)
         if first is None:
@@ -370,15 +452,14 @@ def scan_file(
             yield first
             yield from chunks
 
-        if jobs > 1:
-            pool = ProcessPoolExecutor(max_workers=jobs)
+        pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
+        if pool is not None:
             results = _ordered(pool, all_chunks(), cols, defaults, lists, window=jobs * 2)
         else:
-            pool = None
             results = (_screen_chunk(c.frame, c.errors, cols, defaults, lists) for c in all_chunks())
         try:
             for screened in results:
-                summary.add(screened)
+                summary.add_frame(screened)
                 if only_flagged:
                     keep = screened["action"].isin(FLAGGED_ACTIONS) | (screened["supervise"] == "yes")
                     screened = screened[keep]
@@ -390,8 +471,6 @@ def scan_file(
                 pool.shutdown(cancel_futures=True)
     finally:
         writer.close()
-        if bar is not None:
-            bar.close()
     return summary
 
 

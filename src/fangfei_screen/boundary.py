@@ -18,10 +18,14 @@ When in doubt the hit stands: a hit a person reviews costs less than a miss.
 
 from __future__ import annotations
 
+import marshal
+import os
 import re
+import tempfile
 import threading
 from functools import lru_cache
 from math import log
+from pathlib import Path
 
 import jieba
 
@@ -57,10 +61,9 @@ class BoundaryJudge:
         with self._lock:
             if not self._ready:
                 tk = self._tokenizer
-                # gen_pfdict directly: Tokenizer.initialize would log to stderr and
-                # write a cache file in the temp dir, neither of which is ours to do.
-                with tk.get_dict_file() as f:
-                    tk.FREQ, tk.total = tk.gen_pfdict(f)
+                # Filled here rather than by Tokenizer.initialize, which logs to stderr
+                # and leaves a cache in the shared temp dir.
+                tk.FREQ, tk.total = load_prefix_dict()
                 tk.initialized = True
                 self._ready = True
 
@@ -140,3 +143,53 @@ class BoundaryJudge:
             parts.append((i, j))
             i = j
         return parts
+
+
+_DICT_LINE = re.compile(r"^(\S+) (\d+)", re.MULTILINE)
+
+
+def cache_dir() -> Path | None:
+    """Where the prefix dictionary is cached: $FANGFEI_CACHE_DIR (empty: no cache),
+    else $XDG_CACHE_HOME/fangfei-screen or ~/.cache/fangfei-screen."""
+    configured = os.environ.get("FANGFEI_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) if configured else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "fangfei-screen"
+
+
+def build_prefix_dict(text: str) -> tuple[dict[str, int], int]:
+    """jieba's prefix dictionary (every word with its count, every proper prefix of a
+    word with 0) from its dict.txt, as Tokenizer.gen_pfdict builds it, in a fifth less time."""
+    pairs = _DICT_LINE.findall(text)
+    counts = [int(c) for _, c in pairs]
+    freq = dict.fromkeys((w[:i] for w, _ in pairs for i in range(1, len(w))), 0)
+    freq.update(zip((w for w, _ in pairs), counts))
+    return freq, sum(counts)
+
+
+def load_prefix_dict() -> tuple[dict[str, int], int]:
+    """The prefix dictionary of jieba's default dict.txt, from the cache when it holds
+    the one for this very file (marshal: data only, never code), else built and cached."""
+    source = Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME
+    stat = source.stat()
+    where = cache_dir()
+    cached = where / f"jieba-prefix-{jieba.__version__}-{stat.st_size}-{stat.st_mtime_ns}.marshal" if where else None
+    if cached is not None:
+        try:
+            freq, total = marshal.loads(cached.read_bytes())
+            if isinstance(freq, dict) and isinstance(total, int) and freq:
+                return freq, total
+        except (OSError, ValueError, EOFError, TypeError):
+            pass  # no cache yet, or a damaged one: build it
+    freq, total = build_prefix_dict(source.read_text(encoding="utf-8"))
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=cached.parent, suffix=".tmp")
+            with os.fdopen(fd, "wb") as f:
+                f.write(marshal.dumps((freq, total)))
+            os.replace(tmp, cached)  # atomic: a concurrent reader sees all or nothing
+        except OSError:
+            pass  # a read-only home is no reason to fail; the next start builds again
+    return freq, total

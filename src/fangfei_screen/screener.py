@@ -159,6 +159,15 @@ class Screener:
                 hits.append(hit)
         return FieldScan(tuple(hits), tuple(watch), tuple(suppressed))
 
+    def clean(self, text: str) -> bool:
+        """True when ``text`` holds no form of any term and needs no folding, so that
+        screening it finds nothing at all: the fast path of bulk screening."""
+        if self._folder.needs_folding(text):
+            return False
+        for _ in self._index.iter(text):
+            return False
+        return True
+
     # -- screening -------------------------------------------------------------
 
     def screen(
@@ -249,22 +258,15 @@ class Screener:
         # fields, take the short path: a character-class search and an automaton pass
         # over each field and, when nothing is found, the shared result.
         shared_pass = self._pass[default_kind] if default_kind is not Kind.CHANGE else None
-        it, needs = self._index.iter, self._folder.needs_folding
+        clean = self.clean
         options_keys = frozenset(SCREEN_OPTIONS)
         for rec in records:
             name, scope = rec.get("name"), rec.get("scope")
             if shared_pass is not None and options_keys.isdisjoint(rec):
                 try:
-                    name, scope = name or "", scope or ""
-                    if not needs(name) and not needs(scope):
-                        for _ in it(name):
-                            break
-                        else:
-                            for _ in it(scope):
-                                break
-                            else:
-                                yield shared_pass
-                                continue
+                    if clean(name or "") and clean(scope or ""):
+                        yield shared_pass
+                        continue
                 except TypeError:
                     pass  # not text: screen() says so
             yield screen(name, scope, **{**defaults, **{k: rec[k] for k in SCREEN_OPTIONS if k in rec}})

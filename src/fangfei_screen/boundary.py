@@ -29,7 +29,6 @@ from pathlib import Path
 
 import jieba
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # jieba cuts text into blocks of these characters and segments each block alone, so a
 # window clipped to the hit's block segments exactly as the whole text would; clipped
 # windows are also what repeats from record to record (one scope item, 投资咨询).
@@ -50,6 +49,7 @@ class BoundaryJudge:
         self._lock = threading.Lock()
         self._ready = False
         self._term_joints: dict[str, frozenset[int]] = {}
+        self._edge_pairs: frozenset[str] = frozenset()
         # Per-instance memo of verdicts by window: a pure function of the window, so the
         # outcome never depends on what was screened before.
         self._judge_window = lru_cache(maxsize=1 << 16)(self._judge_window_uncached)
@@ -63,16 +63,18 @@ class BoundaryJudge:
                 tk = self._tokenizer
                 # Filled here rather than by Tokenizer.initialize, which logs to stderr
                 # and leaves a cache in the shared temp dir.
-                tk.FREQ, tk.total = load_prefix_dict()
+                tk.FREQ, tk.total, self._edge_pairs = load_dictionary()
                 tk.initialized = True
                 self._ready = True
 
-    @staticmethod
-    def needs_judging(text: str, start: int, end: int) -> bool:
-        """Only a Han neighbour can join a word across the hit's edge."""
-        if not _HAN.match(text, start) or not _HAN.match(text, end - 1):
-            return False
-        return bool((start > 0 and _HAN.match(text, start - 1)) or (end < len(text) and _HAN.match(text, end)))
+    def needs_judging(self, text: str, start: int, end: int) -> bool:
+        """Whether segmentation could change anything: a word runs across an edge of the
+        hit, or holds the whole hit, only if it contains the two characters at that edge,
+        so when no dictionary word contains either pair the hit stands as it is."""
+        if not self._ready:
+            self.warm_up()
+        pairs = self._edge_pairs
+        return (start > 0 and text[start - 1 : start + 1] in pairs) or (end < len(text) and text[end - 1 : end + 1] in pairs)
 
     def straddles(self, text: str, start: int, end: int) -> str:
         """An explanation when the hit text[start:end] straddles words, else ''."""
@@ -158,38 +160,41 @@ def cache_dir() -> Path | None:
     return Path(base) / "fangfei-screen"
 
 
-def build_prefix_dict(text: str) -> tuple[dict[str, int], int]:
-    """jieba's prefix dictionary (every word with its count, every proper prefix of a
-    word with 0) from its dict.txt, as Tokenizer.gen_pfdict builds it, in a fifth less time."""
+def build_dictionary(text: str) -> tuple[dict[str, int], int, frozenset[str]]:
+    """From jieba's dict.txt: its prefix dictionary (every word with its count, every
+    proper prefix of a word with 0), as Tokenizer.gen_pfdict builds it in a fifth less
+    time, the total count, and every pair of adjacent characters inside a word."""
     pairs = _DICT_LINE.findall(text)
     counts = [int(c) for _, c in pairs]
     freq = dict.fromkeys((w[:i] for w, _ in pairs for i in range(1, len(w))), 0)
     freq.update(zip((w for w, _ in pairs), counts))
-    return freq, sum(counts)
+    edge_pairs = frozenset(w[i : i + 2] for w, _ in pairs for i in range(len(w) - 1))
+    return freq, sum(counts), edge_pairs
 
 
-def load_prefix_dict() -> tuple[dict[str, int], int]:
-    """The prefix dictionary of jieba's default dict.txt, from the cache when it holds
-    the one for this very file (marshal: data only, never code), else built and cached."""
+def load_dictionary() -> tuple[dict[str, int], int, frozenset[str]]:
+    """The dictionary data of jieba's default dict.txt, from the cache when it holds the
+    data for this very file (marshal: data only, never code), else built and cached."""
     source = Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME
     stat = source.stat()
     where = cache_dir()
-    cached = where / f"jieba-prefix-{jieba.__version__}-{stat.st_size}-{stat.st_mtime_ns}.marshal" if where else None
+    name = f"jieba-v2-{jieba.__version__}-{stat.st_size}-{stat.st_mtime_ns}.marshal"
+    cached = where / name if where else None
     if cached is not None:
         try:
-            freq, total = marshal.loads(cached.read_bytes())
-            if isinstance(freq, dict) and isinstance(total, int) and freq:
-                return freq, total
+            freq, total, edge_pairs = marshal.loads(cached.read_bytes())
+            if isinstance(freq, dict) and isinstance(total, int) and isinstance(edge_pairs, frozenset) and freq:
+                return freq, total, edge_pairs
         except (OSError, ValueError, EOFError, TypeError):
             pass  # no cache yet, or a damaged one: build it
-    freq, total = build_prefix_dict(source.read_text(encoding="utf-8"))
+    data = build_dictionary(source.read_text(encoding="utf-8"))
     if cached is not None:
         try:
             cached.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=cached.parent, suffix=".tmp")
             with os.fdopen(fd, "wb") as f:
-                f.write(marshal.dumps((freq, total)))
+                f.write(marshal.dumps(data))
             os.replace(tmp, cached)  # atomic: a concurrent reader sees all or nothing
         except OSError:
             pass  # a read-only home is no reason to fail; the next start builds again
-    return freq, total
+    return data

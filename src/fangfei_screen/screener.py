@@ -194,12 +194,34 @@ class Screener:
         revocation under Company Law art. 260 para. 1). Dates are ``date`` objects
         or "YYYY-MM-DD"; ``as_of`` defaults to today.
         """
-        kind = _enum(Kind, kind, "kind")
-        entity_type = _enum(EntityType, entity_type, "entity_type")
-        status = _enum(Status, status, "status")
-        established = _date(established_on, "established_on")
-        suspended = _date(suspended_since, "suspended_since")
-        as_of_day = _date(as_of, "as_of")
+        return self._screen_parsed(
+            name,
+            scope,
+            _enum(Kind, kind, "kind"),
+            before_name,
+            before_scope,
+            _enum(EntityType, entity_type, "entity_type"),
+            _enum(Status, status, "status"),
+            _date(established_on, "established_on"),
+            _date(suspended_since, "suspended_since"),
+            licensed,
+            _date(as_of, "as_of"),
+        )
+
+    def _screen_parsed(
+        self,
+        name: str | None,
+        scope: str | None,
+        kind: Kind,
+        before_name: str | None,
+        before_scope: str | None,
+        entity_type: EntityType | None,
+        status: Status | None,
+        established: date | None,
+        suspended: date | None,
+        licensed: bool,
+        as_of_day: date | None,
+    ) -> Result:
         name_scan = self._scan(name, Field.NAME)
         scope_scan = self._scan(scope, Field.SCOPE)
         if kind is Kind.CHANGE:
@@ -260,15 +282,26 @@ class Screener:
         shared_pass = self._pass[default_kind] if default_kind is not Kind.CHANGE else None
         clean = self.clean
         options_keys = frozenset(SCREEN_OPTIONS)
+        parsed = [defaults.get(k) for k in SCREEN_OPTIONS]
+        parsed[0] = default_kind
+        parsed[SCREEN_OPTIONS.index("licensed")] = bool(defaults.get("licensed", False))
+        screen_parsed = self._screen_parsed
         for rec in records:
             name, scope = rec.get("name"), rec.get("scope")
-            if shared_pass is not None and options_keys.isdisjoint(rec):
-                try:
-                    if clean(name or "") and clean(scope or ""):
-                        yield shared_pass
+            if options_keys.isdisjoint(rec):
+                if shared_pass is not None:
+                    try:
+                        if clean(name or "") and clean(scope or ""):
+                            yield shared_pass
+                            continue
+                    except TypeError:
+                        pass  # not text: screen() says so
+                    else:
+                        yield screen_parsed(name, scope, *parsed)
                         continue
-                except TypeError:
-                    pass  # not text: screen() says so
+                else:
+                    yield screen_parsed(name, scope, *parsed)
+                    continue
             yield screen(name, scope, **{**defaults, **{k: rec[k] for k in SCREEN_OPTIONS if k in rec}})
 
 _PARSERS: dict[str, Any] = {

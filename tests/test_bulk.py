@@ -200,3 +200,23 @@ def test_screen_frame_on_a_dask_local_cluster_with_process_workers() -> None:
     # Dask keeps text as Arrow strings; the values must be the same, row for row.
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)
     assert list(got["action"]) == EXPECTED_ACTIONS * 20
+
+
+def test_byte_ranges_never_split_a_quoted_record(tmp_path: Path) -> None:
+    """Records with quoted newlines and doubled quotes, cut into many ranges."""
+    rows = []
+    for i in range(3000):
+        name = f"某{'投资' if i % 7 == 0 else '贸易'}有限公司{i}"
+        scope = f'日用百货销售\n"第{i}项"，含逗号,与换行\r\n；寄卖' if i % 5 == 0 else "五金产品零售"
+        rows.append([f"91340323MA{i:08d}", name, "有限责任公司", "2020-01-01", "存续", "", "地址\x1e标记" if i == 9 else "", scope])
+    src = write_csv(tmp_path / "in.csv", rows, "gbk")
+    one, four = tmp_path / "one.csv", tmp_path / "four.csv"
+    assert main(["scan", str(src), "-o", str(one), "--as-of", "2025-06-30"]) == 0
+    assert main(["scan", str(src), "-o", str(four), "--as-of", "2025-06-30", "--jobs", "4"]) == 0
+    assert one.read_bytes() == four.read_bytes()
+    df = read_out(one)
+    assert len(df) == 3000 and list(df["统一社会信用代码"]) == [r[0] for r in rows]
+    assert df.loc[5, "经营范围"] == rows[5][7].replace("\r\n", "\n") or df.loc[5, "经营范围"] == rows[5][7]
+    assert df.loc[5, "keywords"] == "寄卖" and df.loc[7, "keywords"] == "投资"
+    assert df.loc[9, "住所"] == "地址\x1e标记" and df.loc[9, "action"] == "pass"
+    assert set(df["error"]) == {""}

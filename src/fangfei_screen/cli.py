@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from .lexicon import KeywordListError
 from .report import ReportError
+from .rescreen import RescreenError
 from .tables import TableError
 from .models import Action, Field, Hit, Result, SuppressReason
 from .screener import Screener, ScreeningInputError
@@ -210,6 +211,90 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_keywords(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("keywords", help="check, compare and show keyword lists")
+    kw = p.add_subparsers(dest="keywords_command", required=True, metavar="ACTION")
+    v = kw.add_parser("validate", help="every problem in a list, each with its line (exit 1 if any)")
+    v.add_argument("file")
+    v.set_defaults(run=run_keywords_validate)
+    d = kw.add_parser("diff", help="terms, synonyms, exclusions and categories added, removed or changed")
+    d.add_argument("old")
+    d.add_argument("new")
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(run=run_keywords_diff)
+    s = kw.add_parser("show", help="the list as a table (default: the bundled list)")
+    s.add_argument("file", nargs="?")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(run=run_keywords_show)
+
+
+def run_keywords_validate(args: argparse.Namespace) -> int:
+    from .lexicon import validate_list
+
+    problems = validate_list(args.file)
+    for p in problems:
+        print(p)
+    if problems:
+        print(f"{len(problems)} 处问题 / problem(s) in {args.file}")
+        return 1
+    print(f"{args.file}: 清单有效 / the list is valid")
+    return 0
+
+
+def run_keywords_diff(args: argparse.Namespace) -> int:
+    from .lexicon import load_list
+    from .listtools import diff_lists
+
+    diff = diff_lists(load_list(args.old), load_list(args.new))
+    if args.json:
+        print(json.dumps(diff.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(diff.lines()))
+    return 0
+
+
+def run_keywords_show(args: argparse.Namespace) -> int:
+    from .lexicon import bundled_list_path, load_list
+    from .listtools import describe_term, table_lines
+
+    kl = load_list(args.file or bundled_list_path())
+    if args.json:
+        body = {"name": kl.name, "title": kl.title, "version": kl.version, "source": kl.source,
+                "effect": kl.effect.value, "sha256": kl.sha256, "terms": [describe_term(t) for t in kl.terms]}
+        print(json.dumps(body, ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(table_lines(kl)))
+    return 0
+
+
+def _add_rescreen(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "rescreen", help="screen again with a new list and write only the entities whose outcome changed"
+    )
+    p.add_argument("previous", metavar="PREVIOUS_RESULTS", help="results of an earlier `scan`")
+    p.add_argument("input", metavar="NEW_INPUT", help="the registry to screen (may be the same file as before)")
+    p.add_argument("-o", "--output", required=True, help="the changes: .csv, .xlsx, .parquet or .jsonl")
+    p.add_argument("--kind", default="existing", choices=["new", "change", "existing"])
+    p.add_argument("--as-of", metavar="YYYY-MM-DD")
+    p.add_argument("--encoding")
+    p.add_argument("--name-col", metavar="COLUMN")
+    p.add_argument("--scope-col", metavar="COLUMN")
+    _add_list_option(p)
+    p.set_defaults(run=run_rescreen)
+
+
+def run_rescreen(args: argparse.Namespace) -> int:
+    from .rescreen import rescreen
+
+    summary = rescreen(
+        args.previous, args.input, args.output, lists=args.lists or (), kind=args.kind, as_of=args.as_of,
+        encoding=args.encoding, columns={"name": args.name_col, "scope": args.scope_col},
+    )
+    print("\n".join(summary.lines()))
+    print(f"变化清单已写入 {args.output}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fangfei-screen",
@@ -220,6 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scan(sub)
     _add_report(sub)
     _add_serve(sub)
+    _add_keywords(sub)
+    _add_rescreen(sub)
     return parser
 
 
@@ -228,8 +315,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
-    except (UsageError, ScreeningInputError, TableError, ReportError) as exc:
+    except (UsageError, ScreeningInputError, TableError, ReportError, RescreenError) as exc:
         print(f"fangfei-screen {args.command}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        print(f"fangfei-screen {args.command}: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeywordListError as exc:
         print(f"fangfei-screen {args.command}: {exc}", file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from typing import Generic, NamedTuple, TypeVar
 
 from .automaton import Match, PatternKind
@@ -74,13 +75,22 @@ def negated_spans(scope: str) -> list[tuple[int, int, str]]:
     return spans
 
 
-def longest_matches(matches: list[Match], text_length: int) -> list[Match]:
+def longest_matches(matches: list[Match], text_length: int, group_of: Sequence[int] | None = None) -> list[Match]:
     """Resolve overlapping term matches to the longest (then leftmost) ones.
 
-    Matches of the same span (the same form in two lists) are all kept.
+    Overlaps are resolved within each group (``group_of[term_id]``: the list a term
+    comes from), so that a watch list's 资金互助 never hides Attachment 1's 互助.
+    Matches of the same span are all kept.
     """
     if len(matches) <= 1:
         return matches
+    if group_of is not None and len({group_of[m.pattern.term_id] for m in matches}) > 1:
+        groups: dict[int, list[Match]] = {}
+        for m in matches:
+            groups.setdefault(group_of[m.pattern.term_id], []).append(m)
+        kept = [k for g in groups.values() for k in longest_matches(g, text_length)]
+        kept.sort(key=lambda m: (m.start, m.end))
+        return kept
     by_span: dict[tuple[int, int], list[Match]] = {}
     for m in matches:
         by_span.setdefault((m.start, m.end), []).append(m)
@@ -122,6 +132,7 @@ def judge_field(
     *,
     is_scope: bool,
     boundary: BoundaryJudge,
+    group_of: Sequence[int] | None = None,
 ) -> list[Verdict]:
     """Every kept term match of one field, each with its verdict."""
     terms = [m for m in matches if m.pattern.kind is not PatternKind.EXCLUSION]
@@ -135,7 +146,7 @@ def judge_field(
     # Negated clauses only where the scope has an opener at all.
     clauses: _SpanIndex[str] | None = _SpanIndex(negated_spans(folded)) if is_scope and _NEGATION.search(folded) else None
     verdicts = []
-    for m in longest_matches(terms, len(folded)):
+    for m in longest_matches(terms, len(folded), group_of):
         index = excluding.get(m.pattern.term_id) if excluding else None
         held = index.holding(m.start, m.end) if index is not None else None
         if held is not None:

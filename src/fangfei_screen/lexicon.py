@@ -181,7 +181,7 @@ def _parse(path: Path) -> tuple[KeywordList | None, list[ListProblem]]:
         value = _scalar(node) if node is not None else None
         if value is None or not value.strip():
             if required:
-                c.add(node or root, "", f"缺少 '{key}'（清单版本，如 2025-05-30）/ missing '{key}'")
+                c.add(node or root, "", f"缺少 '{key}'；请填写清单版本，如 {key}: \"2025-05-30\" / missing '{key}'")
             return ""
         return value.strip()
 
@@ -200,7 +200,7 @@ def _parse(path: Path) -> tuple[KeywordList | None, list[ListProblem]]:
 
     terms: list[Term] = []
     # folded form -> (term it belongs to, what it is) for duplicate detection
-    seen: dict[str, tuple[str, str]] = {}
+    seen: dict[str, tuple[str, str, int]] = {}
     for item in terms_node.value if terms_node is not None else []:
         term = _parse_term(item, c, seen)
         if term is not None:
@@ -219,17 +219,17 @@ def _parse(path: Path) -> tuple[KeywordList | None, list[ListProblem]]:
     return (None if c.problems else result), c.problems
 
 
-def _parse_term(item: yaml.Node, c: _Collector, seen: dict[str, tuple[str, str]]) -> Term | None:
+def _parse_term(item: yaml.Node, c: _Collector, seen: dict[str, tuple[str, str, int]]) -> Term | None:
     fields = _mapping(item, c, "", _TERM_KEYS)
     if fields is None:
         return None
     term_node = fields.get("term")
     word = _scalar(term_node) if term_node is not None else None
     if word is None or not word.strip():
-        c.add(term_node or item, "", "term 为空或缺失 / empty or missing term")
+        c.add(term_node or item, "", "term 为空或缺失；填写字样或删除该条 / empty or missing term")
         return None
     if word != word.strip():
-        c.add(term_node, word.strip(), "term 两端有空白 / term has surrounding white space")
+        c.add(term_node, word.strip(), "term 两端有空白；请删去空白 / term has surrounding white space")
     word = word.strip()
     ok = True
 
@@ -238,14 +238,14 @@ def _parse_term(item: yaml.Node, c: _Collector, seen: dict[str, tuple[str, str]]
     try:
         category = Category(int(category_text or ""))
     except ValueError:
-        c.add(category_node or item, word, f"未知类别 '{category_text}'，应为 1–6（附件2 备注2）/ unknown category")
+        c.add(category_node or item, word, f"未知类别 '{category_text}'；应为 1–6（附件2 备注2 的六类）/ unknown category")
         category = Category.OTHER
         ok = False
 
     methods = []
     for method, node in _str_list(fields.get("methods"), c, word, "methods"):
         if method not in FUNDRAISING_METHODS:
-            c.add(node, word, f"未知集资方式 '{method}'，应为附件2 备注3 所列之一 / unknown method")
+            c.add(node, word, f"未知集资方式 '{method}'；应为附件2 备注3 所列之一：{'、'.join(FUNDRAISING_METHODS)} / unknown method")
             ok = False
         methods.append(method)
 
@@ -254,16 +254,19 @@ def _parse_term(item: yaml.Node, c: _Collector, seen: dict[str, tuple[str, str]]
         if not key:
             c.add(node, word, f"{what} '{form}' 只含空白或噪声字符 / {what} is empty after folding")
             return False
+        line = node.start_mark.line + 1
         if key in seen:
-            owner, owner_what = seen[key]
+            owner, owner_what, owner_line = seen[key]
             if owner == word:
-                c.add(node, word, f"{what} '{form}' 与本词条的{owner_what}重复 / duplicate within the term")
+                c.add(node, word, f"{what} '{form}' 与本词条的{owner_what}（第{owner_line}行）重复；删除其一 / duplicate within the term")
             elif owner_what == "词条" and what == "同义词":
-                c.add(node, word, f"同义词 '{form}' 是另一词条 '{owner}' / synonym is another term; remove it or merge the terms")
+                c.add(node, word, f"同义词 '{form}' 是另一词条 '{owner}'（第{owner_line}行）；删除该同义词或合并两个词条 / synonym is another term")
+            elif owner_what == "同义词" and what == "词条":
+                c.add(node, word, f"词条 '{form}' 已是词条 '{owner}' 的同义词（第{owner_line}行）；删除其一 / term is another term's synonym")
             else:
-                c.add(node, word, f"{what} '{form}' 与词条 '{owner}' 的{owner_what}重复 / duplicate {what} across terms")
+                c.add(node, word, f"{what} '{form}' 与词条 '{owner}' 的{owner_what}（第{owner_line}行）重复；只保留一处 / duplicate {what} across terms")
             return False
-        seen[key] = (word, what)
+        seen[key] = (word, what, line)
         return True
 
     ok &= claim(word, term_node, "词条")
@@ -298,7 +301,7 @@ def _parse_term(item: yaml.Node, c: _Collector, seen: dict[str, tuple[str, str]]
             ok = False
             continue
         if not any(f and f in basic_fold(pattern) for f in forms):
-            c.add(ex, word, f"exclusion '{pattern}' 不含词条 '{word}' 或其同义词 / exclusion does not contain its term")
+            c.add(ex, word, f"排除项 '{pattern}' 不含词条 '{word}' 或其同义词；排除项应是含该字样的更长写法，如 互助 → 互助县 / exclusion does not contain its term")
             ok = False
             continue
         exclusions.append(Exclusion(pattern.strip(), SuppressReason(reason), ex.start_mark.line + 1))

@@ -67,9 +67,11 @@ class Screener:
             raise ValueError("at least one keyword list is needed")
         self.lists = loaded
         infos: list[TermInfo] = []
+        list_of: list[int] = []  # term_id -> index of its list
         forms: list[tuple[str, Pattern]] = []
-        for kl in loaded:
+        for list_index, kl in enumerate(loaded):
             for term in kl.terms:
+                list_of.append(list_index)
                 tid = len(infos)
                 infos.append(
                     TermInfo(
@@ -88,6 +90,7 @@ class Screener:
                 for ex in term.exclusions:
                     forms.append((ex.pattern, Pattern(PatternKind.EXCLUSION, tid, ex.pattern, ex.reason.value)))
         self._terms = tuple(infos)
+        self._list_of = tuple(list_of) if len(loaded) > 1 else None
         self._folder = Folder(ch for form, _ in forms for ch in basic_fold(form))
         self._index = PatternIndex((self._folder.fold(form), p) for form, p in forms)
         self._boundary = BoundaryJudge()
@@ -139,7 +142,9 @@ class Screener:
         matches = self._index.find(folded)
         if not matches:
             return _EMPTY_SCAN
-        verdicts = judge_field(folded, matches, is_scope=field is Field.SCOPE, boundary=self._boundary)
+        verdicts = judge_field(
+            folded, matches, is_scope=field is Field.SCOPE, boundary=self._boundary, group_of=self._list_of
+        )
         hits, watch, suppressed = [], [], []
         terms = self._terms
         for m, reason, detail in verdicts:

@@ -9,13 +9,12 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
 import pandas as pd
 
 from .models import Action, EntityType, Kind, Result, Status
-from .screener import Screener, ScreeningInputError
+from .screener import Screener, ScreeningInputError, shared_screener
 
 # Output columns: stable English names for the systems that read them.
 OUTPUT_COLUMNS = (
@@ -327,13 +326,6 @@ def _date_or_none(value: Any) -> date | None:
         return date.fromisoformat(str(value))
     except ValueError:
         raise ScreeningInputError(f"as_of must be a date or 'YYYY-MM-DD', not {value!r}") from None
-
-
-@lru_cache(maxsize=8)
-def shared_screener(lists: tuple[str, ...] = ()) -> Screener:
-    """One immutable screener per list set and process, for DataFrame and Dask work
-    where a screener would otherwise be rebuilt for every partition."""
-    return Screener(lists=list(lists)) if lists else Screener()
 
 
 def screen_frame(

@@ -4,11 +4,10 @@ application (名称自主申报, 设立登记, 变更登记)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
 from typing import Any
 
 from .models import Action, Result
-from .screener import SCREEN_OPTIONS, Screener, ScreeningInputError
+from .screener import SCREEN_OPTIONS, Screener, ScreeningInputError, shared_screener
 
 APPLICATION_FIELDS = ("name", "scope", *SCREEN_OPTIONS)
 _TEXT_FIELDS = ("name", "scope", "before_name", "before_scope")
@@ -21,12 +20,6 @@ class RegistrationBlocked(Exception):
         self.result = result
         words = "、".join(result.keywords)
         super().__init__(f"不予登记：名称或经营范围含涉金融字样（{words}）。{result.basis}")
-
-
-@cache
-def default_screener() -> Screener:
-    """The screener over the bundled list, built once on first use and never changed."""
-    return Screener().warm_up()
 
 
 def parse_application(application: Mapping[str, Any]) -> dict[str, Any]:
@@ -61,7 +54,7 @@ def check_application(application: Mapping[str, Any], *, screener: Screener | No
     ``established_on``, ``suspended_since``, ``licensed`` and ``as_of``.
     """
     fields = parse_application(application)
-    screener = screener or default_screener()
+    screener = screener or shared_screener()
     return screener.screen(fields.pop("name"), fields.pop("scope", ""), **fields)
 
 

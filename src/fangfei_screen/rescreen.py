@@ -12,7 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from .batch import ColumnMap, screen_rows, shared_screener
+from .batch import ColumnMap, screen_rows
+from .screener import shared_screener
 from .models import Action, Kind
 from .tables import TableWriter, read_chunks
 

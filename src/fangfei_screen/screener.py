@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -308,6 +310,28 @@ class Screener:
                     yield screen_parsed(name, scope, *parsed)
                     continue
             yield screen(name, scope, **{**defaults, **{k: rec[k] for k in SCREEN_OPTIONS if k in rec}})
+
+def shared_screener(lists: Sequence[str | Path] = ()) -> Screener:
+    """One warmed-up screener per set of list files, as they are on disk now, per process.
+
+    For callers that screen piece by piece (a registration hook, DataFrame partitions,
+    worker processes) and would otherwise build a screener each time. The screener is
+    immutable; a list file that changes on disk gets a new one.
+    """
+    signature = []
+    for p in lists:
+        try:
+            st = os.stat(p)
+            signature.append((str(p), st.st_mtime_ns, st.st_size))
+        except OSError:
+            signature.append((str(p), 0, 0))  # loading reports the missing file
+    return _shared_screener(tuple(signature))
+
+
+@lru_cache(maxsize=8)
+def _shared_screener(signature: tuple[tuple[str, int, int], ...]) -> Screener:
+    return Screener(lists=[path for path, _, _ in signature] or None).warm_up()
+
 
 _PARSERS: dict[str, Any] = {
     "kind": lambda v: _enum(Kind, v, "kind"),

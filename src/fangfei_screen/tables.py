@@ -12,7 +12,6 @@ import codecs
 import csv
 import io
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +19,12 @@ from typing import Any
 
 import pandas as pd
 
+from .csvrecords import CsvError, layout, records
+
 READ_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".parquet", ".jsonl")
 WRITE_SUFFIXES = (".csv", ".xlsx", ".parquet", ".jsonl")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SNIFF_BYTES = 1 << 20
-_UNDECODABLE = re.compile("[\udc80-\udcff]")  # bytes kept by surrogateescape
 
 
 class TableError(Exception):
@@ -74,62 +74,24 @@ def read_chunks(path: str | Path, *, chunk_rows: int = 50_000, encoding: str | N
 
 def _read_csv(path: Path, chunk_rows: int, encoding: str) -> Iterator[Chunk]:
     try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise TableError(f"未知编码 / unknown encoding: {encoding}") from None
-    # surrogateescape keeps undecodable bytes visible (as lone surrogates) so that the
-    # row holding them can be reported rather than the whole file failing.
-    with path.open("r", encoding=encoding, errors="surrogateescape", newline="") as f:
-        reader = csv.reader(f)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise TableError(f"输入文件为空 / the file is empty: {path}") from None
-        header = [h.strip().lstrip("\ufeff") for h in header]
-        if len(set(header)) != len(header):
-            dupes = sorted({h for h in header if header.count(h) > 1})
-            raise TableError(f"表头有重复列名 / duplicate header: {'、'.join(dupes)}")
-        width = len(header)
+        shape = layout(path, encoding)
+    except CsvError as exc:
+        raise TableError(str(exc)) from None
+    width = len(shape.header)
+    for rng in shape.ranges:
         rows: list[list[str]] = []
         lines: list[int] = []
         errors: dict[int, str] = {}
-        line = reader.line_num
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                row, problem = [], f"第{reader.line_num}行无法解析：{exc}"
-            else:
-                problem = ""
-            start_line, line = line + 1, reader.line_num
-            if not row and not problem:
-                continue  # a blank line is no row
-            if not problem and len(row) != width:
-                problem = f"第{start_line}行有{len(row)}个字段，表头有{width}个 / line {start_line} has {len(row)} fields, header {width}"
-                raw = ",".join(row)
-                row = [raw[:32767] if i == 0 else "" for i in range(width)]
-            if not problem and _UNDECODABLE.search("".join(row)):
-                problem = f"第{start_line}行含无法按 {encoding} 解码的字节 / line {start_line} has bytes that are not {encoding}"
-                row = [_escape_undecodable(cell) for cell in row]
+        for row, problem, line, _ in records(path, rng, shape.encoding, width):
             if problem:
                 errors[len(rows)] = problem
-                row = (row + [""] * width)[:width]
             rows.append(row)
-            lines.append(start_line)
+            lines.append(line)
             if len(rows) >= chunk_rows:
-                yield Chunk(pd.DataFrame(rows, columns=header, dtype=object), lines, errors)
+                yield Chunk(pd.DataFrame(rows, columns=shape.header, dtype=object), lines, errors)
                 rows, lines, errors = [], [], {}
         if rows:
-            yield Chunk(pd.DataFrame(rows, columns=header, dtype=object), lines, errors)
-
-
-def _escape_undecodable(cell: str) -> str:
-    """Show undecodable bytes as \\xNN so that the row can be read and written."""
-    if not _UNDECODABLE.search(cell):
-        return cell
-    return cell.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            yield Chunk(pd.DataFrame(rows, columns=shape.header, dtype=object), lines, errors)
 
 
 def _cell_text(value: Any) -> str:

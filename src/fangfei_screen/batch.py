@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from .models import Action, EntityType, Kind, Result, Status
-from .screener import Screener, ScreeningInputError, shared_screener
+from .screener import Screener, ScreeningInputError, parse_options, shared_screener
 
 # Output columns: stable English names for the systems that read them.
 OUTPUT_COLUMNS = (
@@ -235,9 +235,8 @@ class RowScreener:
             for key in ("entity_type", "status", "established_on", "suspended_since", "licensed")
             if getattr(cols, key)
         ]
-        self.defaults = dict(defaults)
-        self.defaults["kind"] = Kind(self.defaults.get("kind") or Kind.EXISTING)
-        self.defaults["as_of"] = _date_or_none(self.defaults.get("as_of")) or date.today()
+        self.defaults = parse_options({"kind": Kind.EXISTING, **defaults})
+        self.defaults["as_of"] = self.defaults.get("as_of") or date.today()
         screened_on = self._screened_on = self.defaults["as_of"].isoformat()
         self._quick = self.defaults["kind"] is not Kind.CHANGE
         self.pass_cells = (*_result_cells(screener.screen("", "", **self.defaults)), screened_on, "")
@@ -319,15 +318,6 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def _date_or_none(value: Any) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise ScreeningInputError(f"as_of must be a date or 'YYYY-MM-DD', not {value!r}") from None
-
-
 def screen_frame(
     df: pd.DataFrame,
     *,
@@ -352,7 +342,7 @@ def screen_frame(
         raise TypeError(f"unknown column option(s): {', '.join(sorted(unknown))}")
     cols = ColumnMap.find(list(df.columns), name=name_col, scope=scope_col, **given)
     screener = screener or shared_screener(tuple(lists or ()))
-    defaults = {"kind": Kind(kind), "as_of": as_of}
+    defaults = parse_options({"kind": kind, "as_of": as_of})
     return screen_rows(df, cols, screener, defaults=defaults)
 
 
@@ -397,9 +387,9 @@ def scan_file(
     from .tables import TableError, TableWriter, detect_encoding, read_chunks
 
     lists = tuple(str(p) for p in lists)
-    screener = shared_screener(lists)  # fails here, once, on a bad list
-    defaults = {"kind": Kind(kind), "as_of": _date_or_none(as_of) or date.today()}
-    screener.screen("", "", **defaults)  # and on a bad option
+    shared_screener(lists)  # fails here, once, on a bad list
+    defaults = parse_options({"kind": kind, "as_of": as_of})  # fails here on a bad option
+    defaults["as_of"] = defaults["as_of"] or date.today()
     src, dst = Path(input_path), Path(output_path)
     chunks = read_chunks(src, chunk_rows=chunk_rows, encoding=encoding)  # checks the input
     writer = TableWriter(dst, json_columns=JSON_COLUMNS)  # checks the output

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 _BLOCK = 1 << 22
 _UNDECODABLE = re.compile("[\udc80-\udcff]")  # bytes kept by surrogateescape
@@ -47,7 +47,7 @@ class CsvLayout:
     ranges: list[Range]
 
 
-def _record_end(f: io.BufferedReader, pos: int, quotes: int) -> tuple[int, int, int]:
+def _record_end(f: BinaryIO, pos: int, quotes: int) -> tuple[int, int, int]:
     """From ``pos`` (with ``quotes`` seen before it): the offset just past the next
     newline that ends a record, the quotes before that offset and the newlines passed."""
     f.seek(pos)

@@ -124,7 +124,7 @@ def scan_csv(
     out_header = [f"{h}_input" if h in clash else h for h in header] + list(OUTPUT_COLUMNS)
     with output_path.open("w", encoding="utf-8-sig", newline="") as out:
         csv.writer(out).writerow([neutralise_formula(h) for h in out_header])
-    kwargs = dict(encoding=shape.encoding, header=header, cols=cols, defaults=defaults, lists=lists, only_flagged=only_flagged)
+    kwargs: dict[str, Any] = dict(encoding=shape.encoding, header=header, cols=cols, defaults=defaults, lists=lists, only_flagged=only_flagged)
     summary = Summary()
     if jobs <= 1 or len(ranges) == 1:
         for rng in ranges:

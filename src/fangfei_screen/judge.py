@@ -150,8 +150,8 @@ def judge_field(
         index = excluding.get(m.pattern.term_id) if excluding else None
         held = index.holding(m.start, m.end) if index is not None else None
         if held is not None:
-            x = held[2].pattern
-            verdicts.append(Verdict(m, SuppressReason(x.exclusion_reason), f"「{x.form}」"))
+            exclusion = held[2].pattern
+            verdicts.append(Verdict(m, SuppressReason(exclusion.exclusion_reason), f"「{exclusion.form}」"))
             continue
         clause = clauses.holding(m.start, m.end) if clauses is not None else None
         if clause is not None:

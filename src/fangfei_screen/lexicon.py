@@ -225,7 +225,7 @@ def _parse_term(item: yaml.Node, c: _Collector, seen: dict[str, tuple[str, str, 
         return None
     term_node = fields.get("term")
     word = _scalar(term_node) if term_node is not None else None
-    if word is None or not word.strip():
+    if term_node is None or word is None or not word.strip():
         c.add(term_node or item, "", "term 为空或缺失；填写字样或删除该条 / empty or missing term")
         return None
     if word != word.strip():

@@ -84,7 +84,8 @@ class PlaceFinder:
         self._longest = max(map(len, self._places))
 
     def leading(self, text: str, *, most: int = 3) -> str:
-        found, pos = [], 0
+        found: list[str] = []
+        pos = 0
         text = text.strip()
         while len(found) < most:
             for size in range(min(self._longest, len(text) - pos), 1, -1):

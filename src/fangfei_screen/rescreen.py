@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from .batch import ColumnMap, screen_rows
-from .screener import shared_screener
+from .screener import parse_options, shared_screener
 from .models import Action, Kind
 from .tables import TableWriter, read_chunks
 
@@ -50,7 +50,7 @@ class RescreenSummary:
         return out
 
 
-def _key(rec: Mapping[str, Any], cols: ColumnMap) -> str:
+def _key(rec: Mapping[Any, Any], cols: ColumnMap) -> str:
     code = str(rec.get(cols.credit_code) or "").strip() if cols.credit_code else ""
     return f"code:{code}" if code else f"name:{str(rec.get(cols.name) or '').strip()}"
 
@@ -98,7 +98,7 @@ def rescreen(
                 (str(rec["action"]), str(rec["keywords"] or ""), str(rec["list_version"]))
             )
     screener = shared_screener(tuple(str(p) for p in lists))
-    defaults = {"kind": Kind(kind), "as_of": as_of or date.today()}
+    defaults = parse_options({"kind": kind, "as_of": as_of})
     writer = TableWriter(output, json_columns=("hits", "watch"))
     summary = RescreenSummary()
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -280,7 +279,7 @@ class Screener:
         screen = self.screen
         # Parse the defaults once (and fail on a bad one before the first record); one
         # "today" serves the whole run rather than a clock read per record.
-        defaults = _parse_options(defaults)
+        defaults = parse_options(defaults)
         defaults.setdefault("as_of", date.today())
         default_kind = defaults.get("kind", Kind.NEW)
         # Records that carry only name and scope, under a kind that needs no before
@@ -289,7 +288,7 @@ class Screener:
         shared_pass = self._pass[default_kind] if default_kind is not Kind.CHANGE else None
         clean = self.clean
         options_keys = frozenset(SCREEN_OPTIONS)
-        parsed = [defaults.get(k) for k in SCREEN_OPTIONS]
+        parsed: list[Any] = [defaults.get(k) for k in SCREEN_OPTIONS]
         parsed[0] = default_kind
         parsed[SCREEN_OPTIONS.index("licensed")] = bool(defaults.get("licensed", False))
         screen_parsed = self._screen_parsed
@@ -343,8 +342,9 @@ _PARSERS: dict[str, Any] = {
 }
 
 
-def _parse_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    """screen() options with enums and dates parsed, so that each record need not."""
+def parse_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """screen() options with enums and dates parsed (ScreeningInputError on a bad one),
+    so that each record need not."""
     return {k: _PARSERS[k](v) if k in _PARSERS else v for k, v in options.items()}
 
 

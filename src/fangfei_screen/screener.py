@@ -240,7 +240,8 @@ class Screener:
             return self._pass[kind]
         after = name_scan.terms() | scope_scan.terms()
         facts = None
-        if kind is Kind.EXISTING and after:
+        if kind is Kind.EXISTING and after and status in _DORMANT:
+            # only a company not opened, or suspended, can be dormant under art. 260
             facts = EntityFacts(
                 name=name if isinstance(name, str) else "",
                 entity_type=entity_type,
@@ -286,7 +287,7 @@ class Screener:
         # fields, take the short path: a character-class search and an automaton pass
         # over each field and, when nothing is found, the shared result.
         shared_pass = self._pass[default_kind] if default_kind is not Kind.CHANGE else None
-        clean = self.clean
+        needs, it = self._folder.needs_folding, self._index.iter
         options_keys = frozenset(SCREEN_OPTIONS)
         parsed: list[Any] = [defaults.get(k) for k in SCREEN_OPTIONS]
         parsed[0] = default_kind
@@ -296,10 +297,17 @@ class Screener:
             name, scope = rec.get("name"), rec.get("scope")
             if options_keys.isdisjoint(rec):
                 if shared_pass is not None:
+                    # Screener.clean on both fields, inline: this loop is the bulk path
                     try:
-                        if clean(name or "") and clean(scope or ""):
-                            yield shared_pass
-                            continue
+                        if not needs(name or "") and not needs(scope or ""):
+                            for _ in it(name or ""):
+                                break
+                            else:
+                                for _ in it(scope or ""):
+                                    break
+                                else:
+                                    yield shared_pass
+                                    continue
                     except TypeError:
                         pass  # not text: screen() says so
                     else:
@@ -331,6 +339,8 @@ def shared_screener(lists: Sequence[str | Path] = ()) -> Screener:
 def _shared_screener(signature: tuple[tuple[str, int, int], ...]) -> Screener:
     return Screener(lists=[path for path, _, _ in signature] or None).warm_up()
 
+
+_DORMANT = (Status.NOT_OPENED, Status.SUSPENDED)
 
 _PARSERS: dict[str, Any] = {
     "kind": lambda v: _enum(Kind, v, "kind"),

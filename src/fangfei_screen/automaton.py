@@ -51,7 +51,6 @@ class PatternIndex:
         automaton.make_automaton()
         self._automaton = automaton
         self.iter = automaton.iter  # (last index, (length, patterns)) for every match
-        self.size = len(grouped)
 
     def find(self, text: str) -> list[Match]:
         """Every match, overlapping ones included, in order of end position."""

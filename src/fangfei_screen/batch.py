@@ -4,17 +4,21 @@ per row, in order, for pandas DataFrames, Dask and whole files."""
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from .models import Action, EntityType, Kind, Result, Status
 from .screener import Screener, ScreeningInputError, parse_options, shared_screener
+
+if TYPE_CHECKING:
+    import pandas as pd
+# pandas is imported where a DataFrame is made, so that the CSV path and the check
+# command start without it.
 
 # Output columns: stable English names for the systems that read them.
 OUTPUT_COLUMNS = (
@@ -104,7 +108,7 @@ class ColumnMap:
 
 def parse_date(text: Any) -> date | None:
     """A date in the usual registry spellings (2019-04-01, 2019/4/1, 2019年4月1日, 20190401)."""
-    if text is None or isinstance(text, float) and pd.isna(text):
+    if text is None or isinstance(text, float) and math.isnan(text):
         return None
     if isinstance(text, date):
         return text
@@ -300,6 +304,8 @@ def screen_rows(
     read_errors: Mapping[int, str] | None = None,
 ) -> pd.DataFrame:
     """The frame with the output columns appended, one result per row, in order."""
+    import pandas as pd
+
     read_errors = read_errors or {}
     rows = RowScreener(screener, [str(c) for c in frame.columns], cols, defaults)
     out = [
@@ -313,7 +319,7 @@ def screen_rows(
 
 
 def _text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return value if isinstance(value, str) else str(value)
 

@@ -8,11 +8,11 @@ import sys
 from collections.abc import Sequence
 
 from .lexicon import KeywordListError
+from .models import Action, Field, Hit, Result, SuppressReason
 from .report import ReportError
 from .rescreen import RescreenError
-from .tables import TableError
-from .models import Action, Field, Hit, Result, SuppressReason
 from .screener import Screener, ScreeningInputError
+from .tables import TableError
 
 # Exit codes of `check`, for scripts at the registration desk.
 EXIT_PROCEED, EXIT_BLOCK, EXIT_BAD_INPUT, EXIT_FOLLOW_UP = 0, 1, 2, 3

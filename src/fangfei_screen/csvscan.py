@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from .batch import FLAGGED_ACTIONS, OUTPUT_COLUMNS, ColumnMap, RowScreener, Summary
-from .screener import shared_screener
 from .csvrecords import SEP, CsvError, Range, layout, records
+from .screener import shared_screener
 from .tables import TableError, neutralise_formula
 
 # A cell that starts like a formula, anywhere in a record joined by SEP: one search
@@ -96,6 +96,26 @@ def screen_range(
     return summary
 
 
+def _append(part: Path, out_fd: int) -> None:
+    """Append a part to the output at the descriptor's offset, in the kernel where it
+    can (copy_file_range), else through a buffer; both move the same descriptors."""
+    with part.open("rb", buffering=0) as src:
+        src_fd = src.fileno()
+        left = os.fstat(src_fd).st_size
+        try:
+            while left > 0:
+                copied = os.copy_file_range(src_fd, out_fd, left)
+                if copied == 0:
+                    break
+                left -= copied
+        except (AttributeError, OSError):
+            pass  # not Linux, or a file system that will not: copy the rest by hand
+        while chunk := os.read(src_fd, _COPY_BLOCK):
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(out_fd, view) :]
+
+
 def _worker(args: tuple[Any, ...]) -> tuple[int, Summary]:
     index, path, rng, part, kwargs = args
     return index, screen_range(path, rng, part, **kwargs)
@@ -133,16 +153,20 @@ def scan_csv(
     parts_dir = Path(tempfile.mkdtemp(prefix=".fangfei-parts-", dir=output_path.parent))
     try:
         tasks = [(i, input_path, rng, parts_dir / f"{i:05d}.csv", kwargs) for i, rng in enumerate(ranges)]
-        with ProcessPoolExecutor(max_workers=jobs) as pool, output_path.open("ab") as out:
-            # map yields in task order: each part is appended as soon as those before it are
-            for index, part_summary in pool.map(_worker, tasks):
-                part = tasks[index][3]
-                with part.open("rb") as src:
-                    shutil.copyfileobj(src, out, _COPY_BLOCK)
-                os.unlink(part)
-                summary.merge(part_summary)
-                if progress is not None:
-                    progress(part_summary.rows)
+        out_fd = os.open(output_path, os.O_WRONLY)
+        try:
+            os.lseek(out_fd, 0, os.SEEK_END)
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                # map yields in task order: each part is appended as soon as those before it are
+                for index, part_summary in pool.map(_worker, tasks):
+                    part = tasks[index][3]
+                    _append(part, out_fd)
+                    os.unlink(part)
+                    summary.merge(part_summary)
+                    if progress is not None:
+                        progress(part_summary.rows)
+        finally:
+            os.close(out_fd)
     finally:
         shutil.rmtree(parts_dir, ignore_errors=True)
     return summary

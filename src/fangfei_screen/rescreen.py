@@ -10,11 +10,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from .batch import ColumnMap, screen_rows
-from .screener import parse_options, shared_screener
 from .models import Action, Kind
+from .screener import parse_options, shared_screener
 from .tables import TableWriter, read_chunks
 
 CHANGE_COLUMNS = (
@@ -86,6 +84,8 @@ def rescreen(
 
     Entities are matched by 统一社会信用代码 where both files have it, else by name.
     """
+    import pandas as pd
+
     before: dict[str, deque[tuple[str, str, str]]] = {}
     for chunk in read_chunks(previous):
         frame = chunk.frame

@@ -14,7 +14,18 @@ from .automaton import Pattern, PatternIndex, PatternKind
 from .boundary import BoundaryJudge
 from .judge import judge_field
 from .lexicon import KeywordList, bundled_list_path, load_list
-from .models import Action, Effect, EntityType, Field, Hit, Kind, Result, Status, TermInfo, Via
+from .models import (
+    Action,
+    Effect,
+    EntityType,
+    Field,
+    Hit,
+    Kind,
+    Result,
+    Status,
+    TermInfo,
+    Via,
+)
 from .normalize import Folder, basic_fold
 from .policy import BASIS_CHANGE_PASS, BASIS_PASS, EntityFacts, decide
 

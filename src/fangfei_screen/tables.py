@@ -15,9 +15,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from .csvrecords import CsvError, layout, records
 
@@ -25,6 +23,10 @@ READ_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".parquet", ".jsonl")
 WRITE_SUFFIXES = (".csv", ".xlsx", ".parquet", ".jsonl")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SNIFF_BYTES = 1 << 20
+
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class TableError(Exception):
@@ -73,6 +75,8 @@ def read_chunks(path: str | Path, *, chunk_rows: int = 50_000, encoding: str | N
 
 
 def _read_csv(path: Path, chunk_rows: int, encoding: str) -> Iterator[Chunk]:
+    import pandas as pd
+
     try:
         shape = layout(path, encoding)
     except CsvError as exc:
@@ -107,6 +111,7 @@ def _cell_text(value: Any) -> str:
 
 def _read_xlsx(path: Path, chunk_rows: int) -> Iterator[Chunk]:
     import openpyxl
+    import pandas as pd
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -156,6 +161,8 @@ def _read_parquet(path: Path, chunk_rows: int) -> Iterator[Chunk]:
 
 
 def _read_jsonl(path: Path, chunk_rows: int) -> Iterator[Chunk]:
+    import pandas as pd
+
     rows: list[dict[str, str]] = []
     lines: list[int] = []
     errors: dict[int, str] = {}

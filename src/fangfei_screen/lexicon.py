@@ -12,8 +12,6 @@ import yaml
 from .models import FUNDRAISING_METHODS, Category, Effect, SuppressReason
 from .normalize import basic_fold
 
-BUNDLED_LISTS = ("keywords.yaml", "keywords-national.yaml", "keywords-watch.yaml")
-
 _TOP_KEYS = {"name", "title", "version", "source", "effect", "terms", "note"}
 _TERM_KEYS = {"term", "category", "methods", "synonyms", "exclusions", "note"}
 _EXCLUSION_KEYS = {"pattern", "reason", "note"}

@@ -36,10 +36,9 @@ class TableError(Exception):
 @dataclass
 class Chunk:
     """Rows of a table as text; ``errors`` maps a row's position in the chunk to why
-    it could not be read, and ``lines`` gives each row's line (CSV) or row number."""
+    it could not be read (the reason names its line)."""
 
     frame: pd.DataFrame
-    lines: list[int]
     errors: dict[int, str] = field(default_factory=dict)
 
 
@@ -84,18 +83,16 @@ def _read_csv(path: Path, chunk_rows: int, encoding: str) -> Iterator[Chunk]:
     width = len(shape.header)
     for rng in shape.ranges:
         rows: list[list[str]] = []
-        lines: list[int] = []
         errors: dict[int, str] = {}
-        for row, problem, line, _ in records(path, rng, shape.encoding, width):
+        for row, problem, _line, _joined in records(path, rng, shape.encoding, width):
             if problem:
                 errors[len(rows)] = problem
             rows.append(row)
-            lines.append(line)
             if len(rows) >= chunk_rows:
-                yield Chunk(pd.DataFrame(rows, columns=shape.header, dtype=object), lines, errors)
-                rows, lines, errors = [], [], {}
+                yield Chunk(pd.DataFrame(rows, columns=shape.header, dtype=object), errors)
+                rows, errors = [], {}
         if rows:
-            yield Chunk(pd.DataFrame(rows, columns=shape.header, dtype=object), lines, errors)
+            yield Chunk(pd.DataFrame(rows, columns=shape.header, dtype=object), errors)
 
 
 def _cell_text(value: Any) -> str:
@@ -127,18 +124,17 @@ def _read_xlsx(path: Path, chunk_rows: int) -> Iterator[Chunk]:
         while header and not header[-1]:
             header.pop()
         width = len(header)
-        rows, lines = [], []
-        for number, values in enumerate(it, start=2):
+        rows = []
+        for values in it:
             row = [_cell_text(v) for v in values[:width]]
             if not any(row):
                 continue
             rows.append(row + [""] * (width - len(row)))
-            lines.append(number)
             if len(rows) >= chunk_rows:
-                yield Chunk(pd.DataFrame(rows, columns=header, dtype=object), lines)
-                rows, lines = [], []
+                yield Chunk(pd.DataFrame(rows, columns=header, dtype=object))
+                rows = []
         if rows:
-            yield Chunk(pd.DataFrame(rows, columns=header, dtype=object), lines)
+            yield Chunk(pd.DataFrame(rows, columns=header, dtype=object))
     finally:
         book.close()
 
@@ -150,21 +146,17 @@ def _read_parquet(path: Path, chunk_rows: int) -> Iterator[Chunk]:
         pf = pq.ParquetFile(path)
     except Exception as exc:
         raise TableError(f"无法读取 Parquet 文件 / cannot read the Parquet file: {exc}") from None
-    number = 1
     for batch in pf.iter_batches(batch_size=chunk_rows):
         frame = batch.to_pandas()
         frame = frame.astype(object).where(frame.notna(), "")
         frame = frame.map(_cell_text)
-        lines = list(range(number, number + len(frame)))
-        number += len(frame)
-        yield Chunk(frame.reset_index(drop=True), lines)
+        yield Chunk(frame.reset_index(drop=True))
 
 
 def _read_jsonl(path: Path, chunk_rows: int) -> Iterator[Chunk]:
     import pandas as pd
 
     rows: list[dict[str, str]] = []
-    lines: list[int] = []
     errors: dict[int, str] = {}
     columns: list[str] = []
     with path.open("r", encoding="utf-8", errors="surrogateescape") as f:
@@ -184,12 +176,11 @@ def _read_jsonl(path: Path, chunk_rows: int) -> Iterator[Chunk]:
                     columns.append(key)
                 row[key] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else _cell_text(value)
             rows.append(row)
-            lines.append(number)
             if len(rows) >= chunk_rows:
-                yield Chunk(pd.DataFrame(rows, columns=columns, dtype=object).fillna(""), lines, errors)
-                rows, lines, errors = [], [], {}
+                yield Chunk(pd.DataFrame(rows, columns=columns, dtype=object).fillna(""), errors)
+                rows, errors = [], {}
     if rows:
-        yield Chunk(pd.DataFrame(rows, columns=columns, dtype=object).fillna(""), lines, errors)
+        yield Chunk(pd.DataFrame(rows, columns=columns, dtype=object).fillna(""), errors)
 
 
 def neutralise_formula(value: Any) -> Any:

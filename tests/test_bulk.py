@@ -220,3 +220,17 @@ def test_byte_ranges_never_split_a_quoted_record(tmp_path: Path) -> None:
     assert df.loc[5, "keywords"] == "寄卖" and df.loc[7, "keywords"] == "投资"
     assert df.loc[9, "住所"] == "地址\x1e标记" and df.loc[9, "action"] == "pass"
     assert set(df["error"]) == {""}
+
+
+def test_the_csv_fast_path_and_the_dataframe_path_agree(tmp_path: Path, root: Path) -> None:
+    """CSV to CSV (no DataFrames) and CSV to JSON Lines (DataFrames) give the same rows."""
+    src = root / "data" / "samples" / "entities.csv"
+    fast, frames = tmp_path / "fast.csv", tmp_path / "frames.jsonl"
+    assert main(["scan", str(src), "-o", str(fast), "--as-of", "2025-06-30"]) == 0
+    assert main(["scan", str(src), "-o", str(frames), "--as-of", "2025-06-30"]) == 0
+    a = read_out(fast)
+    b = pd.DataFrame([json.loads(line) for line in frames.read_text(encoding="utf-8").splitlines()])
+    for col in ("action", "keywords", "categories", "supervise", "list_sha256", "screened_on", "error"):
+        assert list(a[col]) == list(b[col]), col
+    assert [json.loads(h) for h in a["hits"]] == list(b["hits"])
+    assert [json.loads(h) for h in a["suppressed"]] == list(b["suppressed"])

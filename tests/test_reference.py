@@ -89,3 +89,14 @@ def test_same_terms_as_the_reference_and_spans_map_back(text: str) -> None:
 
 
 _SCREENER = Screener()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(texts(), texts()), min_size=1, max_size=8), st.sampled_from(["new", "change", "existing"]))
+def test_the_bulk_fast_path_gives_what_screen_gives(records: list[tuple[str, str]], kind: str) -> None:
+    """screen_many's shortcut for records without a match never changes a result."""
+    screener = _SCREENER
+    dicts = [{"name": n, "scope": s} for n, s in records]
+    many = list(screener.screen_many(dicts, kind=kind, as_of="2025-06-30"))
+    one = [screener.screen(n, s, kind=kind, as_of="2025-06-30") for n, s in records]
+    assert many == one

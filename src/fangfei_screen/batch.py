@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from .models import Action, EntityType, Kind, Result, Status
+from .models import ACTIONABLE, Action, EntityType, Kind, Result, Status
 from .screener import Screener, ScreeningInputError, parse_options, shared_screener
 
 if TYPE_CHECKING:
@@ -261,8 +261,7 @@ class RowScreener:
             scope = _text(scope)
         if not name.strip():
             return self.error_cells("名称为空 / the name is empty")
-        clean = self.screener.clean
-        if self._quick and clean(name) and clean(scope):
+        if self._quick and self.screener.clean(name, scope):
             return self.pass_cells
         options = dict(self.defaults)
         notes = []
@@ -313,9 +312,14 @@ def screen_rows(
         for i, row in enumerate(frame.itertuples(index=False, name=None))
     ]
     result_frame = pd.DataFrame(out, columns=list(OUTPUT_COLUMNS), index=frame.index, dtype=object)
-    clash = [c for c in OUTPUT_COLUMNS if c in frame.columns]
-    base = frame.rename(columns={c: f"{c}_input" for c in clash}) if clash else frame
+    base = frame.set_axis(input_columns_out(list(frame.columns)), axis=1)
     return pd.concat([base, result_frame], axis=1)
+
+
+def input_columns_out(columns: Sequence[Any]) -> list[Any]:
+    """The input's columns as the output names them: one that an output column would
+    shadow gets the suffix _input."""
+    return [f"{c}_input" if c in OUTPUT_COLUMNS else c for c in columns]
 
 
 def _text(value: Any) -> str:
@@ -358,7 +362,7 @@ def screen_dask(ddf: Any, **options: Any) -> Any:
     return ddf.map_partitions(screen_frame, meta=meta, **options)
 
 
-FLAGGED_ACTIONS = frozenset({Action.BLOCK.value, Action.ORDER_RENAME.value, Action.PROPOSE_REVOCATION.value, ERROR_ACTION})
+FLAGGED_ACTIONS = frozenset({*(a.value for a in ACTIONABLE), ERROR_ACTION})
 
 
 def _screen_chunk(
@@ -388,17 +392,19 @@ def scan_file(
     rows, screened in ``jobs`` processes. Either way the output is in input order and
     the same for any ``jobs``, and memory stays flat.
     """
-    from pathlib import Path
-
-    from .tables import TableError, TableWriter, detect_encoding, read_chunks
+    from .tables import (
+        TableWriter,
+        check_input,
+        check_output,
+        detect_encoding,
+        read_chunks,
+    )
 
     lists = tuple(str(p) for p in lists)
     shared_screener(lists)  # fails here, once, on a bad list
     defaults = parse_options({"kind": kind, "as_of": as_of})  # fails here on a bad option
     defaults["as_of"] = defaults["as_of"] or date.today()
-    src, dst = Path(input_path), Path(output_path)
-    chunks = read_chunks(src, chunk_rows=chunk_rows, encoding=encoding)  # checks the input
-    writer = TableWriter(dst, json_columns=JSON_COLUMNS)  # checks the output
+    src, dst = check_input(input_path), check_output(output_path)
     bar = _progress_bar(progress)
     try:
         if src.suffix.lower() in (".csv", ".txt") and dst.suffix.lower() == ".csv":
@@ -409,9 +415,8 @@ def scan_file(
                 defaults=defaults, lists=lists, jobs=jobs, only_flagged=only_flagged,
                 progress=bar.update if bar is not None else None,
             )
-        return _scan_frames(chunks, writer, defaults, lists, jobs, only_flagged, columns, bar)
-    except UnicodeDecodeError as exc:
-        raise TableError(f"无法按编码解码输入文件，请用 --encoding 指定 / cannot decode the input: {exc}") from None
+        chunks = read_chunks(src, chunk_rows=chunk_rows, encoding=encoding)
+        return _scan_frames(chunks, TableWriter(dst, json_columns=JSON_COLUMNS), defaults, lists, jobs, only_flagged, columns, bar)
     finally:
         if bar is not None:
             bar.close()

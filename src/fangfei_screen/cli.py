@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from .lexicon import KeywordListError
-from .models import Action, Field, Hit, Result, SuppressReason
+from .models import Action, EntityType, Field, Hit, Kind, Result, Status, SuppressReason
 from .report import ReportError
 from .rescreen import RescreenError
 from .screener import Screener, ScreeningInputError
@@ -33,13 +33,16 @@ _REASON_LABEL = {
 }
 
 
+_KINDS = [k.value for k in Kind]
+# scan's --X-col options, one per field a registry file may hold
+_SCAN_COLUMNS = (
+    ("name", "名称"), ("scope", "经营范围"), ("credit_code", "统一社会信用代码"), ("entity_type", "企业类型"),
+    ("established_on", "成立日期"), ("status", "登记状态"), ("suspended_since", "停业日期"), ("address", "住所"),
+)
+
+
 class UsageError(Exception):
     """A bad invocation: reported in one line with exit code 2."""
-
-
-def build_screener(list_paths: Sequence[str] | None) -> Screener:
-    """The bundled list, or the list files given with --list (several combine)."""
-    return Screener(lists=list(list_paths)) if list_paths else Screener()
 
 
 def describe_hit(hit: Hit) -> str:
@@ -82,11 +85,11 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("check", help="pre-registration check of one application (exit 0 proceed, 1 block, 3 follow-up, 2 bad input)")
     p.add_argument("--name", required=True, help="entity name (名称)")
     p.add_argument("--scope", default="", help="business scope (经营范围)")
-    p.add_argument("--kind", default="new", choices=["new", "change", "existing"])
+    p.add_argument("--kind", default="new", choices=_KINDS)
     p.add_argument("--before-name", help="registered name before the change")
     p.add_argument("--before-scope", help="registered scope before the change")
-    p.add_argument("--entity-type", choices=["company", "individual", "cooperative", "partnership", "other"])
-    p.add_argument("--status", choices=["operating", "not_opened", "suspended", "suspension_filed"])
+    p.add_argument("--entity-type", choices=[e.value for e in EntityType])
+    p.add_argument("--status", choices=[s.value for s in Status])
     p.add_argument("--established-on", metavar="YYYY-MM-DD")
     p.add_argument("--suspended-since", metavar="YYYY-MM-DD")
     p.add_argument("--licensed", action="store_true", help="holds the financial licence or approval")
@@ -97,8 +100,7 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    screener = build_screener(args.lists)
-    result = screener.screen(
+    result = Screener(lists=args.lists or None).screen(
         args.name,
         args.scope,
         kind=args.kind,
@@ -122,14 +124,13 @@ def _add_scan(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("scan", help="screen a registry file (CSV/XLSX/Parquet) into a results file, one row per input row")
     p.add_argument("input", help="registry extract: .csv (UTF-8, UTF-8 BOM, GBK/GB18030), .xlsx or .parquet")
     p.add_argument("-o", "--output", required=True, help="results: .csv, .xlsx, .parquet or .jsonl")
-    p.add_argument("--kind", default="existing", choices=["new", "change", "existing"])
+    p.add_argument("--kind", default="existing", choices=_KINDS)
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="date of the screening (default: today)")
     p.add_argument("--encoding", help="CSV encoding (default: detected; UTF-8 or GB18030)")
-    for key, label in (
-        ("name", "名称"), ("scope", "经营范围"), ("credit-code", "统一社会信用代码"), ("entity-type", "企业类型"),
-        ("established-on", "成立日期"), ("status", "登记状态"), ("suspended-since", "停业日期"), ("address", "住所"),
-    ):
-        p.add_argument(f"--{key}-col", metavar="COLUMN", help=f"column of {label} (default: found by its usual header)")
+    for key, label in _SCAN_COLUMNS:
+        p.add_argument(
+            f"--{key.replace('_', '-')}-col", metavar="COLUMN", help=f"column of {label} (default: found by its usual header)"
+        )
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="screen chunks in N processes (same results)")
     p.add_argument("--only-flagged", action="store_true", help="write only rows to act on (and errors)")
     p.add_argument("--chunk-rows", type=int, default=20_000, help=argparse.SUPPRESS)
@@ -142,10 +143,7 @@ def run_scan(args: argparse.Namespace) -> int:
 
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
-    columns = {
-        key: getattr(args, f"{key}_col")
-        for key in ("name", "scope", "credit_code", "entity_type", "established_on", "status", "suspended_since", "address")
-    }
+    columns = {key: getattr(args, f"{key}_col") for key, _ in _SCAN_COLUMNS}
     summary = scan_file(
         args.input,
         args.output,
@@ -255,12 +253,11 @@ def run_keywords_diff(args: argparse.Namespace) -> int:
 
 def run_keywords_show(args: argparse.Namespace) -> int:
     from .lexicon import bundled_list_path, load_list
-    from .listtools import describe_term, table_lines
+    from .listtools import describe_list, describe_term, table_lines
 
     kl = load_list(args.file or bundled_list_path())
     if args.json:
-        body = {"name": kl.name, "title": kl.title, "version": kl.version, "source": kl.source,
-                "effect": kl.effect.value, "sha256": kl.sha256, "terms": [describe_term(t) for t in kl.terms]}
+        body = {**describe_list(kl), "terms": [describe_term(t) for t in kl.terms]}
         print(json.dumps(body, ensure_ascii=False, indent=2))
     else:
         print("\n".join(table_lines(kl)))
@@ -274,7 +271,7 @@ def _add_rescreen(sub: argparse._SubParsersAction) -> None:
     p.add_argument("previous", metavar="PREVIOUS_RESULTS", help="results of an earlier `scan`")
     p.add_argument("input", metavar="NEW_INPUT", help="the registry to screen (may be the same file as before)")
     p.add_argument("-o", "--output", required=True, help="the changes: .csv, .xlsx, .parquet or .jsonl")
-    p.add_argument("--kind", default="existing", choices=["new", "change", "existing"])
+    p.add_argument("--kind", default="existing", choices=_KINDS)
     p.add_argument("--as-of", metavar="YYYY-MM-DD")
     p.add_argument("--encoding")
     p.add_argument("--name-col", metavar="COLUMN")
@@ -315,14 +312,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
-    except (UsageError, ScreeningInputError, TableError, ReportError, RescreenError) as exc:
+    except (UsageError, ScreeningInputError, KeywordListError, TableError, ReportError, RescreenError) as exc:
         print(f"fangfei-screen {args.command}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as exc:
         print(f"fangfei-screen {args.command}: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeywordListError as exc:
-        print(f"fangfei-screen {args.command}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("fangfei-screen: interrupted", file=sys.stderr)

@@ -18,14 +18,21 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from .batch import FLAGGED_ACTIONS, OUTPUT_COLUMNS, ColumnMap, RowScreener, Summary
+from .batch import (
+    FLAGGED_ACTIONS,
+    OUTPUT_COLUMNS,
+    ColumnMap,
+    RowScreener,
+    Summary,
+    input_columns_out,
+)
 from .csvrecords import SEP, CsvError, Range, layout, records
 from .screener import shared_screener
-from .tables import TableError, neutralise_formula
+from .tables import FORMULA_START, TableError, neutralise_formula
 
 # A cell that starts like a formula, anywhere in a record joined by SEP: one search
 # per record instead of a look at every cell.
-_FORMULA = re.compile(f"(?:^|{SEP})[=+\\-@\t\r]")
+_FORMULA = re.compile(f"(?:^|{SEP})[{re.escape(''.join(FORMULA_START))}]")
 _MARK = "\x1e"  # ends a passing row in the write buffer until its output cells replace it
 _FLUSH_ROWS = 5_000
 _COPY_BLOCK = 1 << 22
@@ -116,9 +123,9 @@ def _append(part: Path, out_fd: int) -> None:
                 view = view[os.write(out_fd, view) :]
 
 
-def _worker(args: tuple[Any, ...]) -> tuple[int, Summary]:
-    index, path, rng, part, kwargs = args
-    return index, screen_range(path, rng, part, **kwargs)
+def _worker(args: tuple[Any, ...]) -> Summary:
+    path, rng, part, kwargs = args
+    return screen_range(path, rng, part, **kwargs)
 
 
 def scan_csv(
@@ -140,8 +147,7 @@ def scan_csv(
         raise TableError(str(exc)) from None
     header, ranges = shape.header, shape.ranges
     cols = ColumnMap.find(header, **columns)
-    clash = {c for c in OUTPUT_COLUMNS if c in header}
-    out_header = [f"{h}_input" if h in clash else h for h in header] + list(OUTPUT_COLUMNS)
+    out_header = [*input_columns_out(header), *OUTPUT_COLUMNS]
     with output_path.open("w", encoding="utf-8-sig", newline="") as out:
         csv.writer(out).writerow([neutralise_formula(h) for h in out_header])
     kwargs: dict[str, Any] = dict(encoding=shape.encoding, header=header, cols=cols, defaults=defaults, lists=lists, only_flagged=only_flagged)
@@ -152,14 +158,14 @@ def scan_csv(
         return summary
     parts_dir = Path(tempfile.mkdtemp(prefix=".fangfei-parts-", dir=output_path.parent))
     try:
-        tasks = [(i, input_path, rng, parts_dir / f"{i:05d}.csv", kwargs) for i, rng in enumerate(ranges)]
+        tasks = [(input_path, rng, parts_dir / f"{i:05d}.csv", kwargs) for i, rng in enumerate(ranges)]
         out_fd = os.open(output_path, os.O_WRONLY)
         try:
             os.lseek(out_fd, 0, os.SEEK_END)
             with ProcessPoolExecutor(max_workers=jobs) as pool:
                 # map yields in task order: each part is appended as soon as those before it are
-                for index, part_summary in pool.map(_worker, tasks):
-                    part = tasks[index][3]
+                for task, part_summary in zip(tasks, pool.map(_worker, tasks)):
+                    part = task[2]
                     _append(part, out_fd)
                     os.unlink(part)
                     summary.merge(part_summary)

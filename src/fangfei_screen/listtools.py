@@ -105,6 +105,12 @@ def diff_lists(old: KeywordList, new: KeywordList) -> ListDiff:
     )
 
 
+def describe_list(kl: KeywordList) -> dict[str, Any]:
+    """A list's own facts, without its terms."""
+    return {"name": kl.name, "title": kl.title, "version": kl.version, "source": kl.source,
+            "effect": kl.effect.value, "sha256": kl.sha256}
+
+
 def describe_term(t: Term) -> dict[str, Any]:
     return {
         "term": t.term,

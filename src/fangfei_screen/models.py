@@ -23,6 +23,9 @@ class Action(StrEnum):
         return _ACTION_LABELS[self]
 
 
+# The actions someone must act on: the rows of the monthly report, the `--only-flagged` rows.
+ACTIONABLE = frozenset({Action.BLOCK, Action.ORDER_RENAME, Action.PROPOSE_REVOCATION})
+
 _ACTION_LABELS = {
     Action.PASS: "通过",
     Action.BLOCK: "不予登记",

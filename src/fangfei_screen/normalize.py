@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import cached_property
+from types import MappingProxyType
 
 # Characters typed inside a term to slip past a list: spaces (any white space),
 # middle dots and bullets, * _ - ~ | /, and zero-width characters. The scope's own
@@ -26,20 +27,33 @@ NOISE_CHARS = frozenset(
 _FULLWIDTH_OFFSET = 0xFEE0  # U+FF01..U+FF5E are U+0021..U+007E shifted by this
 
 
+def _base_table() -> dict[int, int | None]:
+    """The folding that needs no list: full-width letters and digits to ASCII lower
+    case, A–Z to a–z, noise (half- or full-width) deleted."""
+    table: dict[int, int | None] = {}
+    for o in range(0xFF01, 0xFF5F):
+        half = chr(o - _FULLWIDTH_OFFSET)
+        if half in NOISE_CHARS:
+            table[o] = None
+        elif half.isalnum():
+            table[o] = ord(half.lower())
+    for o in range(ord("A"), ord("Z") + 1):
+        table[o] = o + 32
+    for ch in NOISE_CHARS:
+        table[ord(ch)] = None
+    return table
+
+
+_BASE_TABLE = MappingProxyType(_base_table())
+
+
 def basic_fold(text: str) -> str:
     """Fold width, ASCII case and noise, without traditional forms.
 
-    Used where the full, list-dependent table is not yet built (list validation).
+    Used where the full, list-dependent table is not yet built (list validation, the
+    alphabet of a list).
     """
-    out = []
-    for ch in text:
-        o = ord(ch)
-        if 0xFF01 <= o <= 0xFF5E:
-            ch = chr(o - _FULLWIDTH_OFFSET)
-        if ch in NOISE_CHARS:
-            continue
-        out.append(ch.lower() if "A" <= ch <= "Z" else ch)
-    return "".join(out)
+    return text.translate(_BASE_TABLE)
 
 
 # The CJK blocks whose characters OpenCC may fold: Unified Ideographs, Extension A,
@@ -75,20 +89,10 @@ class Folder:
 
     def __init__(self, alphabet: Iterable[str]) -> None:
         wanted = set(alphabet)
-        table: dict[int, int | None] = {}
+        table = dict(_BASE_TABLE)
         for trad, simp in _opencc_pairs():
             if simp in wanted and trad != simp and trad not in wanted:
                 table[ord(trad)] = ord(simp)
-        for o in range(0xFF01, 0xFF5F):
-            half = chr(o - _FULLWIDTH_OFFSET)
-            if half in NOISE_CHARS:
-                table[o] = None
-            elif half.isalnum():
-                table[o] = ord(half.lower())
-        for o in range(ord("A"), ord("Z") + 1):
-            table[o] = o + 32
-        for ch in NOISE_CHARS:
-            table[ord(ch)] = None
         self._table = table
         # Any one of these in a text means folding would change it. A character class
         # search costs about a third of the automaton's pass; putting them in the

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .batch import ColumnMap
-from .models import CATEGORY_LABELS, Action, Category
+from .models import ACTIONABLE, CATEGORY_LABELS, Action, Category
 from .tables import TableError, neutralise_formula, read_chunks
 
 REPORT_COLUMNS = (
@@ -44,7 +44,7 @@ NOTES = (
     "5.是否涉及互联网一项根据案件实际情况填写“线上”、“线下”，“线上线下相结合”或“其他”等情形。",
     "6.如先行政处置后刑事打击的，只需填报刑事立案时间。",
 )
-FLAGGED = (Action.BLOCK.value, Action.ORDER_RENAME.value, Action.PROPOSE_REVOCATION.value)
+_ACTIONABLE_VALUES = frozenset(a.value for a in ACTIONABLE)
 SOURCE = "行政机关移送"
 PENDING = "待核查"
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
@@ -98,9 +98,7 @@ class PlaceFinder:
         return "".join(found)
 
 
-def _hits(cell: Any) -> list[dict[str, Any]]:
-    if isinstance(cell, list):
-        return cell
+def _hits(cell: str) -> list[dict[str, Any]]:
     try:
         value = json.loads(cell) if cell else []
     except (TypeError, ValueError):
@@ -108,7 +106,7 @@ def _hits(cell: Any) -> list[dict[str, Any]]:
     return value if isinstance(value, list) else []
 
 
-def report_rows(results_path: str | Path, *, found_on: date | None = None) -> list[list[Any]]:
+def report_rows(results_path: str | Path) -> list[list[Any]]:
     """Attachment 2 rows (without 序号) for the flagged entities of a results file."""
     places = PlaceFinder()
     rows: list[list[Any]] = []
@@ -118,9 +116,9 @@ def report_rows(results_path: str | Path, *, found_on: date | None = None) -> li
         if "action" not in frame.columns or "hits" not in frame.columns:
             raise ReportError(f"{results_path} 不是 fangfei-screen scan 的结果文件（缺少 action、hits 列）")
         if cols is None:
-            cols = ColumnMap.find([c for c in frame.columns])
+            cols = ColumnMap.find(list(frame.columns))
         for rec in frame.to_dict("records"):
-            if rec["action"] not in FLAGGED:
+            if rec["action"] not in _ACTIONABLE_VALUES:
                 continue
             hits = _hits(rec["hits"])
             categories = sorted({int(h["category"]) for h in hits})
@@ -129,7 +127,7 @@ def report_rows(results_path: str | Path, *, found_on: date | None = None) -> li
             address = str(rec.get(cols.address, "") or "") if cols.address else ""
             region = places.leading(address) or places.leading(str(rec[cols.name]))
             screened_on = str(rec.get("screened_on") or "")
-            when = chinese_date(date.fromisoformat(screened_on)) if screened_on else chinese_date(found_on or date.today())
+            when = chinese_date(date.fromisoformat(screened_on) if screened_on else date.today())
             remark = f"建议：{Action(rec['action']).label}；涉及字样：{'、'.join(words)}"
             if cols.credit_code and rec.get(cols.credit_code):
                 remark += f"；统一社会信用代码：{rec[cols.credit_code]}"

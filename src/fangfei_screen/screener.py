@@ -176,12 +176,16 @@ class Screener:
                 hits.append(hit)
         return FieldScan(tuple(hits), tuple(watch), tuple(suppressed))
 
-    def clean(self, text: str) -> bool:
-        """True when ``text`` holds no form of any term and needs no folding, so that
-        screening it finds nothing at all: the fast path of bulk screening."""
-        if self._folder.needs_folding(text):
+    def clean(self, name: str, scope: str = "") -> bool:
+        """True when neither text holds a form of any term nor needs folding, so that
+        screening them finds nothing at all: the fast path of bulk screening."""
+        needs = self._folder.needs_folding
+        if needs(name) or needs(scope):
             return False
-        for _ in self._index.iter(text):
+        it = self._index.iter
+        for _ in it(name):
+            return False
+        for _ in it(scope):
             return False
         return True
 
@@ -288,46 +292,27 @@ class Screener:
         unknown = set(defaults) - set(SCREEN_OPTIONS)
         if unknown:
             raise ScreeningInputError(f"unknown option(s): {', '.join(sorted(unknown))}")
-        screen = self.screen
         # Parse the defaults once (and fail on a bad one before the first record); one
         # "today" serves the whole run rather than a clock read per record.
-        defaults = parse_options(defaults)
-        defaults.setdefault("as_of", date.today())
-        default_kind = defaults.get("kind", Kind.NEW)
-        # Records that carry only name and scope, under a kind that needs no before
-        # fields, take the short path: a character-class search and an automaton pass
-        # over each field and, when nothing is found, the shared result.
-        shared_pass = self._pass[default_kind] if default_kind is not Kind.CHANGE else None
-        needs, it = self._folder.needs_folding, self._index.iter
+        defaults = {"kind": Kind.NEW, "licensed": False, "as_of": date.today(), **parse_options(defaults)}
+        parsed: list[Any] = [defaults.get(k) for k in SCREEN_OPTIONS]  # _screen_parsed's order
+        # Records without options of their own, under a kind that needs no before
+        # fields, share one result when neither field holds anything (Screener.clean).
+        shared_pass = self._pass[defaults["kind"]] if defaults["kind"] is not Kind.CHANGE else None
+        clean, screen, screen_parsed = self.clean, self.screen, self._screen_parsed
         options_keys = frozenset(SCREEN_OPTIONS)
-        parsed: list[Any] = [defaults.get(k) for k in SCREEN_OPTIONS]
-        parsed[0] = default_kind
-        parsed[SCREEN_OPTIONS.index("licensed")] = bool(defaults.get("licensed", False))
-        screen_parsed = self._screen_parsed
         for rec in records:
             name, scope = rec.get("name"), rec.get("scope")
-            if options_keys.isdisjoint(rec):
-                if shared_pass is not None:
-                    # Screener.clean on both fields, inline: this loop is the bulk path
-                    try:
-                        if not needs(name or "") and not needs(scope or ""):
-                            for _ in it(name or ""):
-                                break
-                            else:
-                                for _ in it(scope or ""):
-                                    break
-                                else:
-                                    yield shared_pass
-                                    continue
-                    except TypeError:
-                        pass  # not text: screen() says so
-                    else:
-                        yield screen_parsed(name, scope, *parsed)
-                        continue
-                else:
-                    yield screen_parsed(name, scope, *parsed)
+            if not options_keys.isdisjoint(rec):
+                yield screen(name, scope, **{**defaults, **{k: rec[k] for k in SCREEN_OPTIONS if k in rec}})
+                continue
+            try:
+                if shared_pass is not None and clean(name or "", scope or ""):
+                    yield shared_pass
                     continue
-            yield screen(name, scope, **{**defaults, **{k: rec[k] for k in SCREEN_OPTIONS if k in rec}})
+            except TypeError:
+                pass  # not text: _screen_parsed says so
+            yield screen_parsed(name, scope, *parsed)
 
 def shared_screener(lists: Sequence[str | Path] = ()) -> Screener:
     """One warmed-up screener per set of list files, as they are on disk now, per process.

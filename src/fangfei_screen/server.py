@@ -22,7 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .hook import check_application
 from .lexicon import KeywordListError
+from .listtools import describe_list
 from .screener import Screener, ScreeningInputError
 
 MAX_BODY_BYTES = 1_000_000
@@ -133,18 +135,14 @@ class ScreenerHolder:
         self.lock = asyncio.Lock()
 
     def build(self) -> Screener:
-        return (Screener(lists=list(self.list_paths)) if self.list_paths else Screener()).warm_up()
+        return Screener(lists=self.list_paths or None).warm_up()
 
 
 def _keywords_body(screener: Screener) -> dict[str, Any]:
     return {
         "list_version": screener.list_version,
         "list_sha256": screener.list_sha256,
-        "lists": [
-            {"name": kl.name, "title": kl.title, "version": kl.version, "source": kl.source,
-             "effect": kl.effect.value, "sha256": kl.sha256}
-            for kl in screener.lists
-        ],
+        "lists": [describe_list(kl) for kl in screener.lists],
         "terms": [
             {"term": t.keyword, "category": t.category, "category_name": t.category_name, "methods": list(t.methods),
              "list": t.list_name, "effect": t.effect.value}
@@ -154,8 +152,7 @@ def _keywords_body(screener: Screener) -> dict[str, Any]:
 
 
 def _screen(screener: Screener, app: Application) -> dict[str, Any]:
-    fields = app.model_dump()
-    return screener.screen(fields.pop("name"), fields.pop("scope"), **fields).to_dict()
+    return check_application(app.model_dump(), screener=screener).to_dict()
 
 
 def create_app(*, list_paths: list[str] | None = None, admin_token: str | None = None) -> FastAPI:

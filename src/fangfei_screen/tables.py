@@ -21,7 +21,7 @@ from .csvrecords import CsvError, layout, records
 
 READ_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".parquet", ".jsonl")
 WRITE_SUFFIXES = (".csv", ".xlsx", ".parquet", ".jsonl")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula
 _SNIFF_BYTES = 1 << 20
 
 
@@ -56,11 +56,29 @@ def detect_encoding(path: Path) -> str:
         return "gb18030"
 
 
-def read_chunks(path: str | Path, *, chunk_rows: int = 50_000, encoding: str | None = None) -> Iterator[Chunk]:
-    """The table at ``path`` in chunks of at most ``chunk_rows`` rows, every cell as text."""
+def check_input(path: str | Path) -> Path:
+    """The input path, if it is a file of a kind that can be read; else TableError."""
     path = Path(path)
     if not path.is_file():
         raise TableError(f"找不到输入文件 / no such file: {path}")
+    if path.suffix.lower() not in READ_SUFFIXES:
+        raise TableError(f"不支持的输入文件类型 '{path.suffix.lower()}'，支持：{'、'.join(READ_SUFFIXES)} / unknown input suffix")
+    return path
+
+
+def check_output(path: str | Path) -> Path:
+    """The output path, if its kind can be written and its directory exists; else TableError."""
+    path = Path(path)
+    if path.suffix.lower() not in WRITE_SUFFIXES:
+        raise TableError(f"不支持的输出文件类型 '{path.suffix.lower()}'，支持：{'、'.join(WRITE_SUFFIXES)} / unknown output suffix")
+    if not path.parent.exists():
+        raise TableError(f"输出目录不存在 / no such directory: {path.parent}")
+    return path
+
+
+def read_chunks(path: str | Path, *, chunk_rows: int = 50_000, encoding: str | None = None) -> Iterator[Chunk]:
+    """The table at ``path`` in chunks of at most ``chunk_rows`` rows, every cell as text."""
+    path = check_input(path)
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
         return _read_csv(path, chunk_rows, encoding or detect_encoding(path))
@@ -68,9 +86,7 @@ def read_chunks(path: str | Path, *, chunk_rows: int = 50_000, encoding: str | N
         return _read_xlsx(path, chunk_rows)
     if suffix == ".parquet":
         return _read_parquet(path, chunk_rows)
-    if suffix == ".jsonl":
-        return _read_jsonl(path, chunk_rows)
-    raise TableError(f"不支持的输入文件类型 '{suffix}'，支持：{'、'.join(READ_SUFFIXES)} / unknown input suffix")
+    return _read_jsonl(path, chunk_rows)
 
 
 def _read_csv(path: Path, chunk_rows: int, encoding: str) -> Iterator[Chunk]:
@@ -185,7 +201,7 @@ def _read_jsonl(path: Path, chunk_rows: int) -> Iterator[Chunk]:
 
 def neutralise_formula(value: Any) -> Any:
     """A cell a spreadsheet would run as a formula is prefixed with an apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
 
@@ -194,12 +210,8 @@ class TableWriter:
     """Writes chunks of a frame to CSV, XLSX, Parquet or JSON Lines, by suffix."""
 
     def __init__(self, path: str | Path, *, json_columns: tuple[str, ...] = ()) -> None:
-        self.path = Path(path)
+        self.path = check_output(path)
         self.suffix = self.path.suffix.lower()
-        if self.suffix not in WRITE_SUFFIXES:
-            raise TableError(f"不支持的输出文件类型 '{self.suffix}'，支持：{'、'.join(WRITE_SUFFIXES)} / unknown output suffix")
-        if not self.path.parent.exists():
-            raise TableError(f"输出目录不存在 / no such directory: {self.path.parent}")
         self._json_columns = json_columns
         self._started = False
         self._handle: Any = None

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from fangfei_screen import Category, KeywordListError, Screener, bundled_list_path, load_list, validate_list
+from fangfei_screen import (
+    Category,
+    KeywordListError,
+    Screener,
+    bundled_list_path,
+    load_list,
+    validate_list,
+)
 
 ATTACHMENT_1 = (
     "投资、入股、售后包租、售后回租、约定回购、份额销售、票据、讨债、解债、投融资、加盟、积分、返利、消费返利、"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fangfei_screen import Action, Screener, bundled_list_path, load_list
+from fangfei_screen import Action, Screener, bundled_list_path
 from fangfei_screen.cli import main
 
 BROKEN = """\

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -77,3 +79,19 @@ def test_merge_numbers_rows_anew_and_names_each_unit(tmp_path: Path, results: Pa
 def test_report_refuses_a_file_that_is_not_results(tmp_path: Path) -> None:
     src = write_csv(tmp_path / "in.csv", ROWS, "utf-8")
     assert main(["report", str(src), "--month", "2025-06", "--unit", "u", "-o", str(tmp_path / "r.xlsx")]) == 2
+
+
+def test_a_results_file_with_a_bad_date_is_refused_in_one_line(tmp_path: Path, results: Path) -> None:
+    import pandas as pd
+
+    df = pd.read_csv(results, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    df.loc[0, "screened_on"] = "2025-13-45"
+    broken = tmp_path / "broken.csv"
+    df.to_csv(broken, index=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "fangfei_screen", "report", str(broken), "--month", "2025-06", "--unit", "u",
+         "-o", str(tmp_path / "r.xlsx")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "screened_on「2025-13-45」" in proc.stderr and "Traceback" not in proc.stderr

@@ -6,7 +6,14 @@ import json
 
 import pytest
 
-from fangfei_screen import Action, Field, Screener, ScreeningInputError, SuppressReason, Via
+from fangfei_screen import (
+    Action,
+    Field,
+    Screener,
+    ScreeningInputError,
+    SuppressReason,
+    Via,
+)
 
 
 def counted(screener: Screener, name: str, scope: str = "") -> list[str]:

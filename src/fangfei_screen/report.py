@@ -127,7 +127,12 @@ def report_rows(results_path: str | Path) -> list[list[Any]]:
             address = str(rec.get(cols.address, "") or "") if cols.address else ""
             region = places.leading(address) or places.leading(str(rec[cols.name]))
             screened_on = str(rec.get("screened_on") or "")
-            when = chinese_date(date.fromisoformat(screened_on) if screened_on else date.today())
+            try:
+                when = chinese_date(date.fromisoformat(screened_on) if screened_on else date.today())
+            except ValueError:
+                raise ReportError(
+                    f"{results_path}：{rec[cols.name]} 的 screened_on「{screened_on}」不是 YYYY-MM-DD 日期"
+                ) from None
             remark = f"建议：{Action(rec['action']).label}；涉及字样：{'、'.join(words)}"
             if cols.credit_code and rec.get(cols.credit_code):
                 remark += f"；统一社会信用代码：{rec[cols.credit_code]}"

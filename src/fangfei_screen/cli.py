@@ -6,13 +6,14 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from .lexicon import KeywordListError
-from .models import Action, EntityType, Field, Hit, Kind, Result, Status, SuppressReason
+from .models import Action, Field, Hit, Kind, Result, SuppressReason
 from .report import ReportError
 from .rescreen import RescreenError
 from .screener import Screener, ScreeningInputError
-from .tables import TableError
+from .readers import TableError
 
 # Exit codes of `check`, for scripts at the registration desk.
 EXIT_PROCEED, EXIT_BLOCK, EXIT_BAD_INPUT, EXIT_FOLLOW_UP = 0, 1, 2, 3
@@ -81,37 +82,65 @@ def _add_list_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+_KIND_HELP = (
+    "申请类型 kind: new = 设立登记 (a new registration: a listed word blocks it); "
+    "change = 变更登记 (a change: compared with --before-name/--before-scope, removing a word is allowed); "
+    "existing = 存量主体 (a registered entity: rename, deregister or propose revocation)"
+)
+
+
 def _add_check(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("check", help="pre-registration check of one application (exit 0 proceed, 1 block, 3 follow-up, 2 bad input)")
-    p.add_argument("--name", required=True, help="entity name (名称)")
-    p.add_argument("--scope", default="", help="business scope (经营范围)")
-    p.add_argument("--kind", default="new", choices=_KINDS)
-    p.add_argument("--before-name", help="registered name before the change")
-    p.add_argument("--before-scope", help="registered scope before the change")
-    p.add_argument("--entity-type", choices=[e.value for e in EntityType])
-    p.add_argument("--status", choices=[s.value for s in Status])
-    p.add_argument("--established-on", metavar="YYYY-MM-DD")
-    p.add_argument("--suspended-since", metavar="YYYY-MM-DD")
-    p.add_argument("--licensed", action="store_true", help="holds the financial licence or approval")
-    p.add_argument("--as-of", metavar="YYYY-MM-DD", help="date of the screening (default: today)")
-    p.add_argument("--json", action="store_true", help="print Result.to_dict() as JSON")
+    p = sub.add_parser(
+        "check",
+        help="登记前核查一件申请 / pre-registration check of one application (退出码 exit 0 可办理 proceed, 1 禁止 block, 3 需跟进 follow-up, 2 输入有误 bad input)",
+        description="登记前核查一件申请的名称和经营范围 / check one application's name and business scope. " + _KIND_HELP,
+    )
+    p.add_argument("--name", required=True, help="名称 / entity name (不能为空 / must not be empty)")
+    p.add_argument("--scope", default="", help="经营范围 / business scope")
+    p.add_argument("--kind", default="new", choices=_KINDS, help=_KIND_HELP)
+    p.add_argument("--before-name", help="变更前的名称 / registered name before the change")
+    p.add_argument("--before-scope", help="变更前的经营范围 / registered scope before the change")
+    p.add_argument("--entity-type", metavar="TYPE", help="企业类型 / entity type, as the registry writes it (有限责任公司, 个体工商户, 农民专业合作社 … or company/individual/…)")
+    p.add_argument("--status", metavar="STATUS", help="登记状态 / status, as the registry writes it (存续, 未开业, 停业, 歇业 … or operating/not_opened/…)")
+    p.add_argument("--established-on", metavar="DATE", help="成立日期 / date established (2024-06-01, 2024/6/1, 2024年6月1日, 20240601)")
+    p.add_argument("--suspended-since", metavar="DATE", help="停业日期 / suspended since (same spellings)")
+    p.add_argument("--licensed", action="store_true", help="持有金融牌照或批准 / holds the financial licence or approval")
+    p.add_argument("--as-of", metavar="DATE", help="核查日期 / date of the screening (默认今天 default: today)")
+    p.add_argument("--json", action="store_true", help="输出 JSON / print Result.to_dict() as JSON")
     _add_list_option(p)
     p.set_defaults(run=run_check)
 
 
+def _value(parse: Any, text: str | None, option: str, what: str) -> Any:
+    """A check option through the same value parser as scan's cells; UsageError if not understood."""
+    if text is None or not text.strip():
+        return None
+    try:
+        value = parse(text)
+    except ValueError:
+        value = None
+    if value is None:
+        raise UsageError(f"{option}「{text}」不是可识别的{what} / not a recognised {what}")
+    return value
+
+
 def run_check(args: argparse.Namespace) -> int:
+    from .values import entity_type_of, parse_date, status_of
+
+    if not args.name.strip():
+        raise UsageError("--name 不能为空 / the name is empty")
     result = Screener(lists=args.lists or None).screen(
         args.name,
         args.scope,
         kind=args.kind,
         before_name=args.before_name,
         before_scope=args.before_scope,
-        entity_type=args.entity_type,
-        status=args.status,
-        established_on=args.established_on,
-        suspended_since=args.suspended_since,
+        entity_type=_value(entity_type_of, args.entity_type, "--entity-type", "企业类型"),
+        status=_value(status_of, args.status, "--status", "登记状态"),
+        established_on=_value(parse_date, args.established_on, "--established-on", "日期"),
+        suspended_since=_value(parse_date, args.suspended_since, "--suspended-since", "日期"),
         licensed=args.licensed,
-        as_of=args.as_of,
+        as_of=_value(parse_date, args.as_of, "--as-of", "日期"),
     )
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
@@ -139,7 +168,7 @@ def _add_scan(sub: argparse._SubParsersAction) -> None:
 
 
 def run_scan(args: argparse.Namespace) -> int:
-    from .batch import scan_file
+    from .scanfile import scan_file
 
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")

@@ -14,9 +14,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .batch import ColumnMap
+from .columns import ColumnMap
 from .models import ACTIONABLE, CATEGORY_LABELS, Action, Category
-from .tables import TableError, neutralise_formula, read_chunks
+from .readers import TableError, read_chunks
+from .tables import neutralise_formula
 
 REPORT_COLUMNS = (
     "序号",

@@ -10,10 +10,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .batch import ColumnMap, screen_rows
+from functools import partial
+
+from .batch import screen_rows
+from .columns import ColumnMap, column_options, looks_like_header
 from .models import Action, Kind
+from .readers import read_chunks
 from .screener import parse_options, shared_screener
-from .tables import TableWriter, read_chunks
+from .tables import open_writer
 
 CHANGE_COLUMNS = (
     "change",
@@ -99,11 +103,13 @@ def rescreen(
             )
     screener = shared_screener(tuple(str(p) for p in lists))
     defaults = parse_options({"kind": kind, "as_of": as_of})
-    writer = TableWriter(output, json_columns=("hits", "watch"))
+    given = column_options({k: v for k, v in (columns or {}).items() if v})
+    name = given.get("name")
+    header_test = partial(looks_like_header, name=name if isinstance(name, str) else None)
     summary = RescreenSummary()
-    try:
-        for chunk in read_chunks(new_input, encoding=encoding):
-            cols = ColumnMap.find(list(chunk.frame.columns), **dict(columns or {}))
+    with open_writer(output, json_columns=("hits", "watch")) as writer:
+        for chunk in read_chunks(new_input, encoding=encoding, header_test=header_test):
+            cols = ColumnMap.find(list(chunk.frame.columns), **given)
             screened = screen_rows(chunk.frame, cols, screener, defaults=defaults, read_errors=chunk.errors)
             keep = []
             for rec in screened.to_dict("records"):
@@ -135,6 +141,4 @@ def rescreen(
         if summary.changed.total() == 0:
             # an empty feedback file still says what its columns are
             writer.write(pd.DataFrame(columns=["统一社会信用代码", "企业名称", *CHANGE_COLUMNS], dtype=object))
-    finally:
-        writer.close()
     return summary

@@ -36,6 +36,7 @@ OUTPUT_COLUMNS = (
     "list_sha256",
     "screened_on",
     "error",
+    "columns",  # the column map, where the output's own headers would not tell it (see columns_cell)
 )
 JSON_COLUMNS = ("hits", "suppressed", "watch")
 ERROR_ACTION = "error"
@@ -152,7 +153,8 @@ class RowScreener:
     entity facts (type, status, dates) that the existing-entity rules need.
     """
 
-    def __init__(self, screener: Screener, columns: Sequence[str], cols: ColumnMap, defaults: Mapping[str, Any]) -> None:
+    def __init__(self, screener: Screener, columns: Sequence[str], cols: ColumnMap, defaults: Mapping[str, Any],
+                 *, out_header: Sequence[str] | None = None) -> None:
         at = {c: i for i, c in enumerate(columns)}
         self.screener = screener
         self.cols = cols
@@ -167,13 +169,14 @@ class RowScreener:
         self.defaults["as_of"] = self.defaults.get("as_of") or date.today()
         screened_on = self._screened_on = self.defaults["as_of"].isoformat()
         self._quick = self.defaults["kind"] is not Kind.CHANGE
-        self.pass_cells = (*_result_cells(screener.screen("", "", **self.defaults)), screened_on, "")
+        self._columns = columns_cell(cols, out_header if out_header is not None else output_header(columns))
+        self.pass_cells = (*_result_cells(screener.screen("", "", **self.defaults)), screened_on, "", self._columns)
         self._error_head = (ERROR_ACTION, "无法筛查", "", "", "[]", "[]", "[]", "",
                             screener.list_version, screener.list_sha256, screened_on)
         self._memo: dict[tuple[str, str], Any] = {}
 
     def error_cells(self, reason: str) -> tuple[Any, ...]:
-        return (*self._error_head, reason)
+        return (*self._error_head, reason, self._columns)
 
     def cells(self, row: Sequence[Any]) -> tuple[Any, ...]:
         """The output cells for one row."""
@@ -211,7 +214,7 @@ class RowScreener:
             result = self.screener.screen(name, scope, **options)
         except ScreeningInputError as exc:
             return self.error_cells(str(exc))
-        return (*_result_cells(result, spans), self._screened_on, "；".join(notes))
+        return (*_result_cells(result, spans), self._screened_on, "；".join(notes), self._columns)
 
     def _parse(self, key: str, value: str) -> Any:
         if key in ("established_on", "suspended_since"):
@@ -242,12 +245,14 @@ def screen_rows(
     *,
     defaults: Mapping[str, Any],
     read_errors: Mapping[int, str] | None = None,
+    out_header: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """The frame with the output columns appended, one result per row, in order."""
+    """The frame with the output columns appended, one result per row, in order
+    (``out_header``: the header of the file it will be written to, when not its own)."""
     import pandas as pd
 
     read_errors = read_errors or {}
-    rows = RowScreener(screener, [str(c) for c in frame.columns], cols, defaults)
+    rows = RowScreener(screener, [str(c) for c in frame.columns], cols, defaults, out_header=out_header)
     out = [
         rows.error_cells(read_errors[i]) if i in read_errors else rows.cells(row)
         for i, row in enumerate(frame.itertuples(index=False, name=None))
@@ -255,6 +260,36 @@ def screen_rows(
     result_frame = pd.DataFrame(out, columns=list(OUTPUT_COLUMNS), index=frame.index, dtype=object)
     base = frame.set_axis(input_columns_out(list(frame.columns)), axis=1)
     return pd.concat([base, result_frame], axis=1)
+
+
+def output_header(columns: Sequence[Any]) -> list[Any]:
+    """The header of the output of a table with these input columns."""
+    return [*input_columns_out(columns), *OUTPUT_COLUMNS]
+
+
+def columns_cell(cols: ColumnMap, out_header: Sequence[Any]) -> str:
+    """What the ``columns`` cell carries: nothing when the output's header alone gives
+    the same column map (the usual headers), else the map as JSON, so that report,
+    rescreen and the ledger read any results file whatever the input's headers were."""
+    try:
+        if ColumnMap.find([str(c) for c in out_header]) == cols:
+            return ""
+    except ScreeningInputError:
+        pass
+    return cols.to_json()
+
+
+def results_columns(header: Sequence[Any], cell: Any = "", *, cache: dict[str, ColumnMap] | None = None) -> ColumnMap:
+    """The column map of a row of a results file: its ``columns`` cell, else its header."""
+    cell = cell if isinstance(cell, str) else ""
+    if cache is not None and cell in cache:
+        return cache[cell]
+    cols = ColumnMap.from_json(cell) if cell else None
+    if cols is None:
+        cols = ColumnMap.find([str(c) for c in header])
+    if cache is not None:
+        cache[cell] = cols
+    return cols
 
 
 def input_columns_out(columns: Sequence[Any]) -> list[Any]:

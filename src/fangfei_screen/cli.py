@@ -78,7 +78,7 @@ def describe_result(result: Result) -> str:
 def _add_list_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--list", dest="lists", action="append", metavar="FILE",
-        help="keyword list YAML (repeat to combine lists; default: the bundled Attachment 1 list)",
+        help="字样清单 YAML，可重复 / keyword list YAML (repeat to combine lists; default: the bundled Attachment 1 list)",
     )
 
 
@@ -150,18 +150,34 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _add_scan(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("scan", help="screen a registry file (CSV/XLSX/Parquet) into a results file, one row per input row")
-    p.add_argument("input", help="registry extract: .csv (UTF-8, UTF-8 BOM, GBK/GB18030), .xlsx or .parquet")
-    p.add_argument("-o", "--output", required=True, help="results: .csv, .xlsx, .parquet or .jsonl")
-    p.add_argument("--kind", default="existing", choices=_KINDS)
-    p.add_argument("--as-of", metavar="YYYY-MM-DD", help="date of the screening (default: today)")
-    p.add_argument("--encoding", help="CSV encoding (default: detected; UTF-8 or GB18030)")
+    p = sub.add_parser(
+        "scan",
+        help="批量筛查登记表 / screen a registry file into a results file, one row per input row",
+        description=(
+            "批量筛查登记表：每个输入行输出一次，附筛查结果 / screen a registry file, every input row once, in order. "
+            "读取 reads: CSV/TSV/TXT (UTF-8, UTF-8 BOM, GBK/GB18030, Excel 的 Unicode 文本 = UTF-16), "
+            ".xlsx/.xlsm/.xls/.ods (每个有表头的工作表 every sheet with a header), .parquet, .jsonl."
+        ),
+    )
+    p.add_argument("input", help="登记表 / registry extract (.csv .txt .tsv .xlsx .xlsm .xls .ods .parquet .jsonl)")
+    p.add_argument("-o", "--output", required=True, help="结果文件 / results: .csv, .xlsx, .parquet or .jsonl")
+    p.add_argument("--kind", default="existing", choices=_KINDS, help=_KIND_HELP.replace("申请类型", "主体类型"))
+    p.add_argument("--as-of", metavar="DATE", help="筛查日期 / date of the screening (默认今天 default: today)")
+    p.add_argument("--encoding", help="文本编码 / text encoding (默认自动识别 default: detected)")
+    p.add_argument("--header-row", type=int, metavar="N",
+                   help="表头所在行（从 1 数）/ the header's row, counted from 1 (默认：前 30 行中第一个含名称列的行 default: the first row with a name column)")
+    p.add_argument("--sheet", dest="sheets", action="append", metavar="NAME",
+                   help="只读这个工作表，可重复 / read only this sheet (repeatable; default: every sheet with a header)")
     for key, label in _SCAN_COLUMNS:
+        if key == "scope":
+            p.add_argument("--scope-col", action="append", metavar="COLUMN",
+                           help="经营范围列，可重复（如一般项目、许可项目两列）/ column of the scope (repeatable: several are screened together)")
+            continue
         p.add_argument(
-            f"--{key.replace('_', '-')}-col", metavar="COLUMN", help=f"column of {label} (default: found by its usual header)"
+            f"--{key.replace('_', '-')}-col", metavar="COLUMN", help=f"{label}列 / column of {label} (默认按常用表头查找 default: found by its usual header)"
         )
-    p.add_argument("--jobs", type=int, default=1, metavar="N", help="screen chunks in N processes (same results)")
-    p.add_argument("--only-flagged", action="store_true", help="write only rows to act on (and errors)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="并行进程数 / screen in N processes (结果相同 same results)")
+    p.add_argument("--only-flagged", action="store_true", help="只输出需处置的行和错误 / write only rows to act on (and errors)")
     p.add_argument("--chunk-rows", type=int, default=20_000, help=argparse.SUPPRESS)
     _add_list_option(p)
     p.set_defaults(run=run_scan)
@@ -185,6 +201,8 @@ def run_scan(args: argparse.Namespace) -> int:
         chunk_rows=args.chunk_rows,
         progress=sys.stderr.isatty(),
         columns=columns,
+        header_row=args.header_row,
+        sheets=args.sheets or (),
     )
     print("\n".join(summary.lines()))
     print(f"结果已写入 {args.output}")
@@ -192,20 +210,26 @@ def run_scan(args: argparse.Namespace) -> int:
 
 
 def _add_report(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("report", help="write the monthly Attachment 2 table (排查统计表) from scan results")
-    p.add_argument("inputs", nargs="+", metavar="RESULTS", help="results of `scan` (or, with --merge, units' reports)")
-    p.add_argument("--month", required=True, metavar="YYYY-MM", help="the month reported")
-    p.add_argument("--unit", required=True, help="填报单位")
-    p.add_argument("--filler", default="", help="填报人")
-    p.add_argument("--merge", action="store_true", help="merge several units' reports into one, numbering rows anew")
-    p.add_argument("-o", "--output", required=True, help="the table, .xlsx")
+    p = sub.add_parser(
+        "report", help="生成附件2月报表 / write the monthly Attachment 2 table (排查统计表) from scan results",
+        description="由 scan 的结果生成《非法金融活动风险线索排查统计表》/ write Attachment 2 from scan results (or merge units' reports)",
+    )
+    p.add_argument("inputs", nargs="+", metavar="RESULTS", help="scan 的结果文件（--merge 时为各单位报表）/ results of `scan` (or, with --merge, units' reports)")
+    p.add_argument("--month", required=True, metavar="YYYY-MM", help="报告月份 / the month reported")
+    p.add_argument("--unit", required=True, help="填报单位 / reporting unit")
+    p.add_argument("--filler", default="", help="填报人 / person filling in the form")
+    p.add_argument("--date", metavar="DATE", help="填报时间 / date filled in (默认今天 default: today)")
+    p.add_argument("--merge", action="store_true", help="合并各单位报表，重新编号、去重 / merge units' reports into one, numbered anew, duplicates removed")
+    p.add_argument("-o", "--output", required=True, help="报表 / the table, .xlsx")
     p.set_defaults(run=run_report)
 
 
 def run_report(args: argparse.Namespace) -> int:
     from .report import ReportHeader, merged_rows, report_rows, write_report
+    from .values import parse_date
 
-    header = ReportHeader(month=args.month, unit=args.unit, filler=args.filler)
+    filled_on = _value(parse_date, args.date, "--date", "日期")
+    header = ReportHeader(month=args.month, unit=args.unit, filler=args.filler, filled_on=filled_on)
     header.title  # noqa: B018 - fail on a bad month before reading anything
     if args.merge:
         rows = merged_rows(args.inputs)
@@ -302,9 +326,9 @@ def _add_rescreen(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, help="the changes: .csv, .xlsx, .parquet or .jsonl")
     p.add_argument("--kind", default="existing", choices=_KINDS)
     p.add_argument("--as-of", metavar="YYYY-MM-DD")
-    p.add_argument("--encoding")
-    p.add_argument("--name-col", metavar="COLUMN")
-    p.add_argument("--scope-col", metavar="COLUMN")
+    p.add_argument("--encoding", help="文本编码 / text encoding (默认自动识别 default: detected)")
+    p.add_argument("--name-col", metavar="COLUMN", help="名称列 / column of the name")
+    p.add_argument("--scope-col", action="append", metavar="COLUMN", help="经营范围列，可重复 / column of the scope (repeatable)")
     _add_list_option(p)
     p.set_defaults(run=run_rescreen)
 

@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .batch import results_columns
 from .columns import ColumnMap
 from .models import ACTIONABLE, CATEGORY_LABELS, Action, Category
 from .readers import TableError, read_chunks
@@ -111,16 +112,15 @@ def report_rows(results_path: str | Path) -> list[list[Any]]:
     """Attachment 2 rows (without 序号) for the flagged entities of a results file."""
     places = PlaceFinder()
     rows: list[list[Any]] = []
-    cols: ColumnMap | None = None
+    cache: dict[str, ColumnMap] = {}
     for chunk in read_chunks(results_path):
         frame = chunk.frame
         if "action" not in frame.columns or "hits" not in frame.columns:
             raise ReportError(f"{results_path} 不是 fangfei-screen scan 的结果文件（缺少 action、hits 列）")
-        if cols is None:
-            cols = ColumnMap.find(list(frame.columns))
         for rec in frame.to_dict("records"):
             if rec["action"] not in _ACTIONABLE_VALUES:
                 continue
+            cols = results_columns(frame.columns, rec.get("columns", ""), cache=cache)
             hits = _hits(rec["hits"])
             categories = sorted({int(h["category"]) for h in hits})
             methods = list(dict.fromkeys(m for h in hits for m in h.get("methods", [])))

@@ -12,7 +12,7 @@ from typing import Any
 
 from functools import partial
 
-from .batch import screen_rows
+from .batch import results_columns, screen_rows
 from .columns import ColumnMap, column_options, looks_like_header
 from .models import Action, Kind
 from .readers import read_chunks
@@ -96,8 +96,9 @@ def rescreen(
         missing = {"action", "keywords", "list_version"} - set(frame.columns)
         if missing:
             raise RescreenError(f"{previous} 不是 scan 的结果文件（缺少 {'、'.join(sorted(missing))} 列）")
-        cols = ColumnMap.find(list(frame.columns))
+        cache: dict[str, ColumnMap] = {}
         for rec in frame.to_dict("records"):
+            cols = results_columns(frame.columns, rec.get("columns", ""), cache=cache)
             before.setdefault(_key(rec, cols), deque()).append(
                 (str(rec["action"]), str(rec["keywords"] or ""), str(rec["list_version"]))
             )

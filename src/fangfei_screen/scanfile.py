@@ -99,9 +99,10 @@ def _describe(source: Source, maps: Sequence[ColumnMap]) -> list[str]:
 
 
 def _screen_chunk(
-    frame: pd.DataFrame, errors: dict[int, str], cols: ColumnMap, defaults: dict[str, Any], lists: tuple[str, ...]
+    frame: pd.DataFrame, errors: dict[int, str], cols: ColumnMap, defaults: dict[str, Any], lists: tuple[str, ...],
+    out_header: list[str] | None = None,
 ) -> pd.DataFrame:
-    return screen_rows(frame, cols, shared_screener(lists), defaults=defaults, read_errors=errors)
+    return screen_rows(frame, cols, shared_screener(lists), defaults=defaults, read_errors=errors, out_header=out_header)
 
 
 def _scan_frames(
@@ -123,6 +124,7 @@ def _scan_frames(
     book = source.kind == "book"
     # one set of output columns for every sheet: the sheets' headers in order of appearance
     union: list[str] = list(dict.fromkeys(h for p in source.parts for h in p.header)) if book else []
+    out_header = _book_header(union) if book else None
 
     def cols_of(chunk: Chunk) -> ColumnMap:
         if id(chunk.part) not in by_part:  # Parquet and JSON Lines: the header is the first chunk's
@@ -137,9 +139,9 @@ def _scan_frames(
         try:
             results: Iterable[tuple[Chunk, pd.DataFrame]]
             if pool is not None:
-                results = _ordered(pool, tasks, defaults, lists, window=jobs * 2)
+                results = _ordered(pool, tasks, defaults, lists, out_header, window=jobs * 2)
             else:
-                results = ((c, _screen_chunk(c.frame, c.errors, m, defaults, lists)) for c, m in tasks)
+                results = ((c, _screen_chunk(c.frame, c.errors, m, defaults, lists, out_header)) for c, m in tasks)
             for chunk, screened in results:
                 summary.add_frame(screened)
                 if book:
@@ -163,15 +165,20 @@ def _with_sheet(screened: pd.DataFrame, chunk: Chunk, union: list[str]) -> pd.Da
     frame = screened.rename(columns={c: f"{c}_input" for c in screened.columns[:width] if c in SHEET_COLUMNS})
     frame.insert(0, "sheet", chunk.part.sheet)
     frame.insert(1, "sheet_row", chunk.rows if chunk.rows is not None else "")
+    return frame.reindex(columns=_book_header(union), fill_value="")
+
+
+def _book_header(union: list[str]) -> list[str]:
     inputs = [f"{c}_input" if c in OUTPUT_COLUMNS or c in SHEET_COLUMNS else c for c in union]
-    return frame.reindex(columns=[*SHEET_COLUMNS, *inputs, *OUTPUT_COLUMNS], fill_value="")
+    return [*SHEET_COLUMNS, *inputs, *OUTPUT_COLUMNS]
 
 
-def _ordered(pool: Any, tasks: Iterator[tuple[Chunk, ColumnMap]], defaults: dict[str, Any], lists: tuple[str, ...], *, window: int) -> Iterator[tuple[Chunk, pd.DataFrame]]:
+def _ordered(pool: Any, tasks: Iterator[tuple[Chunk, ColumnMap]], defaults: dict[str, Any], lists: tuple[str, ...],
+             out_header: list[str] | None, *, window: int) -> Iterator[tuple[Chunk, pd.DataFrame]]:
     """Chunks screened in the pool, in input order, with at most ``window`` in flight."""
     pending: deque[Any] = deque()
     for chunk, cols in tasks:
-        pending.append((chunk, pool.submit(_screen_chunk, chunk.frame, chunk.errors, cols, defaults, lists)))
+        pending.append((chunk, pool.submit(_screen_chunk, chunk.frame, chunk.errors, cols, defaults, lists, out_header)))
         if len(pending) >= window:
             c, f = pending.popleft()
             yield c, f.result()

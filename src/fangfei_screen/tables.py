@@ -51,7 +51,7 @@ def neutralise_formula(value: Any) -> Any:
 
 
 def xlsx_safe(value: Any) -> Any:
-    """A cell openpyxl accepts: control characters and lone surrogates become U+FFFD."""
+    """A cell XML can hold: control characters and lone surrogates become U+FFFD."""
     if isinstance(value, str):
         value = "".join(
             ch if (ch >= " " or ch in "\t\n") and not ("\ud800" <= ch <= "\udfff") else "\ufffd" for ch in value
@@ -122,27 +122,39 @@ class CsvTableWriter(TableWriter):
 
 
 class XlsxTableWriter(TableWriter):
+    """XlsxWriter in constant-memory mode: rows go to disk as they come (1.7× faster than
+    openpyxl's write-only mode on 200,000 rows, see benchmarks/RESULTS.md)."""
+
     _book: Any = None
 
-    def _write(self, frame: pd.DataFrame) -> None:
-        import openpyxl
+    def _open(self) -> None:
+        import xlsxwriter
 
+        self._book = xlsxwriter.Workbook(
+            str(self.path),
+            {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
+        )
+        self._sheet = self._book.add_worksheet("screened")
+
+    def _write(self, frame: pd.DataFrame) -> None:
         if not self._started:
-            self._book = openpyxl.Workbook(write_only=True)
-            self._sheet = self._book.create_sheet("screened")
-            self._sheet.append([neutralise_formula(str(c)) for c in frame.columns])
+            self._open()
+            self._sheet.write_row(0, 0, [neutralise_formula(xlsx_safe(str(c))) for c in frame.columns])
         if self.rows + len(frame) > XLSX_MAX_ROWS:
             raise TableError("Excel 工作表最多 1,048,576 行；请改用 .csv 或 .parquet 输出 / too many rows for XLSX")
-        for row in frame.itertuples(index=False, name=None):
-            self._sheet.append([neutralise_formula(xlsx_safe(v)) for v in row])
+        write_row = self._sheet.write_row
+        for i, row in enumerate(frame.itertuples(index=False, name=None), start=self.rows + 1):
+            write_row(i, 0, [neutralise_formula(xlsx_safe(v)) for v in row])
 
     def _finish(self) -> None:
-        import openpyxl
-
         if self._book is None:
-            self._book = openpyxl.Workbook(write_only=True)
-            self._book.create_sheet("screened")
-        self._book.save(self.path)
+            self._open()
+        self._book.close()
+
+    def _abort(self) -> None:
+        if self._book is not None:
+            with contextlib.suppress(Exception):
+                self._book.close()
 
 
 class ParquetTableWriter(TableWriter):

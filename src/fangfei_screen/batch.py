@@ -159,7 +159,7 @@ class RowScreener:
         self.screener = screener
         self.cols = cols
         self._name = at[cols.name]
-        self._scopes = [(at[c], c) for c in cols.scope]
+        self._scopes = [(at[c], c) for c in cols.scopes]
         self._facts = [
             (key, at[getattr(cols, key)], getattr(cols, key))
             for key in ("entity_type", "status", "established_on", "suspended_since", "licensed")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from .screener import ScreeningInputError
 
@@ -61,7 +61,7 @@ class ColumnMap:
     """Which input column holds each field (None or (): the file does not state it)."""
 
     name: str
-    scope: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ()  # every scope column, screened together
     credit_code: str | None = None
     entity_type: str | None = None
     established_on: str | None = None
@@ -97,15 +97,21 @@ class ColumnMap:
             raise ScreeningInputError(
                 f"找不到名称列（企业名称/主体名称/名称/name），请用 --name-col 指定；文件的列：{'、'.join(map(str, columns))}"
             )
+        found["scopes"] = found.pop("scope")
         return cls(**found)  # type: ignore[arg-type]
+
+    @property
+    def scope(self) -> str | None:
+        """The (first) scope column; see ``scopes`` for all of them."""
+        return self.scopes[0] if self.scopes else None
 
     def used(self) -> dict[str, str | list[str]]:
         """The fields found, each with its column(s)."""
         out: dict[str, str | list[str]] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
+        for key in COLUMN_ALIASES:
+            value = self.scopes if key == "scope" else getattr(self, key)
             if value:
-                out[f.name] = list(value) if isinstance(value, tuple) else value
+                out[key] = list(value) if isinstance(value, tuple) else value
         return out
 
     def to_json(self) -> str:
@@ -116,8 +122,8 @@ class ColumnMap:
         """The map a results file carries (see :meth:`to_json`); None if unreadable."""
         try:
             data = json.loads(text)
-            data["scope"] = tuple(data.get("scope", ()))
-            return cls(**{k: v for k, v in data.items() if k in COLUMN_ALIASES})
+            data["scopes"] = tuple(data.pop("scope", ()))
+            return cls(**{k: v for k, v in data.items() if k in COLUMN_ALIASES or k == "scopes"})
         except (TypeError, ValueError, KeyError, AttributeError):
             return None
 
@@ -125,7 +131,7 @@ class ColumnMap:
         """One line naming the columns used, in Chinese, for the summary."""
         parts = []
         for key, label in FIELD_LABELS.items():
-            value = getattr(self, key)
+            value = self.scopes if key == "scope" else getattr(self, key)
             if value:
                 parts.append(f"{label}={'+'.join(value) if isinstance(value, tuple) else value}")
         return "，".join(parts)
@@ -133,7 +139,7 @@ class ColumnMap:
     def gaps(self) -> list[str]:
         """Loud warnings about fields whose absence weakens the screening."""
         out = []
-        if not self.scope:
+        if not self.scopes:
             out.append("没有经营范围列：只筛查了名称 / no scope column: only names were screened")
         if not self.status:
             out.append("没有登记状态列：无法判断未开业、停业 / no status column: dormancy not judged")

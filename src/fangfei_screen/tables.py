@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .readers import TableError
+from .readers import TableError, read_chunks  # noqa: F401 - read_chunks: for callers of the old tables module
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -61,7 +61,13 @@ def xlsx_safe(value: Any) -> Any:
 
 class TableWriter:
     """Writes frames, chunk by chunk, to one output; use as a context manager (an
-    exception leaves the output to :func:`output_file` to discard)."""
+    exception leaves the output to :func:`output_file` to discard). ``TableWriter(path)``
+    gives the writer of the path's format."""
+
+    def __new__(cls, target: str | Path, **_options: Any) -> TableWriter:
+        if cls is TableWriter:
+            cls = _WRITERS[check_output(target).suffix.lower()]
+        return super().__new__(cls)
 
     def __init__(self, target: str | Path, *, json_columns: tuple[str, ...] = ()) -> None:
         self.target = check_output(target)
@@ -216,5 +222,4 @@ _WRITERS: dict[str, type[TableWriter]] = {
 
 def open_writer(target: str | Path, *, json_columns: tuple[str, ...] = ()) -> TableWriter:
     """The writer for ``target``'s format."""
-    target = check_output(target)
-    return _WRITERS[target.suffix.lower()](target, json_columns=json_columns)
+    return TableWriter(target, json_columns=json_columns)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .batch import ColumnMap
+from .atomic import atomic_output
 from .models import ACTIONABLE, CATEGORY_LABELS, Action, Category
 from .tables import TableError, neutralise_formula, read_chunks
 
@@ -234,5 +235,6 @@ def write_report(rows: list[list[Any]], header: ReportHeader, output: str | Path
         sheet.merge_cells(f"A{sheet.max_row}:{last_col}{sheet.max_row}")
     for col, w in zip("ABCDEFGHIJKLMNO", (6, 30, 28, 18, 12, 14, 18, 10, 10, 10, 10, 14, 12, 10, 40)):
         sheet.column_dimensions[col].width = w
-    book.save(output)
+    with atomic_output(output) as tmp:  # complete or absent, never a half-written table
+        book.save(tmp)
     return len(rows)

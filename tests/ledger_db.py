@@ -106,3 +106,23 @@ def ledger(db_url: str) -> Iterator[object]:
         yield led
     finally:
         led.dispose()
+
+
+REGISTRY_HEADER = ("统一社会信用代码", "企业名称", "登记状态", "住所", "经营范围")
+
+
+def screened_file(folder, stem: str, rows, *, suffix: str = ".csv", as_of: str = "2025-06-30"):  # type: ignore[no-untyped-def]
+    """Write a registry extract of ``rows`` (tuples in REGISTRY_HEADER order) and scan it
+    with the real ``scan``; the results file's path."""
+    import csv
+
+    from fangfei_screen.batch import scan_file
+
+    registry = folder / f"{stem}-registry.csv"
+    with registry.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(REGISTRY_HEADER)
+        w.writerows(rows)
+    out = folder / f"{stem}-screened{suffix}"
+    scan_file(str(registry), str(out), as_of=as_of)
+    return out

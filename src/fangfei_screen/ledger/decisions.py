@@ -82,7 +82,7 @@ def add_disposal(conn: Connection, key: str, form: Disposal, *, by: str) -> bool
     if conn.execute(select(disposals.c.id).where(disposals.c.key == key, disposals.c.fingerprint == fp)).first():
         return False
     day = date.fromisoformat(form.date)
-    values = {**asdict(form), "date": day, "month": month_of(day), "fingerprint": fp, "by": by, "at": now()}
+    values = {**asdict(form), "key": key, "date": day, "month": month_of(day), "fingerprint": fp, "by": by, "at": now()}
     conn.execute(insert(disposals).values(**values))
     record(conn, by=by, subject="disposal", action="disposed", key=key, after=asdict(form))
     return True

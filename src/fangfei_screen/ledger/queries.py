@@ -99,7 +99,7 @@ def list_clues(ledger: Ledger, *, month: str | None = None, unit: str | None = N
             "key": r["key"], "unit": r["unit"], "credit_code": r["credit_code"], "month": r["month"], "state": r["state"],
             "other_sense": other, "disposed": done, "name": r["name"] or r["entity_name"], "scope": r["scope"],
             "status": r["status"], "action": r["action"],
-            "terms": [f["term"] for f in fs if f["decision"] != "other_sense"],
+            "terms": list(dict.fromkeys(f["term"] for f in fs if f["decision"] != "other_sense")),
             "findings": fs,
         }
         if state is None or state == r["state"] or (state == "other_sense" and other) or (state == "disposed" and done):

@@ -120,6 +120,17 @@ def add_ledger_commands(sub: argparse._SubParsersAction) -> None:
     _db_option(dp)
     dp.set_defaults(run=_guarded(run_dispose))
 
+    report = sub.choices.get("report")
+    if report is not None:
+        _extend_report(report)
+
+    fb = lg.add_parser("feedback", help="entities under key supervision this month, for the local financial regulator (plan §7)")
+    fb.add_argument("--month", required=True, metavar="YYYY-MM")
+    fb.add_argument("--unit", help="only this unit (default: all)")
+    fb.add_argument("-o", "--output", required=True, help=".xlsx, .csv, .parquet or .jsonl")
+    _db_option(fb)
+    fb.set_defaults(run=_guarded(run_feedback))
+
     us = sub.add_parser("users", help="users of the ledger and the web pages (argon2-hashed tokens)")
     uc = us.add_subparsers(dest="users_command", required=True, metavar="ACTION")
     ua = uc.add_parser("add", help="add a user and print their token once")
@@ -281,4 +292,66 @@ def run_users_list(args: argparse.Namespace) -> int:
     else:
         for u in people:
             print(f"{u.name}\t{u.unit}\t{u.role.value}")
+    return 0
+
+
+def _extend_report(report: argparse.ArgumentParser) -> None:
+    """``report --ledger [--attachment 3]``: the same command, its rows from the ledger."""
+    report.add_argument("--ledger", action="store_true", help="rows from the ledger (Attachment 2: the month's new clues only)")
+    report.add_argument("--attachment", type=int, choices=(2, 3), default=2, help="2: 排查统计表 (default); 3: 处置情况统计表 (needs --ledger)")
+    _db_option(report)
+    for action in report._actions:
+        if action.dest == "inputs":
+            action.nargs = "*"  # results files are not needed when the rows come from the ledger
+    plain = report.get_default("run")
+
+    def run(args: argparse.Namespace) -> int:
+        if args.ledger:
+            return _guarded(run_ledger_report)(args)
+        if args.attachment == 3:
+            print("fangfei-screen report: 附件3（处置情况统计表）来自台账，请加 --ledger / Attachment 3 needs --ledger", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        if not args.inputs:
+            print("fangfei-screen report: 请给出 scan 的结果文件，或用 --ledger / give RESULTS files or --ledger", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        return int(plain(args))
+
+    report.set_defaults(run=run)
+
+
+def run_ledger_report(args: argparse.Namespace) -> int:
+    from fangfei_screen.report import ReportError, ReportHeader, write_report
+
+    from .months import parse_month
+    from .reports import attachment2_rows, attachment3_rows, write_attachment3
+
+    if args.inputs or args.merge:
+        print("fangfei-screen report: --ledger 不与结果文件或 --merge 同用 / --ledger takes no RESULTS", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    month = parse_month(args.month)
+    ledger = _open(args)
+    try:
+        if args.attachment == 3:
+            rows = attachment3_rows(ledger, month=month, unit=args.unit)
+            n = write_attachment3(rows, month=month, unit=args.unit, output=args.output, filler=args.filler)
+            what = "处置情况统计表（附件3）"
+        else:
+            header = ReportHeader(month=month, unit=args.unit, filler=args.filler)
+            n = write_report(attachment2_rows(ledger, month=month, unit=args.unit), header, args.output)
+            what = f"《{header.title}》（附件2，仅本月新发线索）"
+    except ReportError as exc:
+        print(f"fangfei-screen report: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"{what}：{n} 条，已写入 {args.output}")
+    return 0
+
+
+def run_feedback(args: argparse.Namespace) -> int:
+    from .months import parse_month
+    from .reports import feedback_rows, write_feedback
+
+    month = parse_month(args.month)
+    ledger = _open(args)
+    n = write_feedback(feedback_rows(ledger, month=month, unit=args.unit), month=month, output=args.output)
+    print(f"{month} 列入重点监管的主体：{n} 个，已写入 {args.output}（供地方金融管理部门，工作方案第七条）")
     return 0

@@ -83,6 +83,7 @@ def latest_states(conn: Connection, before_month: str) -> dict[str, str]:
 class _Seen:
     row: ScreenedRow
     hits: list[dict[str, Any]]
+    seq: int
 
 
 def _findings_of(row: ScreenedRow, hits: Iterable[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -158,6 +159,7 @@ def _ingest(conn: Connection, path: Path, *, sha: str, month: str, unit: str, by
     flagged: dict[str, _Seen] = {}
     cleared: dict[str, ScreenedRow] = {}  # open clues seen without counted terms, or closed
     present: set[str] = set()
+    order: dict[str, int] = {}
     for row in screened_rows(path):
         summary.rows += 1
         key = entity_key(unit, row.credit_code, row.name)
@@ -166,13 +168,14 @@ def _ingest(conn: Connection, path: Path, *, sha: str, month: str, unit: str, by
         if row.flagged:
             seen = flagged.get(key)
             if seen is None:
-                flagged[key] = _Seen(row, list(row.hits))
+                flagged[key] = _Seen(row, list(row.hits), summary.rows)
             else:
                 seen.hits.extend(row.hits)  # the same entity twice in one file: one clue
             cleared.pop(key, None)
         elif key in open_keys and key not in flagged:
             if row.closed or key not in cleared:
                 cleared[key] = row
+                order[key] = summary.rows
     taken = _taken_this_month(conn, month, [*flagged, *cleared])
     for key in taken:  # recorded this month by another unit's file (same credit code): keep theirs
         flagged.pop(key, None)
@@ -203,20 +206,20 @@ def _ingest(conn: Connection, path: Path, *, sha: str, month: str, unit: str, by
             new_entities.append({"key": key, "unit": unit, "credit_code": row.credit_code.strip().upper() or None, "first_month": month, **facts})
         elif known[key] != facts:
             changed_entities.append({"k": key, **facts})
-        month_rows.append(_month_row(key, month, batch_id, state, row))
+        month_rows.append(_month_row(key, month, batch_id, state, row, seen.seq))
         events.append({"key": key, "before": {"state": previous.get(key)}, "state": state, "row": row,
                        "terms": sorted({str(h["keyword"]) for h in seen.hits})})
     for key, row in cleared.items():
         state = "closed" if row.closed else "resolved"
         summary.states[state] += 1
-        month_rows.append(_month_row(key, month, batch_id, state, row))
+        month_rows.append(_month_row(key, month, batch_id, state, row, order[key]))
         events.append({"key": key, "before": {"state": previous.get(key)}, "state": state, "row": row, "terms": []})
     if complete:
         unit_open = _unit_keys(conn, unit, open_keys)
         for key in sorted(unit_open - present):
             summary.states["missing"] += 1
             month_rows.append({"key": key, "month": month, "batch_id": batch_id, "state": "missing", "action": "",
-                               "name": "", "scope": "", "address": "", "status": "", "screened_on": ""})
+                               "name": "", "scope": "", "address": "", "status": "", "screened_on": "", "seq": summary.rows + 1})
             events.append({"key": key, "before": {"state": previous.get(key)}, "state": "missing", "row": None, "terms": []})
 
     if new_entities:
@@ -257,8 +260,8 @@ def _versions(seen: Iterable[_Seen]) -> str:
     return "; ".join(versions)[:500]
 
 
-def _month_row(key: str, month: str, batch_id: int, state: str, row: ScreenedRow) -> dict[str, Any]:
-    return {"key": key, "month": month, "batch_id": batch_id, "state": state, "action": row.action, "name": row.name,
+def _month_row(key: str, month: str, batch_id: int, state: str, row: ScreenedRow, seq: int) -> dict[str, Any]:
+    return {"key": key, "seq": seq, "month": month, "batch_id": batch_id, "state": state, "action": row.action, "name": row.name,
             "scope": row.scope, "address": row.address, "status": row.status, "screened_on": row.screened_on}
 
 

@@ -69,6 +69,8 @@ def month_findings(conn: Connection, pairs: Sequence[tuple[str, str]]) -> dict[t
                     "decided_by": d.get("decided_by"),
                 }
             )
+    for found in out.values():  # in the order the scan reported them: name first, then by position
+        found.sort(key=lambda f: (f["field"] != "name", int(f["hit"].get("start", 0))))
     return out
 
 
@@ -87,7 +89,7 @@ def list_clues(ledger: Ledger, *, month: str | None = None, unit: str | None = N
             q = q.join(latest, (latest.c.key == clue_months.c.key) & (latest.c.m == clue_months.c.month))
         if unit:
             q = q.where(entities.c.unit == unit)
-        rows = [dict(r) for r in conn.execute(q.order_by(clue_months.c.month, entities.c.unit, clue_months.c.key)).mappings()]
+        rows = [dict(r) for r in conn.execute(q.order_by(clue_months.c.month, entities.c.unit, clue_months.c.seq, clue_months.c.key)).mappings()]
         found = month_findings(conn, [(r["key"], r["month"]) for r in rows])
         disposed = _disposed(conn, [r["key"] for r in rows])
     out = []
@@ -98,7 +100,7 @@ def list_clues(ledger: Ledger, *, month: str | None = None, unit: str | None = N
         item = {
             "key": r["key"], "unit": r["unit"], "credit_code": r["credit_code"], "month": r["month"], "state": r["state"],
             "other_sense": other, "disposed": done, "name": r["name"] or r["entity_name"], "scope": r["scope"],
-            "status": r["status"], "action": r["action"],
+            "status": r["status"], "action": r["action"], "address": r["address"], "screened_on": r["screened_on"],
             "terms": list(dict.fromkeys(f["term"] for f in fs if f["decision"] != "other_sense")),
             "findings": fs,
         }

@@ -88,6 +88,7 @@ clue_months = Table(
     Column("address", Text, nullable=False),
     Column("status", String(100), nullable=False),
     Column("screened_on", String(10), nullable=False),
+    Column("seq", Integer, nullable=False),  # the row's place in its file: reports keep the file's order
     Index("ix_clue_months_month_state", "month", "state"),
 )
 

@@ -86,6 +86,7 @@ def upgrade() -> None:
     sa.Column('address', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=100), nullable=False),
     sa.Column('screened_on', sa.String(length=10), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['batch_id'], ['batches.id'], name=op.f('fk_clue_months_batch_id_batches')),
     sa.ForeignKeyConstraint(['key'], ['entities.key'], name=op.f('fk_clue_months_key_entities')),
     sa.PrimaryKeyConstraint('key', 'month', name=op.f('pk_clue_months'))

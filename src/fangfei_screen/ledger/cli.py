@@ -131,6 +131,19 @@ def add_ledger_commands(sub: argparse._SubParsersAction) -> None:
     _db_option(fb)
     fb.set_defaults(run=_guarded(run_feedback))
 
+    ex = lg.add_parser("export", help="the month's open clues as an Excel sheet with the Attachment 3 columns to fill")
+    ex.add_argument("--month", required=True, metavar="YYYY-MM")
+    ex.add_argument("--unit", help="only this unit (default: all)")
+    ex.add_argument("-o", "--output", required=True, help="the sheet, .xlsx")
+    _db_option(ex)
+    ex.set_defaults(run=_guarded(run_export))
+
+    im = lg.add_parser("import", help="apply a filled export: every cell checked first, nothing applied unless all are valid")
+    im.add_argument("sheet", metavar="SHEET", help="a filled `ledger export` sheet (.xlsx)")
+    im.add_argument("--by", required=True, metavar="NAME")
+    _db_option(im)
+    im.set_defaults(run=_guarded(run_import))
+
     us = sub.add_parser("users", help="users of the ledger and the web pages (argon2-hashed tokens)")
     uc = us.add_subparsers(dest="users_command", required=True, metavar="ACTION")
     ua = uc.add_parser("add", help="add a user and print their token once")
@@ -354,4 +367,29 @@ def run_feedback(args: argparse.Namespace) -> int:
     ledger = _open(args)
     n = write_feedback(feedback_rows(ledger, month=month, unit=args.unit), month=month, output=args.output)
     print(f"{month} 列入重点监管的主体：{n} 个，已写入 {args.output}（供地方金融管理部门，工作方案第七条）")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from .months import parse_month
+    from .sheets import export_sheet
+
+    month = parse_month(args.month)
+    ledger = _open(args)
+    n = export_sheet(ledger, month=month, output=args.output, unit=args.unit)
+    print(f"{month} 未结线索 {n} 条，已写入 {args.output}（填写处置各列后用 ledger import 导入）")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from .sheets import import_sheet
+
+    ledger = _open(args)
+    report = import_sheet(ledger, args.sheet, by=args.by)
+    if report.problems:
+        for p in report.problems:
+            print(p, file=sys.stderr)
+        print(f"fangfei-screen ledger import: {len(report.problems)} 处问题，未导入任何内容 / nothing applied", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"读取 {report.rows} 行：新记录处置 {report.recorded} 条，已有未重复 {report.already} 条")
     return 0

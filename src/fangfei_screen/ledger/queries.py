@@ -74,8 +74,10 @@ def month_findings(conn: Connection, pairs: Sequence[tuple[str, str]]) -> dict[t
     return out
 
 
-def list_clues(ledger: Ledger, *, month: str | None = None, unit: str | None = None, state: str | None = None) -> list[dict[str, Any]]:
-    """Each clue with its state in ``month`` (or its latest month), newest first by key."""
+def list_clues(
+    ledger: Ledger, *, month: str | None = None, unit: str | None = None, state: str | None = None, upto: str | None = None
+) -> list[dict[str, Any]]:
+    """Each clue with its state in ``month``, or else in its latest month (up to ``upto``)."""
     if state is not None and state not in LIST_STATES:
         raise LedgerError(f"--state 应为 {'|'.join(LIST_STATES)} 之一，而非 '{state}'")
     with ledger.reading() as conn:
@@ -85,7 +87,10 @@ def list_clues(ledger: Ledger, *, month: str | None = None, unit: str | None = N
         if month is not None:
             q = q.where(clue_months.c.month == month)
         else:
-            latest = select(clue_months.c.key, func.max(clue_months.c.month).label("m")).group_by(clue_months.c.key).subquery()
+            latest_q = select(clue_months.c.key, func.max(clue_months.c.month).label("m")).group_by(clue_months.c.key)
+            if upto is not None:
+                latest_q = latest_q.where(clue_months.c.month <= upto)
+            latest = latest_q.subquery()
             q = q.join(latest, (latest.c.key == clue_months.c.key) & (latest.c.m == clue_months.c.month))
         if unit:
             q = q.where(entities.c.unit == unit)

@@ -69,7 +69,7 @@ def attachment3_rows(ledger: Ledger, *, month: str, unit: str | None = None) -> 
             by_key[r["key"]].append(dict(r))
     if not by_key:
         return []
-    clues = {c["key"]: c for c in list_clues(ledger, unit=unit)}
+    clues = {c["key"]: c for c in list_clues(ledger, unit=unit, upto=month)}  # as the clue stood that month
     places = PlaceFinder()
     rows = []
     for key, ds in by_key.items():

@@ -7,11 +7,11 @@ from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from functools import partial
-
+from .atomic import check_distinct
 from .batch import results_columns, screen_rows
 from .columns import ColumnMap, column_options, looks_like_header
 from .models import Action, Kind
@@ -90,6 +90,7 @@ def rescreen(
     """
     import pandas as pd
 
+    check_distinct([previous, new_input], output)
     before: dict[str, deque[tuple[str, str, str]]] = {}
     for chunk in read_chunks(previous):
         frame = chunk.frame

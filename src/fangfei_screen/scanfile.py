@@ -8,14 +8,18 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .atomic import check_distinct
 from .batch import FLAGGED_ACTIONS, JSON_COLUMNS, OUTPUT_COLUMNS, Summary, input_columns_out, screen_rows
 from .columns import ColumnMap, column_options, looks_like_header
 from .models import Kind
 from .readers import Chunk, ReadLimits, Source, TableError, open_source
 from .screener import parse_options, shared_screener
+from .preflight import check_fits
 from .tables import check_output, open_writer
+from .workers import die_with_parent, pool_initargs
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,6 +59,9 @@ def scan_file(
     given = column_options({k: v for k, v in (columns or {}).items() if v})
     name = given.get("name")
     dst = check_output(output_path)
+    check_distinct([input_path], dst)  # before anything is opened for writing
+    if not only_flagged:
+        check_fits(Path(input_path), dst)
     source = open_source(
         input_path, header_test=partial(looks_like_header, name=name if isinstance(name, str) else None),
         encoding=encoding, header_row=header_row, sheets=sheets, parts=jobs * 4 if jobs > 1 else 1, limits=limits,
@@ -134,7 +141,7 @@ def _scan_frames(
         return by_part[id(chunk.part)]
 
     tasks = ((c, cols_of(c)) for c in source.chunks(chunk_rows=chunk_rows))
-    pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=die_with_parent, initargs=pool_initargs()) if jobs > 1 else None
     with open_writer(dst, json_columns=JSON_COLUMNS) as writer:
         try:
             results: Iterable[tuple[Chunk, pd.DataFrame]]

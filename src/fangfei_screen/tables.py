@@ -8,10 +8,10 @@ import contextlib
 import csv
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .atomic import atomic_output
 from .readers import TableError, read_chunks  # noqa: F401 - read_chunks: for callers of the old tables module
 
 if TYPE_CHECKING:
@@ -37,10 +37,10 @@ def check_output(path: str | Path) -> Path:
     return path
 
 
-@contextlib.contextmanager
-def output_file(target: str | Path) -> Iterator[Path]:
-    """The path to write the whole of ``target`` to. Every output goes through here."""
-    yield Path(target)
+def output_file(target: str | Path) -> contextlib.AbstractContextManager[Path]:
+    """The path to write the whole of ``target`` to: a temporary beside it, renamed over
+    it only when the block ends normally (see atomic). Every output goes through here."""
+    return atomic_output(target)
 
 
 def neutralise_formula(value: Any) -> Any:

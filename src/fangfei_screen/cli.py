@@ -236,7 +236,10 @@ def run_report(args: argparse.Namespace) -> int:
     header.title  # noqa: B018 - fail on a bad month before reading anything
     check_distinct(args.inputs, args.output)
     if args.merge:
-        rows = merged_rows(args.inputs)
+        merged = merged_rows(args.inputs, month=args.month)
+        for warning in merged.warnings:
+            print(f"！注意 WARNING: {warning}")
+        rows = merged.rows
     else:
         rows = [row for path in args.inputs for row in report_rows(path)]
     n = write_report(rows, header, args.output)

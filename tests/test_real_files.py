@@ -356,3 +356,21 @@ def test_reading_options_that_do_not_fit_the_file(tmp_path: Path, args: list[str
     src = tmp_path / "in.csv"
     src.write_text("企业名称\n某公司\n", encoding="utf-8")
     assert message in one_line_failure(["scan", "in.csv", "-o", "x.csv", *args], tmp_path)
+
+
+@pytest.mark.skipif(not __import__("shutil").which("libreoffice"), reason="needs LibreOffice to save .xls and .ods")
+@pytest.mark.parametrize("fmt", ["xls", "ods"])
+def test_legacy_xls_and_ods_saved_by_an_office_suite(tmp_path: Path, fmt: str) -> None:
+    import os
+
+    src = township_workbook(tmp_path / "名录.xlsx")
+    subprocess.run(["libreoffice", "--headless", "--convert-to", fmt, "--outdir", str(tmp_path / fmt), str(src)],
+                   check=True, capture_output=True, timeout=180, env={**os.environ, "HOME": str(tmp_path)})
+    converted = tmp_path / fmt / f"名录.{fmt}"
+    out = tmp_path / "out.csv"
+    assert main(["scan", str(converted), "-o", str(out), "--as-of", "2025-06-30"]) == 0
+    df = read_csv_out(out)
+    expected = [r for rows in TOWNS.values() for r in rows]
+    assert list(df["企业名称"]) == [r[1] for r in expected]
+    assert list(df["sheet"]) == [t for t, rows in TOWNS.items() for _ in rows]
+    assert list(df["成立日期"])[:2] == ["2019-04-01", "2019-04-01"]

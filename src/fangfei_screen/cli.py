@@ -209,6 +209,11 @@ def run_scan(args: argparse.Namespace) -> int:
     )
     print("\n".join(summary.lines()))
     print(f"结果已写入 {args.output}")
+    if summary.rows == len(summary.errors):
+        # nothing was screened: a clerk must not take this file for a clean one
+        what = "文件没有数据行" if summary.rows == 0 else "每一行都无法筛查"
+        print(f"fangfei-screen scan: {what}，没有筛查任何主体 / nothing was screened in {args.input}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     return 0
 
 

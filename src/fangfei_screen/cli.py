@@ -87,7 +87,7 @@ def _add_list_option(p: argparse.ArgumentParser) -> None:
 
 _KIND_HELP = (
     "申请类型 kind: new = 设立登记 (a new registration: a listed word blocks it); "
-    "change = 变更登记 (a change: compared with --before-name/--before-scope, removing a word is allowed); "
+    "change = 变更登记 (a change: compared with the name and scope before it; removing a word is allowed); "
     "existing = 存量主体 (a registered entity: rename, deregister or propose revocation)"
 )
 

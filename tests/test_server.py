@@ -262,6 +262,29 @@ def test_health_and_small_checks_are_answered_while_a_large_batch_is_screened(se
     assert answered_meanwhile >= 20, answered_meanwhile
 
 
+def test_large_requests_past_the_queue_get_503_and_the_service_stays_up(server: Server) -> None:
+    body = _batch_dense_with_words()
+    head = (f"POST /v1/check/batch HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+    socks = [socket.create_connection(("127.0.0.1", server.port), timeout=300) for _ in range(14)]
+    try:
+        for sock in socks:
+            sock.sendall(head + body)
+        assert httpx.get(f"{server.url}/healthz", timeout=60).status_code == 200
+        statuses = []
+        for sock in socks:
+            response = b""
+            while chunk := sock.recv(1 << 20):
+                response += chunk
+            statuses.append(int(response.split(b" ", 2)[1]))
+            if statuses[-1] == 503:
+                assert b"\r\nretry-after: 1\r\n" in response.lower()
+    finally:
+        for sock in socks:
+            sock.close()
+    assert set(statuses) <= {200, 503} and statuses.count(200) >= 8 and 503 in statuses, statuses
+
+
 def test_hits_are_listed_up_to_20_per_field_and_the_rest_counted(server: Server) -> None:
     r = httpx.post(f"{server.url}/v1/check", json={"name": "某投资有限公司", "scope": "投资" * 4999 + "寄卖"}, timeout=60)
     assert r.status_code == 200

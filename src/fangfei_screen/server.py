@@ -43,6 +43,9 @@ ADMIN_TOKEN_ENV = "FANGFEI_ADMIN_TOKEN"
 # A request with more text than this is screened in the heavy lane, one at a time.
 HEAVY_CHARS = 20_000
 LIGHT_WORKERS = 8
+# Heavy requests held at once, one screened and the rest waiting (each holds up to 1 MB
+# of parsed text); more get 503 and Retry-After.
+HEAVY_WAITING = 8
 # Seconds a client has to send a whole request (head and body) once the connection is
 # ready for one; idle keep-alive connections close sooner, after KEEP_ALIVE seconds.
 READ_TIMEOUT = 20.0
@@ -114,6 +117,7 @@ class ErrorBody(BaseModel):
 _ERRORS = {
     413: {"model": ErrorBody, "description": "body over 1 MB"},
     422: {"model": ErrorBody, "description": "bad JSON, types or values"},
+    503: {"model": ErrorBody, "description": f"over {HEAVY_WAITING} large requests already waiting; see Retry-After"},
 }
 
 
@@ -209,15 +213,27 @@ def _screen(screener: Screener, app: Application) -> dict[str, Any]:
 
 class Lanes:
     """Worker threads for screening: a light lane for ordinary requests and a heavy lane,
-    one request at a time, for requests with much text."""
+    one request at a time, for requests with much text. Used from the event loop only."""
 
     def __init__(self) -> None:
         self.light = anyio.CapacityLimiter(LIGHT_WORKERS)
         self.heavy = anyio.CapacityLimiter(1)
+        self.heavy_waiting = 0
 
     async def run(self, chars: int, work: Callable[[], Response]) -> Response:
-        limiter = self.heavy if chars > HEAVY_CHARS else self.light
-        return await anyio.to_thread.run_sync(work, limiter=limiter)
+        if chars <= HEAVY_CHARS:
+            return await anyio.to_thread.run_sync(work, limiter=self.light)
+        if self.heavy_waiting >= HEAVY_WAITING:
+            return SafeJSONResponse(
+                {"error": "busy", "detail": "大批量请求过多，请稍后重试 / too many large requests waiting; retry later"},
+                status_code=503,
+                headers={"Retry-After": "1"},
+            )
+        self.heavy_waiting += 1
+        try:
+            return await anyio.to_thread.run_sync(work, limiter=self.heavy)
+        finally:
+            self.heavy_waiting -= 1
 
 
 def create_app(*, list_paths: list[str] | None = None, admin_token: str | None = None) -> FastAPI:

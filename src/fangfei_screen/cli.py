@@ -250,20 +250,22 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--access-log", action="store_true", help="log every request")
+    p.add_argument("--read-timeout", type=float, default=20.0, metavar="SECONDS",
+                   help="seconds a client has to send a whole request (default 20)")
     _add_list_option(p)
     p.set_defaults(run=run_serve)
 
 
 def run_serve(args: argparse.Namespace) -> int:
     try:
-        import uvicorn
-
-        from .server import create_app
+        from .server import create_app, serve
     except ImportError as exc:
         raise UsageError(f"the HTTP service needs the server extra: pip install 'fangfei-screen[server]' ({exc.name})") from None
+    if not args.read_timeout > 0:
+        raise UsageError("--read-timeout must be a positive number of seconds")
     app = create_app(list_paths=args.lists)
     print(f"fangfei-screen serving on http://{args.host}:{args.port} (list {app.state.holder.screener.list_version})", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, access_log=args.access_log, log_level="warning")
+    serve(app, host=args.host, port=args.port, access_log=args.access_log, read_timeout=args.read_timeout)
     return 0
 
 

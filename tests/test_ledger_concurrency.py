@@ -70,16 +70,37 @@ def test_concurrent_ingests_and_import_lose_and_duplicate_nothing(db_url: str, t
     led.dispose()
 
 
-def _writes_started(led: Ledger, db_file: Path | None, baseline: int) -> bool:
+def _in_transaction(led: Ledger, db_file: Path | None) -> bool:
+    """The ingest holds the ledger's write lock (its transaction has begun)."""
+    if db_file is not None:
+        import sqlite3
+
+        probe = sqlite3.connect(db_file, timeout=0, isolation_level=None)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+            return False
+        except sqlite3.OperationalError:
+            return True
+        finally:
+            probe.close()
+    with led.engine.connect() as conn:
+        return bool(conn.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")).scalar_one())
+
+
+def _writing(led: Ledger, db_file: Path | None, baseline: int) -> bool:
+    """The ingest's transaction has started writing rows."""
     if db_file is not None:
         wal = Path(f"{db_file}-wal")
-        return wal.exists() and wal.stat().st_size > baseline + 256 * 1024
+        return wal.exists() and wal.stat().st_size > baseline
     with led.engine.connect() as conn:
-        q = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'INSERT%' AND state = 'active'")
+        q = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' "
+                 "AND (query ILIKE 'COPY%' OR query ILIKE 'INSERT%')")
         return bool(conn.execute(q).scalar_one())
 
 
-def test_killed_ingest_leaves_the_ledger_as_it_was(db_url: str, tmp_path: Path) -> None:  # noqa: F811
+@pytest.mark.parametrize("when", ["reading", "writing"])
+def test_killed_ingest_leaves_the_ledger_as_it_was(db_url: str, tmp_path: Path, when: str) -> None:  # noqa: F811
     led = Ledger.open(db_url)
     ingest(led, screened_file(tmp_path, "m1", [A, B, C]), month="2025-05", unit="城关镇", by="seed")
     before = counts(led)
@@ -88,10 +109,11 @@ def test_killed_ingest_leaves_the_ledger_as_it_was(db_url: str, tmp_path: Path) 
     baseline = Path(f"{db_file}-wal").stat().st_size if db_file and Path(f"{db_file}-wal").exists() else 0
     proc = cli("ledger", "ingest", str(big), "--month", "2025-06", "--unit", "城关镇", "--by", "doomed", "--db", db_url)
     deadline = time.monotonic() + 240
-    while not _writes_started(led, db_file, baseline):
+    ready = (lambda: _in_transaction(led, db_file)) if when == "reading" else (lambda: _writing(led, db_file, baseline))
+    while not ready():
         assert proc.poll() is None, "the ingest finished before it could be killed"
         assert time.monotonic() < deadline
-        time.sleep(0.02)
+        time.sleep(0.005)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     led.dispose()

@@ -392,6 +392,8 @@ def scan_file(
     rows, screened in ``jobs`` processes. Either way the output is in input order and
     the same for any ``jobs``, and memory stays flat.
     """
+    from .atomic import atomic_output, check_distinct
+    from .preflight import check_fits
     from .tables import (
         TableWriter,
         check_input,
@@ -405,18 +407,23 @@ def scan_file(
     defaults = parse_options({"kind": kind, "as_of": as_of})  # fails here on a bad option
     defaults["as_of"] = defaults["as_of"] or date.today()
     src, dst = check_input(input_path), check_output(output_path)
+    check_distinct([src], dst)
+    if not only_flagged:
+        check_fits(src, dst)
     bar = _progress_bar(progress)
     try:
-        if src.suffix.lower() in (".csv", ".txt") and dst.suffix.lower() == ".csv":
-            from .csvscan import scan_csv
+        # Written whole to a temporary beside dst, renamed over it only when complete.
+        with atomic_output(dst) as tmp:
+            if src.suffix.lower() in (".csv", ".txt") and dst.suffix.lower() == ".csv":
+                from .csvscan import scan_csv
 
-            return scan_csv(
-                src, dst, encoding=encoding or detect_encoding(src), columns=dict(columns or {}),
-                defaults=defaults, lists=lists, jobs=jobs, only_flagged=only_flagged,
-                progress=bar.update if bar is not None else None,
-            )
-        chunks = read_chunks(src, chunk_rows=chunk_rows, encoding=encoding)
-        return _scan_frames(chunks, TableWriter(dst, json_columns=JSON_COLUMNS), defaults, lists, jobs, only_flagged, columns, bar)
+                return scan_csv(
+                    src, tmp, encoding=encoding or detect_encoding(src), columns=dict(columns or {}),
+                    defaults=defaults, lists=lists, jobs=jobs, only_flagged=only_flagged,
+                    progress=bar.update if bar is not None else None,
+                )
+            chunks = read_chunks(src, chunk_rows=chunk_rows, encoding=encoding)
+            return _scan_frames(chunks, TableWriter(tmp, json_columns=JSON_COLUMNS), defaults, lists, jobs, only_flagged, columns, bar)
     finally:
         if bar is not None:
             bar.close()
@@ -434,6 +441,8 @@ def _scan_frames(
 ) -> Summary:
     from concurrent.futures import ProcessPoolExecutor
 
+    from .workers import die_with_parent, pool_initargs
+
     summary = Summary()
     try:
         first = next(chunks, None)
@@ -445,7 +454,7 @@ def _scan_frames(
             yield first
             yield from chunks
 
-        pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
+        pool = ProcessPoolExecutor(max_workers=jobs, initializer=die_with_parent, initargs=pool_initargs()) if jobs > 1 else None
         if pool is not None:
             results = _ordered(pool, all_chunks(), cols, defaults, lists, window=jobs * 2)
         else:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
+from .atomic import OutputError, check_distinct
 from .lexicon import KeywordListError
 from .models import Action, EntityType, Field, Hit, Kind, Result, Status, SuppressReason
 from .report import ReportError
@@ -178,6 +181,7 @@ def run_report(args: argparse.Namespace) -> int:
 
     header = ReportHeader(month=args.month, unit=args.unit, filler=args.filler)
     header.title  # noqa: B018 - fail on a bad month before reading anything
+    check_distinct(args.inputs, args.output)
     if args.merge:
         rows = merged_rows(args.inputs)
     else:
@@ -304,15 +308,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(sub)
     _add_keywords(sub)
     _add_rescreen(sub)
+    from .ledger.cli import add_ledger_commands  # the ledger's own subcommands (imports nothing heavy)
+
+    add_ledger_commands(sub)
     return parser
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    # SIGTERM unwinds like Ctrl-C, so that temporaries are removed and nothing half-written stays
+    raise SystemExit(128 + signum)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         return int(args.run(args))
-    except (UsageError, ScreeningInputError, KeywordListError, TableError, ReportError, RescreenError) as exc:
+    except (UsageError, ScreeningInputError, KeywordListError, TableError, ReportError, RescreenError, OutputError) as exc:
         print(f"fangfei-screen {args.command}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as exc:

@@ -12,12 +12,12 @@ import io
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import Pool
 from pathlib import Path
 from typing import Any
 
+from .atomic import scratch_dir
 from .batch import (
     FLAGGED_ACTIONS,
     OUTPUT_COLUMNS,
@@ -29,6 +29,7 @@ from .batch import (
 from .csvrecords import SEP, CsvError, Range, layout, records
 from .screener import shared_screener
 from .tables import FORMULA_START, TableError, neutralise_formula
+from .workers import die_with_parent, pool_initargs, starting_workers
 
 # A cell that starts like a formula, anywhere in a record joined by SEP: one search
 # per record instead of a look at every cell.
@@ -156,15 +157,20 @@ def scan_csv(
         for rng in ranges:
             summary.merge(screen_range(input_path, rng, output_path, append=True, progress=progress, **kwargs))
         return summary
-    parts_dir = Path(tempfile.mkdtemp(prefix=".fangfei-parts-", dir=output_path.parent))
+    # Named after the output, so that the next run onto it removes it if this one is killed.
+    parts_dir = scratch_dir(output_path)
     try:
         tasks = [(input_path, rng, parts_dir / f"{i:05d}.csv", kwargs) for i, rng in enumerate(ranges)]
         out_fd = os.open(output_path, os.O_WRONLY)
         try:
             os.lseek(out_fd, 0, os.SEEK_END)
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
-                # map yields in task order: each part is appended as soon as those before it are
-                for task, part_summary in zip(tasks, pool.map(_worker, tasks)):
+            # Pool (not ProcessPoolExecutor): leaving the block on an error or Ctrl-C
+            # terminates the workers instead of waiting for their ranges to finish.
+            with starting_workers():
+                pool = Pool(jobs, initializer=die_with_parent, initargs=pool_initargs())
+            with pool:
+                # imap yields in task order: each part is appended as soon as those before it are
+                for task, part_summary in zip(tasks, pool.imap(_worker, tasks)):
                     part = task[2]
                     _append(part, out_fd)
                     os.unlink(part)

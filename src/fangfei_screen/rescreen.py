@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from .atomic import atomic_output, check_distinct
 from .batch import ColumnMap, screen_rows
 from .models import Action, Kind
 from .screener import parse_options, shared_screener
@@ -86,6 +87,7 @@ def rescreen(
     """
     import pandas as pd
 
+    check_distinct([previous, new_input], output)
     before: dict[str, deque[tuple[str, str, str]]] = {}
     for chunk in read_chunks(previous):
         frame = chunk.frame
@@ -99,42 +101,44 @@ def rescreen(
             )
     screener = shared_screener(tuple(str(p) for p in lists))
     defaults = parse_options({"kind": kind, "as_of": as_of})
-    writer = TableWriter(output, json_columns=("hits", "watch"))
-    summary = RescreenSummary()
-    try:
-        for chunk in read_chunks(new_input, encoding=encoding):
-            cols = ColumnMap.find(list(chunk.frame.columns), **dict(columns or {}))
-            screened = screen_rows(chunk.frame, cols, screener, defaults=defaults, read_errors=chunk.errors)
-            keep = []
-            for rec in screened.to_dict("records"):
-                summary.rows += 1
-                queue = before.get(_key(rec, cols))
-                old = queue.popleft() if queue else None
-                change = _describe(old[:2] if old else None, rec["action"], rec["keywords"])
-                if not change:
-                    continue
-                summary.changed[change] += 1
-                out = {c: rec[c] for c in (cols.credit_code, cols.name) if c}
-                out.update(
-                    change=change,
-                    old_action=old[0] if old else "",
-                    new_action=rec["action"],
-                    old_keywords=old[1] if old else "",
-                    new_keywords=rec["keywords"],
-                    old_list_version=old[2] if old else "",
-                    new_list_version=rec["list_version"],
-                    new_action_label=rec["action_label"],
-                    hits=rec["hits"],
-                    watch=rec["watch"],
-                    supervise=rec["supervise"],
-                )
-                keep.append(out)
-            if keep:
-                writer.write(pd.DataFrame(keep, dtype=object))
-        summary.previous_unmatched = sum(len(q) for q in before.values())
-        if summary.changed.total() == 0:
-            # an empty feedback file still says what its columns are
-            writer.write(pd.DataFrame(columns=["统一社会信用代码", "企业名称", *CHANGE_COLUMNS], dtype=object))
-    finally:
-        writer.close()
+    # the whole file is written beside the output and renamed over it when complete
+    with atomic_output(output) as tmp:
+        writer = TableWriter(tmp, json_columns=("hits", "watch"))
+        summary = RescreenSummary()
+        try:
+            for chunk in read_chunks(new_input, encoding=encoding):
+                cols = ColumnMap.find(list(chunk.frame.columns), **dict(columns or {}))
+                screened = screen_rows(chunk.frame, cols, screener, defaults=defaults, read_errors=chunk.errors)
+                keep = []
+                for rec in screened.to_dict("records"):
+                    summary.rows += 1
+                    queue = before.get(_key(rec, cols))
+                    old = queue.popleft() if queue else None
+                    change = _describe(old[:2] if old else None, rec["action"], rec["keywords"])
+                    if not change:
+                        continue
+                    summary.changed[change] += 1
+                    out = {c: rec[c] for c in (cols.credit_code, cols.name) if c}
+                    out.update(
+                        change=change,
+                        old_action=old[0] if old else "",
+                        new_action=rec["action"],
+                        old_keywords=old[1] if old else "",
+                        new_keywords=rec["keywords"],
+                        old_list_version=old[2] if old else "",
+                        new_list_version=rec["list_version"],
+                        new_action_label=rec["action_label"],
+                        hits=rec["hits"],
+                        watch=rec["watch"],
+                        supervise=rec["supervise"],
+                    )
+                    keep.append(out)
+                if keep:
+                    writer.write(pd.DataFrame(keep, dtype=object))
+            summary.previous_unmatched = sum(len(q) for q in before.values())
+            if summary.changed.total() == 0:
+                # an empty feedback file still says what its columns are
+                writer.write(pd.DataFrame(columns=["统一社会信用代码", "企业名称", *CHANGE_COLUMNS], dtype=object))
+        finally:
+            writer.close()
     return summary

@@ -15,7 +15,7 @@ import httpx
 import openpyxl
 import pytest
 
-from .web_helpers import ROOT, Server, Watch, launch_chromium, screenshot, start_server
+from .web_helpers import ROOT, Server, Watch, add_user, launch_chromium, screenshot, sign_in, sign_in_page, start_server
 
 SAMPLE = ROOT / "data" / "samples" / "entities.csv"
 
@@ -26,8 +26,21 @@ def jobs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(jobs_dir: Path) -> Iterator[Server]:
-    yield from start_server(env={"FANGFEI_WEB_JOBS_DIR": str(jobs_dir), "FANGFEI_WEB_UPLOAD_MB": "16"})
+def tokens(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    db = f"sqlite:///{tmp_path_factory.mktemp('db') / 'ledger.db'}"
+    return {"db": db, "clerk": add_user(db, "张三", "城关镇", "clerk"), "other": add_user(db, "王五", "湖沟镇", "clerk")}
+
+
+@pytest.fixture(scope="module")
+def server(jobs_dir: Path, tokens: dict[str, str]) -> Iterator[Server]:
+    yield from start_server(env={"FANGFEI_WEB_JOBS_DIR": str(jobs_dir), "FANGFEI_WEB_UPLOAD_MB": "16", "FANGFEI_DB": tokens["db"]})
+
+
+@pytest.fixture()
+def client(server: Server, tokens: dict[str, str]) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url) as c:
+        assert sign_in(c, tokens["clerk"]).status_code == 303
+        yield c
 
 
 @pytest.fixture(scope="module")
@@ -39,11 +52,12 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture()
-def page(browser: Any, server: Server) -> Iterator[Any]:
+def page(browser: Any, server: Server, tokens: dict[str, str]) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True)
     p = context.new_page()
     watch = Watch(server.url)
     watch.attach(p)
+    sign_in_page(p, server.url, tokens["clerk"])
     yield p
     context.close()
     watch.check()
@@ -162,90 +176,106 @@ def test_progress_survives_reload(page: Any, server: Server, tmp_path: Path) -> 
     assert "共 40,000 行" in page.locator("#done-text").inner_text()
 
 
-def test_columns_can_be_corrected(server: Server) -> None:
+def test_columns_can_be_corrected(client: httpx.Client) -> None:
     content = "主体,业务\n某某投资有限公司,投资咨询\n某某商贸有限公司,日用百货销售\n".encode()
-    with httpx.Client(base_url=server.url) as client:
-        r = upload(client, "odd.csv", content)
-        job = r.headers["location"]
-        page = client.get(job).text
-        assert "没有找到名称列" in page
-        r = client.post(job + "/start", data={"csrf_token": token(client), "col-name": "", "kind": "existing"})
-        assert r.status_code == 200 and "请选择哪一列是名称" in r.text and 'href="#col-name"' in r.text
-        r = client.post(job + "/start", data={"csrf_token": token(client), "col-name": "不存在", "kind": "existing"})
-        assert "不在文件中" in r.text
-        done = run_job(client, "odd.csv", content, name="主体", scope="业务")
-        page = client.get(done).text
-        assert "共 2 行" in page and "<mark>投资</mark>" in page
+    r = upload(client, "odd.csv", content)
+    job = r.headers["location"]
+    page = client.get(job).text
+    assert "没有找到名称列" in page
+    r = client.post(job + "/start", data={"csrf_token": token(client), "col-name": "", "kind": "existing"})
+    assert r.status_code == 200 and "请选择哪一列是名称" in r.text and 'href="#col-name"' in r.text
+    r = client.post(job + "/start", data={"csrf_token": token(client), "col-name": "不存在", "kind": "existing"})
+    assert "不在文件中" in r.text
+    done = run_job(client, "odd.csv", content, name="主体", scope="业务")
+    page = client.get(done).text
+    assert "共 2 行" in page and "<mark>投资</mark>" in page
 
 
-def test_formulas_never_live_in_downloads(server: Server, tmp_path: Path) -> None:
+def test_formulas_never_live_in_downloads(client: httpx.Client) -> None:
     content = ('企业名称,经营范围\n"=HYPERLINK(""http://x"",""投资"")",投资咨询\n@SUM(1)投资公司,"+1-2"\n').encode()
-    with httpx.Client(base_url=server.url) as client:
-        job = run_job(client, "f.csv", content)
-        text = client.get(job + "/files/screened.csv").content.decode("utf-8-sig")
-        cells = [c for row in csv.reader(io.StringIO(text)) for c in row]
-        assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")]
-        book = openpyxl.load_workbook(io.BytesIO(client.get(job + "/files/screened.xlsx").content))
-        for row in book.active.iter_rows():
-            for cell in row:
-                assert cell.data_type != "f" and not str(cell.value or "").startswith(("=", "+", "@"))
-        r = client.get(job + "/report", params={"month": "2025-06", "unit": "=cmd|' /C calc'!A0"})
-        assert r.status_code == 200
-        report = openpyxl.load_workbook(io.BytesIO(r.content)).active
-        for row in report.iter_rows():
-            for cell in row:
-                assert cell.data_type != "f"
+    job = run_job(client, "f.csv", content)
+    text = client.get(job + "/files/screened.csv").content.decode("utf-8-sig")
+    cells = [c for row in csv.reader(io.StringIO(text)) for c in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")]
+    book = openpyxl.load_workbook(io.BytesIO(client.get(job + "/files/screened.xlsx").content))
+    for row in book.active.iter_rows():
+        for cell in row:
+            assert cell.data_type != "f" and not str(cell.value or "").startswith(("=", "+", "@"))
+    r = client.get(job + "/report", params={"month": "2025-06", "unit": "=cmd|' /C calc'!A0"})
+    assert r.status_code == 200
+    report = openpyxl.load_workbook(io.BytesIO(r.content)).active
+    for row in report.iter_rows():
+        for cell in row:
+            assert cell.data_type != "f"
 
 
-def test_odd_uploads_are_answered_in_words(server: Server, jobs_dir: Path) -> None:
-    with httpx.Client(base_url=server.url) as client:
-        before = set(jobs_dir.iterdir())
-        r = upload(client, "big.csv", b"a" * (17 * 1024 * 1024))
-        assert r.status_code == 303 and r.headers["location"] == "/bulk?error=too_large"
-        page = client.get(r.headers["location"]).text
-        assert "文件太大：不能超过 16 MB" in page and 'href="#registry"' in page
+def test_odd_uploads_are_answered_in_words(client: httpx.Client, jobs_dir: Path) -> None:
+    before = set(jobs_dir.iterdir())
+    r = upload(client, "big.csv", b"a" * (17 * 1024 * 1024))
+    assert r.status_code == 303 and r.headers["location"] == "/bulk?error=too_large"
+    page = client.get(r.headers["location"]).text
+    assert "文件太大：不能超过 16 MB" in page and 'href="#registry"' in page
 
-        def chunks() -> Iterator[bytes]:  # no Content-Length: the limit still holds
-            boundary = b"--b\r\nContent-Disposition: form-data; name=\"registry\"; filename=\"x.csv\"\r\n\r\n"
-            yield boundary
-            for _ in range(18):
-                yield b"x" * (1024 * 1024)
-            yield b"\r\n--b--\r\n"
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit still holds
+        boundary = b"--b\r\nContent-Disposition: form-data; name=\"registry\"; filename=\"x.csv\"\r\n\r\n"
+        yield boundary
+        for _ in range(18):
+            yield b"x" * (1024 * 1024)
+        yield b"\r\n--b--\r\n"
 
-        r = client.post("/bulk/upload", content=chunks(), headers={"content-type": "multipart/form-data; boundary=b"})
-        assert r.headers["location"] == "/bulk?error=too_large"
-        assert upload(client, "x.exe", b"MZ").headers["location"] == "/bulk?error=bad_type"
-        assert upload(client, "x.csv", b"").headers["location"] == "/bulk?error=empty"
-        r = client.post("/bulk/upload", files={"registry": ("x.csv", b"a")})
-        assert r.headers["location"] == "/bulk?error=expired"
-        r = client.post("/bulk/upload", content=b"--zz\r\ngarbage", headers={"content-type": "multipart/form-data; boundary=zz"})
-        assert r.status_code == 303 and r.headers["location"].startswith("/bulk?error=")
-        assert set(jobs_dir.iterdir()) == before  # nothing kept from a refused upload
+    r = client.post("/bulk/upload", content=chunks(), headers={"content-type": "multipart/form-data; boundary=b"})
+    assert r.headers["location"] == "/bulk?error=too_large"
+    assert upload(client, "x.exe", b"MZ").headers["location"] == "/bulk?error=bad_type"
+    assert upload(client, "x.csv", b"").headers["location"] == "/bulk?error=empty"
+    r = client.post("/bulk/upload", files={"registry": ("x.csv", b"a")})
+    assert r.headers["location"] == "/bulk?error=expired"
+    r = client.post("/bulk/upload", content=b"--zz\r\ngarbage", headers={"content-type": "multipart/form-data; boundary=zz"})
+    assert r.status_code == 303 and r.headers["location"].startswith("/bulk?error=")
+    assert set(jobs_dir.iterdir()) == before  # nothing kept from a refused upload
 
-        r = upload(client, "../../../etc/evil.csv", SAMPLE.read_bytes())
-        job_id = r.headers["location"].rsplit("/", 1)[-1]
-        assert re.fullmatch(r"[0-9a-f]{32}", job_id)
-        assert sorted(p.name for p in (jobs_dir / job_id).iterdir()) == ["input.csv", "state.json"]
-        assert "evil.csv" in client.get(r.headers["location"]).text  # shown as text, not used as a path
+    r = upload(client, "../../../etc/evil.csv", SAMPLE.read_bytes())
+    job_id = r.headers["location"].rsplit("/", 1)[-1]
+    assert re.fullmatch(r"[0-9a-f]{32}", job_id)
+    assert sorted(p.name for p in (jobs_dir / job_id).iterdir()) == ["input.csv", "state.json"]
+    assert "evil.csv" in client.get(r.headers["location"]).text  # shown as text, not used as a path
 
-        r = upload(client, "broken.xlsx", b"not a zip at all")
-        page = client.get(r.headers["location"]).text
-        assert r.status_code == 303 and "无法读取这个文件" in page
+    r = upload(client, "broken.xlsx", b"not a zip at all")
+    page = client.get(r.headers["location"]).text
+    assert r.status_code == 303 and "无法读取这个文件" in page
 
-        assert client.get("/bulk/jobs/..%2F..%2Fetc").status_code == 404
-        for bad in ("/bulk/jobs/" + "Z" * 32, "/bulk/jobs/0123", "/bulk/jobs/" + "0" * 32 + "/files/state.json",
-                    "/bulk/jobs/" + job_id + "/files/input.csv", "/bulk/jobs/" + job_id + "/report?month=x"):
-            r = client.get(bad)
-            assert r.status_code == 404 and "找不到这项筛查" in r.text, bad
+    assert client.get("/bulk/jobs/..%2F..%2Fetc").status_code == 404
+    for bad in ("/bulk/jobs/" + "Z" * 32, "/bulk/jobs/0123", "/bulk/jobs/" + "0" * 32 + "/files/state.json",
+                "/bulk/jobs/" + job_id + "/files/input.csv", "/bulk/jobs/" + job_id + "/report?month=x"):
+        r = client.get(bad)
+        assert r.status_code == 404 and "找不到这项筛查" in r.text, bad
 
 
-def test_job_folders_are_removed_after_their_time(tmp_path: Path) -> None:
+def test_job_folders_are_removed_after_their_time(tmp_path: Path, tokens: dict[str, str]) -> None:
     jobs = tmp_path / "jobs"
-    for s in start_server(env={"FANGFEI_WEB_JOBS_DIR": str(jobs), "FANGFEI_WEB_JOB_HOURS": str(1 / 3600)}):
+    for s in start_server(env={"FANGFEI_WEB_JOBS_DIR": str(jobs), "FANGFEI_WEB_JOB_HOURS": str(1 / 3600), "FANGFEI_DB": tokens["db"]}):
         with httpx.Client(base_url=s.url) as client:
+            sign_in(client, tokens["clerk"])
             job = run_job(client, "s.csv", SAMPLE.read_bytes())
             assert len(list(jobs.iterdir())) == 1
             time.sleep(1.5)
             client.get("/bulk")
             assert list(jobs.iterdir()) == []
             assert client.get(job).status_code == 404
+
+
+def test_uploads_and_jobs_need_a_user_of_the_unit(server: Server, client: httpx.Client, tokens: dict[str, str], jobs_dir: Path) -> None:
+    job = run_job(client, "s.csv", SAMPLE.read_bytes())
+    with httpx.Client(base_url=server.url) as anonymous:
+        r = anonymous.get("/bulk")
+        assert r.status_code == 303 and r.headers["location"].startswith("/signin?next=/bulk")
+        before = set(jobs_dir.iterdir())
+        r = anonymous.post("/bulk/upload", files={"registry": ("s.csv", SAMPLE.read_bytes())})
+        assert r.status_code == 303 and r.headers["location"].startswith("/signin")
+        assert set(jobs_dir.iterdir()) == before
+        assert anonymous.get(job).status_code == 303
+    with httpx.Client(base_url=server.url) as other:
+        sign_in(other, tokens["other"])  # a clerk of another unit
+        assert other.get("/bulk").status_code == 200
+        r = other.get(job)
+        assert r.status_code == 404 and "找不到这项筛查" in r.text
+        assert other.get(job + "/files/screened.csv").status_code == 404

@@ -124,3 +124,28 @@ def screenshot(page: Any, name: str) -> list[Path]:
     if original:
         page.set_viewport_size(original)
     return out
+
+
+def add_user(db: str, name: str, unit: str, role: str) -> str:
+    """A user added with the real `users add` command; returns the token it prints once."""
+    done = subprocess.run(
+        [sys.executable, "-m", "fangfei_screen", "users", "add", name, "--unit", unit, "--role", role, "--db", db],
+        capture_output=True, text=True, check=True,
+    )
+    return next(w for w in done.stdout.replace("：", " ").split() if w.startswith("ff_"))
+
+
+def sign_in(client: httpx.Client, token: str) -> httpx.Response:
+    import re
+
+    html = client.get("/signin").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert csrf, html[:500]
+    return client.post("/signin", data={"csrf_token": csrf.group(1), "token": token, "next": "/"})
+
+
+def sign_in_page(page: Any, base: str, token: str) -> None:
+    page.goto(base + "/signin")
+    page.get_by_label("登录令牌").fill(token)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_selector("#signed-in")

@@ -47,7 +47,7 @@ class JobStore:
 
     # -- folders -------------------------------------------------------------
 
-    def create(self, *, owner: str, original_name: str, suffix: str) -> tuple[str, Path]:
+    def create(self, *, owner: str, unit: str, original_name: str, suffix: str) -> tuple[str, Path]:
         """A new job folder; the upload goes to ``input<suffix>`` inside it."""
         if suffix not in INPUT_SUFFIXES:
             raise ValueError(suffix)
@@ -55,7 +55,7 @@ class JobStore:
         job_id = secrets.token_hex(16)
         folder = self.root / job_id
         folder.mkdir(mode=0o700)
-        meta = {"id": job_id, "owner": owner, "original_name": original_name[:200], "suffix": suffix,
+        meta = {"id": job_id, "owner": owner, "unit": unit, "original_name": original_name[:200], "suffix": suffix,
                 "created": time.time(), "state": "uploaded", "pid": os.getpid()}
         _write_json(folder / "state.json", meta)
         return job_id, folder

@@ -67,7 +67,7 @@ class UploadEndpoint:
 
     async def _receive(self, request: Request, receive: Receive) -> str:
         user = await self.user_of(request)
-        if user is False:  # users exist and nobody is signed in
+        if user is False:  # nobody is signed in
             await self._drain(receive, 0)
             return "/signin?next=/bulk"
         length = request.headers.get("content-length", "")
@@ -119,7 +119,7 @@ class UploadEndpoint:
             if upload.file.tell() == 0:
                 return "/bulk?error=empty"
             upload.file.seek(0)
-            job_id, folder = self.store.create(owner=getattr(user, "name", "") or "", original_name=original, suffix=suffix)
+            job_id, folder = self.store.create(owner=user.name, unit=user.unit, original_name=original, suffix=suffix)
             with (folder / f"input{suffix}").open("wb") as out:
                 shutil.copyfileobj(upload.file, out, 1 << 20)
             return f"/bulk/jobs/{job_id}"

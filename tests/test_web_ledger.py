@@ -161,10 +161,13 @@ def test_record_a_disposal_then_see_it_in_the_ledger_history_and_attachment_3(
     page.get_by_label("处置措施").select_option("约谈")
     page.get_by_label("处置日期").fill("2025-06-20")
     page.get_by_label("风险情况描述").fill("名称含涉金融字样，已约谈负责人")
+    page.get_by_text("调查认定、移送公安、处罚等（选填）").click()  # the optional fields fold away
     page.get_by_label("集资金额（万元）").fill("十万")
     page.get_by_role("button", name="记录处置").click()
     summary = page.locator(".error-summary").inner_text()
     assert "金额「十万」应为非负数" in summary
+    page.locator(".error-summary a").first.click()  # the field in error is shown, folded part open
+    assert page.evaluate("document.activeElement.id") == "d-amount"
     page.get_by_label("集资金额（万元）").fill("10")
     page.get_by_role("button", name="记录处置").click()
     assert "处置已记录" in page.locator("#notice").inner_text()

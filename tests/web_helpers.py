@@ -111,7 +111,7 @@ class Watch:
         assert self.foreign_requests == [], self.foreign_requests
 
 
-def screenshot(page: Any, name: str) -> list[Path]:
+def screenshot(page: Any, name: str, *, full_page: bool = True) -> list[Path]:
     """The page at desktop and narrow widths, into SCREENSHOTS (not committed)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     out = []
@@ -119,7 +119,7 @@ def screenshot(page: Any, name: str) -> list[Path]:
     for label, (w, h) in WIDTHS.items():
         page.set_viewport_size({"width": w, "height": h})
         path = SCREENSHOTS / f"{name}-{label}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
         out.append(path)
     if original:
         page.set_viewport_size(original)

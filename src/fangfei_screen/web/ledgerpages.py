@@ -15,6 +15,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
+from ..models import Action
 from ..report import ReportError, ReportHeader, write_report
 from .csrf import CSRF_FIELD, csrf_ok
 from .forms import Errors, text
@@ -111,7 +112,8 @@ def entity_page(request: Request, ledger: Any, user: Any, *, key: str | None = N
         "errors": errors or Errors(), "e": entity, "history": history, "states": STATE_LABELS, "decisions": DECISION_LABELS,
         "decision_keys": DECISIONS, "field_names": FIELD_NAMES, "disposal_fields": DISPOSAL_FIELDS, "values": values or {},
         "measures": MEASURES, "penalty_types": PENALTY_TYPES, "yes_no": YES_NO, "notice": notice or request.query_params.get("done", ""),
-        "may_review": can_review(user), "history_labels": HISTORY_LABELS, "may_dispose": can_dispose(user, entity["unit"]),
+        "may_review": can_review(user), "history_labels": HISTORY_LABELS, "action_labels": {a.value: a.label for a in Action},
+        "more_open": any((values or {}).get(n) for n, _, _ in DISPOSAL_FIELDS[5:]) or any(e.field_id in {f"d-{n}" for n, _, _ in DISPOSAL_FIELDS[5:]} for e in (errors or Errors()).items), "may_dispose": can_dispose(user, entity["unit"]),
     }, page="ledger")
 
 

@@ -177,3 +177,27 @@ def test_heads_are_checked_like_other_lists(tmp_path: Path) -> None:
     shutil.copy(bundled_list_path("senses.tsv"), tmp_path / "senses.tsv")
     (problem,) = validate_list(path)
     assert "中心词" in problem.message
+
+
+def test_check_names_the_other_sense(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--name", "某仪器有限公司", "--scope", "积分仪、积分球销售"]) == 0
+    out = capsys.readouterr().out
+    assert "不计入：非金融词义" in out and "「积分仪」" in out and "「积分球」" in out
+
+
+def test_the_precision_figures_script_counts_each_source() -> None:
+    spec = importlib.util.spec_from_file_location("precision", ROOT / "benchmarks" / "precision.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = module.section(Screener())
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "texts" not in line and "---" not in line]
+    assert [r.split(" | ")[0] for r in rows] == [
+        "| catalogue (scope_catalogue.txt, as scopes)",
+        "| full names (full_names.txt)",
+        "| trade names (trade_names.txt)",
+        "| words of the senses table (senses.tsv, each alone as a scope)",
+    ]
+    other = sum(1 for s in LIST.senses if s.sense == "other")
+    assert f"other_sense {other}" in rows[3]
+    assert "Catalogue items that count" in text and "以自有资金从事投资活动" in text

@@ -35,6 +35,7 @@ _REASON_LABEL = {
     SuppressReason.EXCLUSION: "清单排除项",
     SuppressReason.WORD_BOUNDARY: "跨越词边界",
     SuppressReason.NEGATED: "位于否定条款内",
+    SuppressReason.OTHER_SENSE: "非金融词义",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -127,14 +128,22 @@ def test_refusals_are_one_line_errors(ledger: Ledger, tmp_path) -> None:  # type
     assert first and not dispose(ledger, A[0], Disposal(measure="约谈", date="2025-06-01"), by="李四")[1]
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "fangfei_screen", *args], capture_output=True, text=True)
+def _run(capsys, *args: str) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
+    """The command in this process (as main() runs it), with its exit code and output."""
+    from fangfei_screen.cli import main
+
+    code = main(list(args))
+    out = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out.out, out.err)
 
 
-def test_commands_name_the_database_and_answer_in_json(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_commands_name_the_database_and_answer_in_json(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    _cli = functools.partial(_run, capsys)
     f = screened_file(tmp_path, "m1", [A, B, C, D], suffix=".xlsx")
     db = tmp_path / "x.db"
-    done = _cli("ledger", "ingest", str(f), "--month", "2025-06", "--unit", "城关镇", "--by", "李四", "--db", str(db))
+    # the first as a person runs it: a process of its own
+    done = subprocess.run([sys.executable, "-m", "fangfei_screen", "ledger", "ingest", str(f), "--month", "2025-06", "--unit", "城关镇",
+                           "--by", "李四", "--db", str(db)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert f"sqlite:///{db}" in done.stdout and "新发 new: 3" in done.stdout
     listed = _cli("ledger", "list", "--month", "2025-06", "--json", "--db", str(db))

@@ -167,3 +167,33 @@ def test_commands_name_the_database_and_answer_in_json(tmp_path, capsys) -> None
         r = _cli(*bad)
         assert r.returncode == 2 and msg in r.stderr and "Traceback" not in r.stderr, (bad, r.stderr)
         assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_rescreen_output_ingests_with_its_list_version(ledger: Ledger, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from fangfei_screen.rescreen import rescreen
+
+    first = screened_file(tmp_path, "m1", [A, B, C])
+    ingest(ledger, first, month="2025-06", unit="城关镇", by="李四")
+    review(ledger, C[0], term="寄卖", decision="other_sense", reason="二手寄卖", by="赵审")
+    with open(_bundled(), encoding="utf-8") as f:
+        text = f.read()
+    new_list = tmp_path / "list-2025-07.yaml"
+    new_list.write_text(
+        text.replace('version: "2025-05-30"', 'version: "2025-07-01"').replace(
+            "  - term: 积分\n    category: 5\n    methods: [销售加盟积分返利]\n    exclusions:\n      - {pattern: 微积分, reason: exclusion}\n", ""
+        ),
+        encoding="utf-8",
+    )
+    changes = tmp_path / "changes.jsonl"
+    rescreen(first, tmp_path / "m1-registry.csv", changes, lists=[str(new_list)], as_of="2025-07-01")
+    s = ingest(ledger, changes, month="2025-07", unit="城关镇", by="李四")
+    assert dict(s.states) == {"resolved": 1}  # B no longer has a counted term under the new list
+    info = show(ledger, B[0])
+    assert [m["state"] for m in info["months"]] == ["new", "resolved"] and info["scope"] == B[4]
+    assert show(ledger, C[0])["findings"][0]["decision"] == "other_sense"  # C is not among the changes: untouched
+
+
+def _bundled() -> str:
+    from fangfei_screen import bundled_list_path
+
+    return str(bundled_list_path())

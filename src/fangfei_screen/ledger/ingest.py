@@ -93,12 +93,13 @@ def _findings_of(row: ScreenedRow, hits: Iterable[dict[str, Any]]) -> dict[tuple
         term, fld = str(h["keyword"]), str(h["field"])
         if (term, fld) in out:
             continue
+        known = fld == "name" or row.has_scope  # rescreen's output has no scope: its text is unknown
         text = row.name if fld == "name" else row.scope
         start, end = int(h.get("start", 0)), int(h.get("end", 0))
         out[(term, fld)] = {
             "text": str(h.get("text", "")),
-            "context": text[max(0, start - _CONTEXT) : end + _CONTEXT],
-            "text_sha": _sha(text),
+            "context": text[max(0, start - _CONTEXT) : end + _CONTEXT] if known else str(h.get("text", "")),
+            "text_sha": _sha(text) if known else "",
             "category": int(h.get("category", 6)),
             "list_name": str(h.get("list", "")),
             "list_version": str(h.get("list_version", "")),
@@ -216,6 +217,8 @@ def _ingest(conn: Connection, path: Path, *, sha: str, month: str, unit: str, by
         state = "recurring" if previous.get(key) in OPEN_STATES else "new"
         summary.states[state] += 1
         facts = {"name": row.name, "scope": row.scope, "address": row.address}
+        if key in known and not row.has_scope:
+            facts = {**facts, "scope": known[key]["scope"], "address": known[key]["address"]}
         if key not in known:
             new_entities.append({"key": key, "unit": unit, "credit_code": row.credit_code.strip().upper() or None, "first_month": month, **facts})
         elif known[key] != facts:
@@ -315,7 +318,7 @@ def _record_findings(conn: Connection, flagged: dict[str, _Seen], *, month: str,
             old = existing.get((key, term, fld))
             if old is None:
                 new_rows.append({"key": key, "term": term, "field": fld, "category": f["category"], "first_month": month})
-            elif old.decision and old.decided_text_sha != f["text_sha"]:
+            elif old.decision and f["text_sha"] and old.decided_text_sha != f["text_sha"]:
                 reopen.append({"k": key, "t": term, "f": fld})
                 events.append({"by": by, "subject": "finding", "action": "reopened", "key": key, "batch_id": batch_id,
                                "before": {"term": term, "field": fld, "decision": old.decision, "reason": old.reason},

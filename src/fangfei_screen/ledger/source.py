@@ -13,6 +13,7 @@ from typing import Any
 
 from fangfei_screen.batch import OUTPUT_COLUMNS, ColumnMap
 from fangfei_screen.models import ACTIONABLE
+from fangfei_screen.rescreen import CHANGE_COLUMNS as RESCREEN_COLUMNS
 from fangfei_screen.tables import read_chunks
 
 from .db import LedgerError
@@ -34,6 +35,7 @@ class ScreenedRow:
     action: str
     screened_on: str
     hits: tuple[dict[str, Any], ...]
+    has_scope: bool = True
 
     @property
     def flagged(self) -> bool:
@@ -92,6 +94,7 @@ class ScreenedChunk:
     action: list[str]
     screened_on: list[str]
     hits: list[str]
+    has_scope: bool = True  # rescreen's output carries names only
 
     def __len__(self) -> int:
         return len(self.action)
@@ -105,6 +108,7 @@ class ScreenedChunk:
         return ScreenedRow(
             credit_code=self.credit_code[i], name=self.name[i], scope=self.scope[i], address=self.address[i],
             status=self.status[i].strip(), action=action, screened_on=self.screened_on[i], hits=hits,
+            has_scope=self.has_scope,
         )
 
 
@@ -115,10 +119,12 @@ def screened_chunks(path: str | Path) -> Iterator[ScreenedChunk]:
     for chunk in read_chunks(path):
         frame = chunk.frame
         if cols is None:
-            missing = [c for c in ("action", "hits", "screened_on") if c not in frame.columns]
+            # rescreen's output names the new outcome new_action and has no screened_on
+            action_col = "action" if "action" in frame.columns else "new_action"
+            missing = [c for c in (action_col, "hits") if c not in frame.columns]
             if missing:
                 raise LedgerError(f"{path} 不是 fangfei-screen scan 的结果文件（缺少 {'、'.join(missing)} 列）")
-            inputs = [c for c in frame.columns if c not in OUTPUT_COLUMNS]
+            inputs = [c for c in frame.columns if c not in OUTPUT_COLUMNS and c not in RESCREEN_COLUMNS]
             cols = ColumnMap.find(inputs)
         n = len(frame)
 
@@ -130,7 +136,8 @@ def screened_chunks(path: str | Path) -> Iterator[ScreenedChunk]:
         yield ScreenedChunk(
             where=str(path), first_line=line, credit_code=column(cols.credit_code), name=column(cols.name),
             scope=column(cols.scope), address=column(cols.address), status=column(cols.status),
-            action=column("action"), screened_on=column("screened_on"), hits=column("hits"),
+            action=column(action_col), screened_on=column("screened_on" if "screened_on" in frame.columns else None),
+            hits=column("hits"), has_scope=cols.scope is not None,
         )
         line += n
 

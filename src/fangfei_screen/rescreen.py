@@ -7,13 +7,17 @@ from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .batch import ColumnMap, screen_rows
+from .atomic import check_distinct
+from .batch import results_columns, screen_rows
+from .columns import ColumnMap, column_options, looks_like_header
 from .models import Action, Kind
+from .readers import read_chunks
 from .screener import parse_options, shared_screener
-from .tables import TableWriter, read_chunks
+from .tables import open_writer
 
 CHANGE_COLUMNS = (
     "change",
@@ -86,24 +90,28 @@ def rescreen(
     """
     import pandas as pd
 
+    check_distinct([previous, new_input], output)
     before: dict[str, deque[tuple[str, str, str]]] = {}
     for chunk in read_chunks(previous):
         frame = chunk.frame
         missing = {"action", "keywords", "list_version"} - set(frame.columns)
         if missing:
             raise RescreenError(f"{previous} 不是 scan 的结果文件（缺少 {'、'.join(sorted(missing))} 列）")
-        cols = ColumnMap.find(list(frame.columns))
+        cache: dict[str, ColumnMap] = {}
         for rec in frame.to_dict("records"):
+            cols = results_columns(frame.columns, rec.get("columns", ""), cache=cache)
             before.setdefault(_key(rec, cols), deque()).append(
                 (str(rec["action"]), str(rec["keywords"] or ""), str(rec["list_version"]))
             )
     screener = shared_screener(tuple(str(p) for p in lists))
     defaults = parse_options({"kind": kind, "as_of": as_of})
-    writer = TableWriter(output, json_columns=("hits", "watch"))
+    given = column_options({k: v for k, v in (columns or {}).items() if v})
+    name = given.get("name")
+    header_test = partial(looks_like_header, name=name if isinstance(name, str) else None)
     summary = RescreenSummary()
-    try:
-        for chunk in read_chunks(new_input, encoding=encoding):
-            cols = ColumnMap.find(list(chunk.frame.columns), **dict(columns or {}))
+    with open_writer(output, json_columns=("hits", "watch")) as writer:
+        for chunk in read_chunks(new_input, encoding=encoding, header_test=header_test):
+            cols = ColumnMap.find(list(chunk.frame.columns), **given)
             screened = screen_rows(chunk.frame, cols, screener, defaults=defaults, read_errors=chunk.errors)
             keep = []
             for rec in screened.to_dict("records"):
@@ -135,6 +143,4 @@ def rescreen(
         if summary.changed.total() == 0:
             # an empty feedback file still says what its columns are
             writer.write(pd.DataFrame(columns=["统一社会信用代码", "企业名称", *CHANGE_COLUMNS], dtype=object))
-    finally:
-        writer.close()
     return summary

@@ -197,3 +197,20 @@ def _bundled() -> str:
     from fangfei_screen import bundled_list_path
 
     return str(bundled_list_path())
+
+
+def test_two_scope_columns_give_context_from_the_hit_s_own_column(ledger: Ledger, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import csv
+
+    from fangfei_screen.scanfile import scan_file
+
+    registry = tmp_path / "two.csv"
+    with registry.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["统一社会信用代码", "企业名称", "经营范围(一般项目)", "经营范围(许可项目)"])
+        w.writerow(["91340323MA0000009X", "固镇县某某商贸有限公司", "日用百货销售", "会员积分管理服务"])
+    out = tmp_path / "two-screened.csv"
+    scan_file(str(registry), str(out), as_of="2025-06-30")
+    ingest(ledger, out, month="2025-06", unit="城关镇", by="李四")
+    (finding,) = show(ledger, "91340323MA0000009X")["findings"]
+    assert finding["term"] == "积分" and finding["context"] == "会员积分管理服务"

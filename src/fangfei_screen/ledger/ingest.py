@@ -94,12 +94,13 @@ def _findings_of(row: ScreenedRow, hits: Iterable[dict[str, Any]]) -> dict[tuple
         if (term, fld) in out:
             continue
         known = fld == "name" or row.has_scope  # rescreen's output has no scope: its text is unknown
-        text = row.name if fld == "name" else row.scope
+        text = row.text_of(h)
         start, end = int(h.get("start", 0)), int(h.get("end", 0))
         out[(term, fld)] = {
             "text": str(h.get("text", "")),
             "context": text[max(0, start - _CONTEXT) : end + _CONTEXT] if known else str(h.get("text", "")),
-            "text_sha": _sha(text) if known else "",
+            # the whole field (every scope column together): a change anywhere in it reopens a decision
+            "text_sha": _sha(row.name if fld == "name" else row.scope) if known else "",
             "category": int(h.get("category", 6)),
             "list_name": str(h.get("list", "")),
             "list_version": str(h.get("list_version", "")),

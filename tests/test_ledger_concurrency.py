@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from fangfei_screen.ledger import Ledger
+from fangfei_screen.ledger.db import LOCK_KEY
 from fangfei_screen.ledger.ingest import ingest
 from fangfei_screen.ledger.queries import list_clues
 from fangfei_screen.ledger.schema import batches, clue_months, history, metadata
@@ -135,4 +136,20 @@ def test_killed_ingest_leaves_the_ledger_as_it_was(db_url: str, tmp_path: Path, 
 def test_pg_url_fixture_is_a_fresh_database(pg_url: str, n: int) -> None:  # noqa: F811
     led = Ledger.open(pg_url)
     assert counts(led)["batches"] == 0 and led.engine.dialect.name == "postgresql"
+    led.dispose()
+
+
+def test_readers_do_not_wait_for_a_writer(db_url: str, tmp_path: Path) -> None:  # noqa: F811
+    led = Ledger.open(db_url)
+    ingest(led, screened_file(tmp_path, "m1", [A, B]), month="2025-06", unit="城关镇", by="seed")
+    other = Ledger.open(db_url)
+    with other.engine.begin() as writer:  # holds the ledger's write lock, as a running ingest does
+        if not other.is_sqlite:
+            writer.exec_driver_sql(f"SELECT pg_advisory_xact_lock({LOCK_KEY})")
+        writer.execute(history.delete())  # an uncommitted change: readers see the committed state
+        assert {c["key"] for c in list_clues(led, month="2025-06")} == {A[0], B[0]}
+        assert Ledger.open(db_url).revisions()[0] is not None
+        with led.reading() as conn:
+            assert conn.execute(select(func.count()).select_from(history)).scalar_one() > 0
+    other.dispose()
     led.dispose()

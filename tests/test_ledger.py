@@ -214,3 +214,15 @@ def test_two_scope_columns_give_context_from_the_hit_s_own_column(ledger: Ledger
     ingest(ledger, out, month="2025-06", unit="城关镇", by="李四")
     (finding,) = show(ledger, "91340323MA0000009X")["findings"]
     assert finding["term"] == "积分" and finding["context"] == "会员积分管理服务"
+
+
+def test_an_entity_on_several_rows_in_several_chunks_is_one_clue(ledger: Ledger, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    b_again = (B[0], B[1], "存续", "", "品牌加盟")  # the same credit code, another term
+    f = screened_file(tmp_path, "dup", [A, B, D, C, b_again, D])
+    ingest(ledger, f, month="2025-06", unit="城关镇", by="李四")
+    one = {c["key"]: c for c in list_clues(ledger, month="2025-06")}
+    other = Ledger.open(f"sqlite:///{tmp_path / 'chunked.db'}")
+    s = ingest(other, f, month="2025-06", unit="城关镇", by="李四", chunk_rows=2)  # B's rows fall in different chunks
+    two = {c["key"]: c for c in list_clues(other, month="2025-06")}
+    assert s.flagged == 3 and sorted(two) == sorted(one) == sorted([A[0], B[0], C[0]])
+    assert sorted(two[B[0]]["terms"]) == sorted(one[B[0]]["terms"]) == ["加盟", "积分"]

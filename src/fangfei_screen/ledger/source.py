@@ -126,13 +126,13 @@ class ScreenedChunk:
 _FIELDS = ("credit_code", "name", "address", "status")
 
 
-def screened_chunks(path: str | Path) -> Iterator[ScreenedChunk]:
+def screened_chunks(path: str | Path, *, chunk_rows: int = 50_000) -> Iterator[ScreenedChunk]:
     """A results file in chunks; LedgerError if it is not one. Each row's columns come
     from its ``columns`` cell where it has one (see batch.results_columns), else the header."""
     cache: dict[str, ColumnMap] = {}
     line = 2  # the first data row (after the header)
     action_col: str | None = None
-    for chunk in read_chunks(path):
+    for chunk in read_chunks(path, chunk_rows=chunk_rows):
         frame = chunk.frame
         if action_col is None:
             # rescreen's output names the new outcome new_action and has no screened_on

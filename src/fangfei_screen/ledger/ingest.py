@@ -118,7 +118,7 @@ def ingest(
     by: str,
     complete: bool = False,
     replace: bool = False,
-    chunk_rows: int = 50_000,
+    chunk_rows: int = 10_000,  # rows read at a time: what bounds the memory an ingest needs
 ) -> IngestSummary:
     """Record a results file of ``scan`` (or ``rescreen``-style output with hits) for a unit and month."""
     month = parse_month(month)

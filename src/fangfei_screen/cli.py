@@ -24,6 +24,7 @@ _EXIT_FOR_ACTION = {
     Action.PASS: EXIT_PROCEED,
     Action.ALLOW_REMOVAL: EXIT_PROCEED,
     Action.EXEMPT: EXIT_PROCEED,
+    Action.CLOSED: EXIT_PROCEED,
     Action.BLOCK: EXIT_BLOCK,
     Action.ORDER_RENAME: EXIT_FOLLOW_UP,
     Action.PROPOSE_REVOCATION: EXIT_FOLLOW_UP,
@@ -34,6 +35,7 @@ _REASON_LABEL = {
     SuppressReason.EXCLUSION: "清单排除项",
     SuppressReason.WORD_BOUNDARY: "跨越词边界",
     SuppressReason.NEGATED: "位于否定条款内",
+    SuppressReason.OTHER_SENSE: "非金融词义",
 }
 
 
@@ -257,20 +259,22 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--access-log", action="store_true", help="log every request")
+    p.add_argument("--read-timeout", type=float, default=20.0, metavar="SECONDS",
+                   help="seconds a client has to send a whole request (default 20)")
     _add_list_option(p)
     p.set_defaults(run=run_serve)
 
 
 def run_serve(args: argparse.Namespace) -> int:
     try:
-        import uvicorn
-
-        from .server import create_app
+        from .server import create_app, serve
     except ImportError as exc:
         raise UsageError(f"the HTTP service needs the server extra: pip install 'fangfei-screen[server]' ({exc.name})") from None
+    if not args.read_timeout > 0:
+        raise UsageError("--read-timeout must be a positive number of seconds")
     app = create_app(list_paths=args.lists)
     print(f"fangfei-screen serving on http://{args.host}:{args.port} (list {app.state.holder.screener.list_version})", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, access_log=args.access_log, log_level="warning")
+    serve(app, host=args.host, port=args.port, access_log=args.access_log, read_timeout=args.read_timeout)
     return 0
 
 

@@ -203,6 +203,9 @@ class _Callback:
     def __init__(self, update: Callable[[int], None]) -> None:
         self.update = update
 
+    def set_postfix_str(self, text: str) -> None:
+        pass
+
     def close(self) -> None:
         pass
 

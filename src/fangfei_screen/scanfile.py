@@ -160,7 +160,7 @@ def _scan_frames(
                 writer.write(screened)
                 if bar is not None:
                     bar.update(len(chunk.frame))
-            if bar is not None:
+            if hasattr(bar, "set_postfix_str"):
                 bar.set_postfix_str("正在保存 saving…")  # zipping a large XLSX takes a while
         finally:
             if pool is not None:

@@ -100,7 +100,7 @@ def _read_csv(path: Path, chunk_rows: int, encoding: str) -> Iterator[Chunk]:
     for rng in shape.ranges:
         rows: list[list[str]] = []
         errors: dict[int, str] = {}
-        for row, problem, _line, _joined in records(path, rng, shape.encoding, width):
+        for row, problem, _line, _joined in records(path, rng, shape.encoding, width, header=shape.header):
             if problem:
                 errors[len(rows)] = problem
             rows.append(row)

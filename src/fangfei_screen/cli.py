@@ -308,6 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(sub)
     _add_keywords(sub)
     _add_rescreen(sub)
+    from .ledger.cli import add_ledger_commands  # the ledger's own subcommands (imports nothing heavy)
+
+    add_ledger_commands(sub)
     return parser
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Generic, NamedTuple, TypeVar
 
 from .automaton import Match, PatternKind
@@ -17,11 +17,20 @@ T = TypeVar("T")
 # Clause openers that exclude what follows from the business scope. 除 is handled
 # apart: it excludes only up to its closing 外 (除…外).
 _NEGATION = re.compile(r"不得从事|不得经营|不得开展|不得|不含|不包括|不包含|不涉及|不从事|不经营|禁止|严禁|除")
+# Openers that read "not containing": as the first words of a scope item, 不含X的Y is
+# the item Y with X excluded, so only X is negated.
+_CONTAINING = frozenset({"不含", "不包括", "不包含", "不涉及"})
 # 除 inside a verb (消除, 去除, 排除 …) opens no exception clause.
 _CHU_VERB_PREFIX = frozenset("消去排清删免解拆剔扣切根革破祛驱铲摘开废")
-_TERMINATOR = re.compile("[；;。]")
+# What ends a clause inside brackets (besides its closing bracket), and outside them
+# (where ， and white space separate scope items, and a closing bracket ends it too).
+_INNER_END = re.compile("[；;。]")
+_OUTER_END = re.compile("[；;。，,）)】\\]〕}》]")
+# What may stand before an opener that begins a scope item of its own.
+_ITEM_START = frozenset("，,；;。、")
 _OPEN = frozenset("（(【[〔{《")
 _BRACKET = re.compile("[（(【\\[〔{《）)】\\]〕}》]")
+_DETAIL_CHARS = 60  # of a clause quoted in a suppressed hit's detail
 
 
 class Verdict(NamedTuple):
@@ -32,18 +41,32 @@ class Verdict(NamedTuple):
     detail: str = ""
 
 
-def negated_spans(scope: str) -> list[tuple[int, int, str]]:
+def _next(positions: Sequence[int], at: int, default: int) -> int:
+    """The first of the sorted ``positions`` at or after ``at``, else ``default``."""
+    i = bisect_left(positions, at)
+    return positions[i] if i < len(positions) else default
+
+
+def negated_spans(scope: str, spaces: Sequence[int] = ()) -> list[tuple[int, int, str]]:
     """Spans of the scope that lie inside a clause excluding them, with the opener.
 
-    A clause ends at its own closing bracket or at ；;。, whichever comes first, so
-    that in 日用百货销售（不含危险化学品）；投资咨询 the 投资 is outside it. The work is
-    in proportion to the brackets and openers, not to the scope's length.
+    Inside brackets a clause ends at its closing bracket or at ；;。, whichever comes
+    first: in 日用百货销售（不含危险化学品）；投资咨询 the 投资 is outside it. Outside
+    brackets it ends where its object ends: at ，,；;。, a closing bracket, or white
+    space that separates scope items (``spaces``: sorted positions where white space
+    was folded away), so 五金销售，不含危险化学品，房地产投资 leaves 投资 counted;
+    things joined by 、 (不含烟草、酒类) stay one clause. 除 excludes only up to its 外,
+    and an opener inside 除…外 stays inside it. An item that begins with 不含 (不包括 …)
+    and has a 的 reads 不含X的Y: only X is negated.
+
+    Every step is a bisection or a single pass: the work is in proportion to the
+    scope's length, however many openers and hits it holds.
     """
     openers = list(_NEGATION.finditer(scope))
     if not openers:
         return []
     n = len(scope)
-    ends = [n] * len(openers)
+    inner_end: list[int | None] = [None] * len(openers)  # the closing bracket around an opener
     # For each opener, the closing bracket of the innermost bracket around it.
     stack: list[list[int]] = []  # per open bracket: the openers directly inside it
     oi = 0
@@ -57,22 +80,42 @@ def negated_spans(scope: str) -> list[tuple[int, int, str]]:
             stack.append([])
         elif stack:
             for k in stack.pop():
-                ends[k] = pos
-    terminators = [m.start() for m in _TERMINATOR.finditer(scope)]
+                inner_end[k] = pos
+    inner_stops = [m.start() for m in _INNER_END.finditer(scope)]
+    outer_stops = [m.start() for m in _OUTER_END.finditer(scope)]
+    wai = [i for i, ch in enumerate(scope) if ch == "外"] if "外" in scope else []
+    de_at = [i for i, ch in enumerate(scope) if ch == "的"] if "的" in scope else []
     spans = []
+    chu_end = -1  # the end of the last 除…外 clause: openers inside it stay inside it
     for k, m in enumerate(openers):
         start, opener = m.start(), m.group()
-        t = bisect_left(terminators, m.end())
-        end = min(ends[k], terminators[t] if t < len(terminators) else n)
+        close = inner_end[k]
+        if close is not None:
+            end = min(close, _next(inner_stops, m.end(), n))
+        else:
+            # White space right after the opener does not end its clause (不含 危险品).
+            end = min(_next(outer_stops, m.end(), n), _next(spaces, m.end() + 1, n))
+        if start < chu_end:
+            end = min(end, chu_end)
         if opener == "除":
             if start > 0 and scope[start - 1] in _CHU_VERB_PREFIX:
                 continue
-            close = scope.find("外", m.end(), end)
-            if close < 0:
+            wai_at = _next(wai, m.end(), n)
+            if wai_at >= end:
                 continue
-            end = close + 1
+            end = chu_end = wai_at + 1
+        elif opener in _CONTAINING and _begins_item(scope, start, spaces):
+            end = min(end, _next(de_at, m.end(), n))
         spans.append((start, end, opener))
     return spans
+
+
+def _begins_item(scope: str, start: int, spaces: Sequence[int]) -> bool:
+    """Whether the text at ``start`` begins a scope item (not a note in brackets)."""
+    if start == 0 or scope[start - 1] in _ITEM_START:
+        return True
+    i = bisect_left(spaces, start)
+    return i < len(spaces) and spaces[i] == start
 
 
 def longest_matches(matches: list[Match], text_length: int, group_of: Sequence[int] | None = None) -> list[Match]:
@@ -133,8 +176,15 @@ def judge_field(
     is_scope: bool,
     boundary: BoundaryJudge,
     group_of: Sequence[int] | None = None,
+    separated: Collection[int] = frozenset(),
+    spaces: Sequence[int] = (),
 ) -> list[Verdict]:
-    """Every kept term match of one field, each with its verdict."""
+    """Every kept term match of one field, each with its verdict.
+
+    ``separated`` and ``spaces`` say where the text as written had visible noise or
+    white space that folding removed (see FoldedText.separators): Latin word edges and
+    scope items are judged on the text as written.
+    """
     terms = [m for m in matches if m.pattern.kind is not PatternKind.EXCLUSION]
     excluding: dict[int, _SpanIndex[Match]] = {}
     if len(terms) < len(matches):
@@ -144,7 +194,10 @@ def judge_field(
                 grouped.setdefault(x.pattern.term_id, []).append((x.start, x.end, x))
         excluding = {term_id: _SpanIndex(spans) for term_id, spans in grouped.items()}
     # Negated clauses only where the scope has an opener at all.
-    clauses: _SpanIndex[str] | None = _SpanIndex(negated_spans(folded)) if is_scope and _NEGATION.search(folded) else None
+    clauses: _SpanIndex[str] | None = (
+        _SpanIndex(negated_spans(folded, spaces)) if is_scope and _NEGATION.search(folded) else None
+    )
+    quoted: dict[int, str] = {}  # clause start -> its quotation, made once per clause
     verdicts = []
     for m in longest_matches(terms, len(folded), group_of):
         index = excluding.get(m.pattern.term_id) if excluding else None
@@ -156,9 +209,17 @@ def judge_field(
         clause = clauses.holding(m.start, m.end) if clauses is not None else None
         if clause is not None:
             a, b, _ = clause
-            verdicts.append(Verdict(m, SuppressReason.NEGATED, f"「{folded[a:b][:60]}」"))
+            detail = quoted.get(a)
+            if detail is None:
+                # Only the quoted part is copied: a clause may hold thousands of hits.
+                detail = quoted[a] = f"「{folded[a : min(b, a + _DETAIL_CHARS)]}」"
+            verdicts.append(Verdict(m, SuppressReason.NEGATED, detail))
             continue
-        detail = _ascii_straddle(folded, m.start, m.end) if folded[m.start].isascii() or folded[m.end - 1].isascii() else ""
+        detail = (
+            _ascii_straddle(folded, m.start, m.end, separated)
+            if folded[m.start].isascii() or folded[m.end - 1].isascii()
+            else ""
+        )
         if not detail and boundary.needs_judging(folded, m.start, m.end):
             detail = boundary.straddles(folded, m.start, m.end)
         if detail:
@@ -172,17 +233,22 @@ def _is_ascii_alnum(ch: str) -> bool:
     return ch.isascii() and ch.isalnum()
 
 
-def _ascii_straddle(text: str, start: int, end: int) -> str:
+def _ascii_straddle(text: str, start: int, end: int, separated: Collection[int] = frozenset()) -> str:
     """A Latin term inside a longer Latin word (nft in 'unfto') is not the term.
 
-    A plural s (NFTs) is still the term.
+    A plural s (NFTs) is still the term. ``separated`` holds the folded positions where
+    the text as written had a space or punctuation, which is a word edge (NFT Art).
     """
     if not _is_ascii_alnum(text[start]) and not _is_ascii_alnum(text[end - 1]):
         return ""
-    before = start > 0 and _is_ascii_alnum(text[start - 1]) and _is_ascii_alnum(text[start])
-    after_ch = text[end] if end < len(text) else ""
+    before = (
+        start > 0 and start not in separated and _is_ascii_alnum(text[start - 1]) and _is_ascii_alnum(text[start])
+    )
+    after_ch = text[end] if end < len(text) and end not in separated else ""
     after = bool(after_ch) and _is_ascii_alnum(after_ch) and _is_ascii_alnum(text[end - 1])
-    if after and after_ch == "s" and not (end + 1 < len(text) and _is_ascii_alnum(text[end + 1])):
+    if after and after_ch == "s" and not (
+        end + 1 < len(text) and end + 1 not in separated and _is_ascii_alnum(text[end + 1])
+    ):
         after = False
     if before or after:
         return "拉丁字母词的一部分 / part of a longer Latin word"

@@ -107,6 +107,47 @@ def _hits(cell: str) -> list[dict[str, Any]]:
     return value if isinstance(value, list) else []
 
 
+def clue_row(
+    *,
+    name: str,
+    hits: list[dict[str, Any]],
+    action: str,
+    screened_on: str,
+    address: str = "",
+    credit_code: str = "",
+    places: PlaceFinder,
+    where: str = "",
+) -> list[Any]:
+    """One Attachment 2 row (without 序号) for a flagged entity: from a results file or the ledger."""
+    categories = sorted({int(h["category"]) for h in hits})
+    methods = list(dict.fromkeys(m for h in hits for m in h.get("methods", [])))
+    words = list(dict.fromkeys(h["keyword"] for h in hits))
+    region = places.leading(address) or places.leading(name)
+    try:
+        when = chinese_date(date.fromisoformat(screened_on) if screened_on else date.today())
+    except ValueError:
+        raise ReportError(f"{where}：{name} 的 screened_on「{screened_on}」不是 YYYY-MM-DD 日期") from None
+    remark = f"建议：{Action(action).label}；涉及字样：{'、'.join(words)}"
+    if credit_code:
+        remark += f"；统一社会信用代码：{credit_code}"
+    return [
+        name,
+        "；".join(CATEGORY_LABELS[Category(c)] for c in categories),
+        "、".join(methods),
+        SOURCE,
+        when,
+        region,
+        "",
+        "",
+        "线上" if Category.VIRTUAL_CURRENCY in categories else PENDING,
+        PENDING,
+        "行政",
+        "",
+        "",
+        remark,
+    ]
+
+
 def report_rows(results_path: str | Path) -> list[list[Any]]:
     """Attachment 2 rows (without 序号) for the flagged entities of a results file."""
     places = PlaceFinder()
@@ -121,39 +162,17 @@ def report_rows(results_path: str | Path) -> list[list[Any]]:
         for rec in frame.to_dict("records"):
             if rec["action"] not in _ACTIONABLE_VALUES:
                 continue
-            hits = _hits(rec["hits"])
-            categories = sorted({int(h["category"]) for h in hits})
-            methods = list(dict.fromkeys(m for h in hits for m in h.get("methods", [])))
-            words = list(dict.fromkeys(h["keyword"] for h in hits))
-            address = str(rec.get(cols.address, "") or "") if cols.address else ""
-            region = places.leading(address) or places.leading(str(rec[cols.name]))
-            screened_on = str(rec.get("screened_on") or "")
-            try:
-                when = chinese_date(date.fromisoformat(screened_on) if screened_on else date.today())
-            except ValueError:
-                raise ReportError(
-                    f"{results_path}：{rec[cols.name]} 的 screened_on「{screened_on}」不是 YYYY-MM-DD 日期"
-                ) from None
-            remark = f"建议：{Action(rec['action']).label}；涉及字样：{'、'.join(words)}"
-            if cols.credit_code and rec.get(cols.credit_code):
-                remark += f"；统一社会信用代码：{rec[cols.credit_code]}"
             rows.append(
-                [
-                    rec[cols.name],
-                    "；".join(CATEGORY_LABELS[Category(c)] for c in categories),
-                    "、".join(methods),
-                    SOURCE,
-                    when,
-                    region,
-                    "",
-                    "",
-                    "线上" if Category.VIRTUAL_CURRENCY in categories else PENDING,
-                    PENDING,
-                    "行政",
-                    "",
-                    "",
-                    remark,
-                ]
+                clue_row(
+                    name=rec[cols.name],
+                    hits=_hits(rec["hits"]),
+                    action=rec["action"],
+                    screened_on=str(rec.get("screened_on") or ""),
+                    address=str(rec.get(cols.address, "") or "") if cols.address else "",
+                    credit_code=str(rec.get(cols.credit_code) or "") if cols.credit_code else "",
+                    places=places,
+                    where=str(results_path),
+                )
             )
     return rows
 

@@ -154,8 +154,15 @@ class Screener:
         matches = self._index.find(folded)
         if not matches:
             return _EMPTY_SCAN
+        separated, spaces = mapped.separators if mapped is not None else (frozenset(), ())
         verdicts = judge_field(
-            folded, matches, is_scope=field is Field.SCOPE, boundary=self._boundary, group_of=self._list_of
+            folded,
+            matches,
+            is_scope=field is Field.SCOPE,
+            boundary=self._boundary,
+            group_of=self._list_of,
+            separated=separated,
+            spaces=spaces,
         )
         hits, watch, suppressed = [], [], []
         terms = self._terms

@@ -246,4 +246,7 @@ def create_app(*, list_paths: list[str] | None = None, admin_token: str | None =
         )
 
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    from .web import mount_web  # the pages at / (issue 13); after BodyLimit, so uploads get their own limit
+
+    mount_web(app, screener=lambda: holder.screener)
     return app

@@ -1,0 +1,395 @@
+"""The ``ledger`` and ``users`` commands, and the ``--ledger`` options of ``report``.
+
+Registered by ``fangfei_screen.cli`` through ``add_ledger_commands``; the database
+libraries are imported only when a ledger command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+EXIT_BAD_INPUT = 2
+_STATE_LABEL = {"new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "缺失待核", "closed": "已注销/吊销/迁出"}
+
+
+def _db_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", metavar="URL", help="台账数据库：sqlite:///文件 或 postgresql+psycopg://…（默认 $FANGFEI_DB，否则 ./fangfei-ledger.db）")
+
+
+def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Ledger failures as one line on stderr with exit code 2, never a traceback."""
+
+    @functools.wraps(run)
+    def wrapper(args: argparse.Namespace) -> int:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from fangfei_screen.screener import ScreeningInputError
+        from fangfei_screen.tables import TableError
+
+        from .db import LedgerError
+
+        name = " ".join(x for x in (args.command, getattr(args, "ledger_command", None) or getattr(args, "users_command", None)) if x)
+        try:
+            return run(args)
+        except (LedgerError, TableError, ScreeningInputError) as exc:
+            print(f"fangfei-screen {name}: {exc}", file=sys.stderr)
+        except SQLAlchemyError as exc:
+            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            print(f"fangfei-screen {name}: 台账数据库出错 / database error: {detail}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+    return wrapper
+
+
+def _open(args: argparse.Namespace) -> Any:
+    from .db import Ledger
+
+    ledger = Ledger.open(args.db)
+    print(f"台账 / ledger: {ledger.display}")
+    return ledger
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def add_ledger_commands(sub: argparse._SubParsersAction) -> None:
+    """Add ``ledger`` and ``users`` to the top-level subcommands, and ``--ledger`` to ``report``."""
+    p = sub.add_parser("ledger", help="台账：按月录入筛查结果，复核、处置，导出导入（SQLite 或 PostgreSQL）")
+    lg = p.add_subparsers(dest="ledger_command", required=True, metavar="ACTION")
+
+    up = lg.add_parser("upgrade", help="migrate the ledger database to the newest schema")
+    _db_option(up)
+    up.set_defaults(run=_guarded(run_upgrade))
+
+    ing = lg.add_parser("ingest", help="record a month's scan results for a unit (idempotent by file sha256 and month)")
+    ing.add_argument("screened", metavar="SCREENED", help="results of `scan` (.csv, .xlsx, .parquet, .jsonl)")
+    ing.add_argument("--month", required=True, metavar="YYYY-MM")
+    ing.add_argument("--unit", required=True, help="填报单位（乡镇、部门）")
+    ing.add_argument("--by", required=True, metavar="NAME", help="who records it")
+    ing.add_argument("--complete", action="store_true", help="the file is the unit's whole register: open clues absent from it become missing")
+    ing.add_argument("--replace", action="store_true", help="replace the file already recorded for this unit and month")
+    _db_option(ing)
+    ing.set_defaults(run=_guarded(run_ingest))
+
+    ls = lg.add_parser("list", help="clues with their state in a month (default: each clue's latest month)")
+    ls.add_argument("--month", metavar="YYYY-MM")
+    ls.add_argument("--unit")
+    from .queries import LIST_STATES
+
+    ls.add_argument("--state", choices=LIST_STATES)
+    ls.add_argument("--json", action="store_true")
+    _db_option(ls)
+    ls.set_defaults(run=_guarded(run_list))
+
+    for name, helptext, runner in (("show", "one entity: months, findings, disposals", run_show),
+                                   ("history", "every change to one entity, oldest first", run_history)):
+        s = lg.add_parser(name, help=helptext)
+        s.add_argument("key", metavar="KEY", help="统一社会信用代码, the ledger key (单位/名称) or the entity name")
+        s.add_argument("--json", action="store_true")
+        _db_option(s)
+        s.set_defaults(run=_guarded(runner))
+
+    rv = lg.add_parser("review", help="decide a finding: another sense (not financial) or confirmed")
+    rv.add_argument("key", metavar="KEY")
+    rv.add_argument("--term", required=True, help="the listed term, e.g. 积分")
+    rv.add_argument("--field", choices=("name", "scope"), help="only the finding in this field (default: both)")
+    which = rv.add_mutually_exclusive_group(required=True)
+    which.add_argument("--other-sense", action="store_true", help="not financial here: leaves the reports until the text changes")
+    which.add_argument("--confirm", action="store_true", help="confirmed as a clue")
+    rv.add_argument("--reason", default="", help="why (required with --other-sense)")
+    rv.add_argument("--by", required=True, metavar="NAME")
+    _db_option(rv)
+    rv.set_defaults(run=_guarded(run_review))
+
+    from .forms import MEASURES, PENALTY_TYPES
+
+    dp = lg.add_parser("dispose", help="record what was done about a clue (the fields of Attachment 3)")
+    dp.add_argument("key", metavar="KEY")
+    dp.add_argument("--measure", required=True, help="、".join(MEASURES))
+    dp.add_argument("--date", default="", metavar="YYYY-MM-DD", help="when (default: today)")
+    dp.add_argument("--by", required=True, metavar="NAME")
+    for option, helptext in _DISPOSAL_OPTIONS:
+        dp.add_argument(f"--{option.replace('_', '-')}", dest=option, default="", help=helptext)
+    dp.epilog = "处罚类型：" + "、".join(PENALTY_TYPES)
+    _db_option(dp)
+    dp.set_defaults(run=_guarded(run_dispose))
+
+    report = sub.choices.get("report")
+    if report is not None:
+        _extend_report(report)
+
+    fb = lg.add_parser("feedback", help="entities under key supervision this month, for the local financial regulator (plan §7)")
+    fb.add_argument("--month", required=True, metavar="YYYY-MM")
+    fb.add_argument("--unit", help="only this unit (default: all)")
+    fb.add_argument("-o", "--output", required=True, help=".xlsx, .csv, .parquet or .jsonl")
+    _db_option(fb)
+    fb.set_defaults(run=_guarded(run_feedback))
+
+    ex = lg.add_parser("export", help="the month's open clues as an Excel sheet with the Attachment 3 columns to fill")
+    ex.add_argument("--month", required=True, metavar="YYYY-MM")
+    ex.add_argument("--unit", help="only this unit (default: all)")
+    ex.add_argument("-o", "--output", required=True, help="the sheet, .xlsx")
+    _db_option(ex)
+    ex.set_defaults(run=_guarded(run_export))
+
+    im = lg.add_parser("import", help="apply a filled export: every cell checked first, nothing applied unless all are valid")
+    im.add_argument("sheet", metavar="SHEET", help="a filled `ledger export` sheet (.xlsx)")
+    im.add_argument("--by", required=True, metavar="NAME")
+    _db_option(im)
+    im.set_defaults(run=_guarded(run_import))
+
+    us = sub.add_parser("users", help="users of the ledger and the web pages (argon2-hashed tokens)")
+    uc = us.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    ua = uc.add_parser("add", help="add a user and print their token once")
+    ua.add_argument("name")
+    ua.add_argument("--unit", required=True)
+    ua.add_argument("--role", required=True, choices=("clerk", "reviewer", "admin"))
+    _db_option(ua)
+    ua.set_defaults(run=_guarded(run_users_add))
+    ul = uc.add_parser("list", help="the active users")
+    ul.add_argument("--json", action="store_true")
+    _db_option(ul)
+    ul.set_defaults(run=_guarded(run_users_list))
+
+
+_DISPOSAL_OPTIONS = (
+    ("description", "风险情况描述"),
+    ("authority", "负责处置的行政机关"),
+    ("region", "涉及地区"),
+    ("channel", "集资渠道"),
+    ("amount", "集资金额（万元）"),
+    ("unrefunded_amount", "未清退金额（万元）"),
+    ("participants", "参与集资人数"),
+    ("unrefunded_people", "未清退人数"),
+    ("police", "是否移送公安：是/否"),
+    ("case_date", "立案时间 YYYY-MM-DD"),
+    ("admin_finding", "行政认定"),
+    ("penalty_date", "作出处罚时间 YYYY-MM-DD"),
+    ("penalty_type", "处罚类型（《行政处罚法》第九条）"),
+    ("refunded_amount", "已清退资金金额（万元）"),
+    ("remark", "备注"),
+)
+
+
+def run_upgrade(args: argparse.Namespace) -> int:
+    from .db import Ledger
+
+    ledger = Ledger.open(args.db, check=False)
+    print(f"台账 / ledger: {ledger.display}")
+    before, after = ledger.upgrade()
+    print(f"结构版本 schema: {before or '（空库 / empty）'} → {after}")
+    return 0
+
+
+def run_ingest(args: argparse.Namespace) -> int:
+    from .ingest import ingest
+
+    ledger = _open(args)
+    summary = ingest(ledger, args.screened, month=args.month, unit=args.unit, by=args.by, complete=args.complete, replace=args.replace)
+    print("\n".join(summary.lines()))
+    return 0
+
+
+def _state_text(item: dict[str, Any]) -> str:
+    text = f"{_STATE_LABEL.get(item['state'], item['state'])}"
+    if item["other_sense"]:
+        text += "·其他含义"
+    if item["disposed"]:
+        text += "·已处置"
+    return text
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from .months import parse_month
+    from .queries import list_clues
+
+    month = parse_month(args.month) if args.month else None
+    ledger = _open(args)
+    items = list_clues(ledger, month=month, unit=args.unit, state=args.state)
+    if args.json:
+        _print_json([{k: v for k, v in i.items() if k != "findings"} for i in items])
+        return 0
+    for i in items:
+        print(f"{i['month']}  {_state_text(i):<10}  {i['key']}  {i['name']}  {'、'.join(i['terms'])}")
+    print(f"共 {len(items)} 条 / clue(s)")
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from .queries import show
+
+    ledger = _open(args)
+    info = show(ledger, args.key)
+    if args.json:
+        _print_json(info)
+        return 0
+    print(f"{info['key']}  {info['name']}（{info['unit']}）")
+    print(f"经营范围：{info['scope']}")
+    for m in info["months"]:
+        print(f"  {m['month']} {_STATE_LABEL.get(m['state'], m['state'])}（批次 {m['batch_id']}）{m['name']}")
+    print("发现 findings:")
+    for f in info["findings"]:
+        decision = {"other_sense": "其他含义", "confirmed": "已确认", None: "待复核"}[f["decision"]]
+        print(f"  {f['term']}（{'名称' if f['field'] == 'name' else '经营范围'}「{f['context']}」，清单 {f['list_version']}）{decision}"
+              + (f"：{f['reason']}（{f['decided_by']}）" if f["reason"] else ""))
+    if info["disposals"]:
+        print("处置 disposals:")
+        for d in info["disposals"]:
+            print(f"  {d['date']} {d['measure']}（{d['by']}）{d['description']}")
+    return 0
+
+
+def run_history(args: argparse.Namespace) -> int:
+    from .queries import history_of
+
+    ledger = _open(args)
+    key, rows = history_of(ledger, args.key)
+    if args.json:
+        _print_json({"key": key, "history": rows})
+        return 0
+    for r in rows:
+        print(f"{r['at']}  {r['by']}  {r['subject']}:{r['action']}  {json.dumps(r['before'], ensure_ascii=False)} → {json.dumps(r['after'], ensure_ascii=False)}")
+    print(f"{key}：共 {len(rows)} 条记录 / history row(s)")
+    return 0
+
+
+def run_review(args: argparse.Namespace) -> int:
+    from .decisions import review
+
+    ledger = _open(args)
+    decision = "other_sense" if args.other_sense else "confirmed"
+    changed = review(ledger, args.key, term=args.term, decision=decision, by=args.by, reason=args.reason, field=args.field)
+    label = "其他含义（不再计入报表，文字变化时重新打开）" if args.other_sense else "确认"
+    for c in changed:
+        print(f"{args.key} {c['term']}（{c['field']}）：{label}")
+    return 0
+
+
+def run_dispose(args: argparse.Namespace) -> int:
+    from .decisions import dispose
+    from .forms import Disposal
+
+    ledger = _open(args)
+    form = Disposal(measure=args.measure, date=args.date, **{k: getattr(args, k) for k, _ in _DISPOSAL_OPTIONS})
+    key, recorded = dispose(ledger, args.key, form, by=args.by)
+    if recorded:
+        print(f"{key}：已记录处置「{args.measure}」")
+    else:
+        print(f"{key}：相同的处置已记录，未重复 / the same disposal is already recorded")
+    return 0
+
+
+def run_users_add(args: argparse.Namespace) -> int:
+    from .users import add_user
+
+    ledger = _open(args)
+    user, token = add_user(ledger, name=args.name, unit=args.unit, role=args.role)
+    print(f"已添加用户 {user.name}（{user.unit}，{user.role.value}）")
+    print(f"令牌 token（只显示这一次，请妥善保存 / shown once）：{token}")
+    return 0
+
+
+def run_users_list(args: argparse.Namespace) -> int:
+    from .users import list_users
+
+    ledger = _open(args)
+    people = list_users(ledger)
+    if args.json:
+        _print_json([{"name": u.name, "unit": u.unit, "role": u.role.value} for u in people])
+    else:
+        for u in people:
+            print(f"{u.name}\t{u.unit}\t{u.role.value}")
+    return 0
+
+
+def _extend_report(report: argparse.ArgumentParser) -> None:
+    """``report --ledger [--attachment 3]``: the same command, its rows from the ledger."""
+    report.add_argument("--ledger", action="store_true", help="rows from the ledger (Attachment 2: the month's new clues only)")
+    report.add_argument("--attachment", type=int, choices=(2, 3), default=2, help="2: 排查统计表 (default); 3: 处置情况统计表 (needs --ledger)")
+    _db_option(report)
+    for action in report._actions:
+        if action.dest == "inputs":
+            action.nargs = "*"  # results files are not needed when the rows come from the ledger
+    plain = report.get_default("run")
+
+    def run(args: argparse.Namespace) -> int:
+        if args.ledger:
+            return _guarded(run_ledger_report)(args)
+        if args.attachment == 3:
+            print("fangfei-screen report: 附件3（处置情况统计表）来自台账，请加 --ledger / Attachment 3 needs --ledger", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        if not args.inputs:
+            print("fangfei-screen report: 请给出 scan 的结果文件，或用 --ledger / give RESULTS files or --ledger", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        return int(plain(args))
+
+    report.set_defaults(run=run)
+
+
+def run_ledger_report(args: argparse.Namespace) -> int:
+    from fangfei_screen.report import ReportError, ReportHeader, write_report
+
+    from .months import parse_month
+    from .reports import attachment2_rows, attachment3_rows, write_attachment3
+
+    if args.inputs or args.merge:
+        print("fangfei-screen report: --ledger 不与结果文件或 --merge 同用 / --ledger takes no RESULTS", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    month = parse_month(args.month)
+    ledger = _open(args)
+    try:
+        if args.attachment == 3:
+            rows = attachment3_rows(ledger, month=month, unit=args.unit)
+            n = write_attachment3(rows, month=month, unit=args.unit, output=args.output, filler=args.filler)
+            what = "处置情况统计表（附件3）"
+        else:
+            header = ReportHeader(month=month, unit=args.unit, filler=args.filler)
+            n = write_report(attachment2_rows(ledger, month=month, unit=args.unit), header, args.output)
+            what = f"《{header.title}》（附件2，仅本月新发线索）"
+    except ReportError as exc:
+        print(f"fangfei-screen report: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"{what}：{n} 条，已写入 {args.output}")
+    return 0
+
+
+def run_feedback(args: argparse.Namespace) -> int:
+    from .months import parse_month
+    from .reports import feedback_rows, write_feedback
+
+    month = parse_month(args.month)
+    ledger = _open(args)
+    n = write_feedback(feedback_rows(ledger, month=month, unit=args.unit), month=month, output=args.output)
+    print(f"{month} 列入重点监管的主体：{n} 个，已写入 {args.output}（供地方金融管理部门，工作方案第七条）")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from .months import parse_month
+    from .sheets import export_sheet
+
+    month = parse_month(args.month)
+    ledger = _open(args)
+    n = export_sheet(ledger, month=month, output=args.output, unit=args.unit)
+    print(f"{month} 未结线索 {n} 条，已写入 {args.output}（填写处置各列后用 ledger import 导入）")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from .sheets import import_sheet
+
+    ledger = _open(args)
+    report = import_sheet(ledger, args.sheet, by=args.by)
+    if report.problems:
+        for p in report.problems:
+            print(p, file=sys.stderr)
+        print(f"fangfei-screen ledger import: {len(report.problems)} 处问题，未导入任何内容 / nothing applied", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"读取 {report.rows} 行：新记录处置 {report.recorded} 条，已有未重复 {report.already} 条")
+    return 0

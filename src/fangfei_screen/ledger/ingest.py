@@ -1,0 +1,349 @@
+"""Recording a month's ``scan`` results: clues new, recurring, resolved, missing or closed.
+
+The whole ingest is one transaction under the ledger's write lock: a killed or failed
+ingest leaves the ledger as it was. The same file for the same month changes nothing;
+another file for a unit and month already recorded needs ``replace``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from .db import Ledger, LedgerError
+from .history import now, record, record_many
+from .months import parse_month
+from .schema import batches, clue_months, entities, finding_months, findings, unit_months
+from .source import ScreenedRow, entity_key, file_sha256, screened_rows
+
+OPEN_STATES = frozenset({"new", "recurring", "missing"})
+STATES = ("new", "recurring", "resolved", "missing", "closed")
+_CONTEXT = 6  # characters kept either side of a match
+_IN_CHUNK = 500
+
+
+@dataclass
+class IngestSummary:
+    batch_id: int | None
+    unit: str
+    month: str
+    rows: int = 0
+    flagged: int = 0
+    states: Counter[str] = field(default_factory=Counter)
+    reopened: int = 0
+    unchanged: bool = False
+    replaced: int | None = None
+    skipped: int = 0
+
+    def lines(self) -> list[str]:
+        if self.unchanged:
+            return [f"该文件已于此前录入 {self.unit} {self.month}（批次 {self.batch_id}），台账未变 / already ingested, nothing changed"]
+        out = [f"录入 {self.unit} {self.month}（批次 {self.batch_id}）：读取 {self.rows} 行，命中 {self.flagged} 个主体"]
+        if self.replaced is not None:
+            out.append(f"  已替换此前的批次 {self.replaced} / replaced batch {self.replaced}")
+        labels = {"new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "本月缺失待核", "closed": "已注销/吊销/迁出"}
+        out += [f"  {labels[s]} {s}: {self.states.get(s, 0)}" for s in STATES]
+        if self.skipped:
+            out.append(f"  本月已由其他单位录入、未重复记录的主体 already recorded this month by another unit: {self.skipped}")
+        if self.reopened:
+            out.append(f"  文字已变、重新打开的复核结论 reopened decisions: {self.reopened}")
+        return out
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), _IN_CHUNK):
+        yield items[i : i + _IN_CHUNK]
+
+
+def latest_states(conn: Connection, before_month: str) -> dict[str, str]:
+    """Each entity's clue state in the latest month before ``before_month``."""
+    latest = (
+        select(clue_months.c.key, func.max(clue_months.c.month).label("month"))
+        .where(clue_months.c.month < before_month)
+        .group_by(clue_months.c.key)
+        .subquery()
+    )
+    q = select(clue_months.c.key, clue_months.c.state).join(
+        latest, (clue_months.c.key == latest.c.key) & (clue_months.c.month == latest.c.month)
+    )
+    return {k: s for k, s in conn.execute(q)}
+
+
+@dataclass
+class _Seen:
+    row: ScreenedRow
+    hits: list[dict[str, Any]]
+    seq: int
+
+
+def _findings_of(row: ScreenedRow, hits: Iterable[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """One finding per term and field: the first occurrence, with context."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for h in hits:
+        term, fld = str(h["keyword"]), str(h["field"])
+        if (term, fld) in out:
+            continue
+        text = row.name if fld == "name" else row.scope
+        start, end = int(h.get("start", 0)), int(h.get("end", 0))
+        out[(term, fld)] = {
+            "text": str(h.get("text", "")),
+            "context": text[max(0, start - _CONTEXT) : end + _CONTEXT],
+            "text_sha": _sha(text),
+            "category": int(h.get("category", 6)),
+            "list_name": str(h.get("list", "")),
+            "list_version": str(h.get("list_version", "")),
+            "hit": h,
+        }
+    return out
+
+
+def ingest(
+    ledger: Ledger,
+    path: str | Path,
+    *,
+    month: str,
+    unit: str,
+    by: str,
+    complete: bool = False,
+    replace: bool = False,
+) -> IngestSummary:
+    """Record a results file of ``scan`` (or ``rescreen``-style output with hits) for a unit and month."""
+    month = parse_month(month)
+    unit, by = unit.strip(), by.strip()
+    if not unit:
+        raise LedgerError("--unit 不能为空 / the unit is empty")
+    if not by:
+        raise LedgerError("--by 不能为空：台账的每一处改动都记录由谁做出 / --by is required")
+    sha = file_sha256(path)
+    return ledger.write(lambda conn: _ingest(conn, Path(path), sha=sha, month=month, unit=unit, by=by, complete=complete, replace=replace))
+
+
+def _ingest(conn: Connection, path: Path, *, sha: str, month: str, unit: str, by: str, complete: bool, replace: bool) -> IngestSummary:
+    summary = IngestSummary(batch_id=None, unit=unit, month=month)
+    current = conn.execute(
+        select(unit_months.c.batch_id, batches.c.sha256)
+        .join(batches, batches.c.id == unit_months.c.batch_id)
+        .where(unit_months.c.unit == unit, unit_months.c.month == month)
+    ).first()
+    if current is not None and current.sha256 == sha:
+        summary.batch_id, summary.unchanged = current.batch_id, True
+        return summary
+    other = conn.execute(
+        select(unit_months.c.unit)
+        .join(batches, batches.c.id == unit_months.c.batch_id)
+        .where(unit_months.c.month == month, batches.c.sha256 == sha)
+    ).first()
+    if other is not None:
+        raise LedgerError(f"同一文件已作为「{other.unit}」{month} 录入，不能再记为「{unit}」/ this file is already recorded for another unit")
+    if current is not None and not replace:
+        raise LedgerError(
+            f"{unit} {month} 已录入另一文件（批次 {current.batch_id}）；如要替换，请加 --replace / another file is recorded for this unit and month"
+        )
+    at = now()
+    if current is not None:
+        summary.replaced = current.batch_id
+        _withdraw(conn, current.batch_id, by=by, at=at)
+
+    previous = latest_states(conn, month)
+    open_keys = {k for k, s in previous.items() if s in OPEN_STATES}
+    flagged: dict[str, _Seen] = {}
+    cleared: dict[str, ScreenedRow] = {}  # open clues seen without counted terms, or closed
+    present: set[str] = set()
+    order: dict[str, int] = {}
+    for row in screened_rows(path):
+        summary.rows += 1
+        key = entity_key(unit, row.credit_code, row.name)
+        if complete:
+            present.add(key)
+        if row.flagged:
+            seen = flagged.get(key)
+            if seen is None:
+                flagged[key] = _Seen(row, list(row.hits), summary.rows)
+            else:
+                seen.hits.extend(row.hits)  # the same entity twice in one file: one clue
+            cleared.pop(key, None)
+        elif key in open_keys and key not in flagged:
+            if row.closed or key not in cleared:
+                cleared[key] = row
+                order[key] = summary.rows
+    taken = _taken_this_month(conn, month, [*flagged, *cleared])
+    for key in taken:  # recorded this month by another unit's file (same credit code): keep theirs
+        flagged.pop(key, None)
+        cleared.pop(key, None)
+    summary.skipped = len(taken)
+    summary.flagged = len(flagged)
+
+    batch_id = conn.execute(
+        insert(batches).values(
+            unit=unit, month=month, sha256=sha, file_name=path.name, rows=summary.rows, flagged=len(flagged),
+            complete=complete, list_versions=_versions(flagged.values()), by=by, at=at,
+        )
+    ).inserted_primary_key[0]
+    summary.batch_id = batch_id
+    conn.execute(insert(unit_months).values(unit=unit, month=month, batch_id=batch_id))
+    if current is not None:
+        conn.execute(update(batches).where(batches.c.id == current.batch_id).values(replaced_by=batch_id))
+
+    known = _existing_entities(conn, list(flagged))
+    new_entities, changed_entities = [], []
+    month_rows, events = [], []
+    for key, seen in flagged.items():
+        row = seen.row
+        state = "recurring" if previous.get(key) in OPEN_STATES else "new"
+        summary.states[state] += 1
+        facts = {"name": row.name, "scope": row.scope, "address": row.address}
+        if key not in known:
+            new_entities.append({"key": key, "unit": unit, "credit_code": row.credit_code.strip().upper() or None, "first_month": month, **facts})
+        elif known[key] != facts:
+            changed_entities.append({"k": key, **facts})
+        month_rows.append(_month_row(key, month, batch_id, state, row, seen.seq))
+        events.append({"key": key, "before": {"state": previous.get(key)}, "state": state, "row": row,
+                       "terms": sorted({str(h["keyword"]) for h in seen.hits})})
+    for key, row in cleared.items():
+        state = "closed" if row.closed else "resolved"
+        summary.states[state] += 1
+        month_rows.append(_month_row(key, month, batch_id, state, row, order[key]))
+        events.append({"key": key, "before": {"state": previous.get(key)}, "state": state, "row": row, "terms": []})
+    if complete:
+        unit_open = _unit_keys(conn, unit, open_keys)
+        for key in sorted(unit_open - present):
+            summary.states["missing"] += 1
+            month_rows.append({"key": key, "month": month, "batch_id": batch_id, "state": "missing", "action": "",
+                               "name": "", "scope": "", "address": "", "status": "", "screened_on": "", "seq": summary.rows + 1})
+            events.append({"key": key, "before": {"state": previous.get(key)}, "state": "missing", "row": None, "terms": []})
+
+    if new_entities:
+        conn.execute(insert(entities), new_entities)
+    if changed_entities:
+        from sqlalchemy import bindparam
+
+        conn.execute(
+            update(entities).where(entities.c.key == bindparam("k")).values(
+                name=bindparam("name"), scope=bindparam("scope"), address=bindparam("address")
+            ),
+            changed_entities,
+        )
+    if month_rows:
+        conn.execute(insert(clue_months), month_rows)
+    summary.reopened = _record_findings(conn, flagged, month=month, batch_id=batch_id, by=by, at=at)
+    record_many(
+        conn,
+        (
+            {
+                "by": by, "subject": "entity", "action": e["state"], "key": e["key"], "batch_id": batch_id,
+                "before": e["before"],
+                "after": {"state": e["state"], "month": month, "terms": e["terms"],
+                          **({"name": e["row"].name, "scope": e["row"].scope, "status": e["row"].status} if e["row"] else {})},
+            }
+            for e in events
+        ),
+        at=at,
+    )
+    record(conn, by=by, subject="batch", action="ingest", batch_id=batch_id, at=at,
+           after={"unit": unit, "month": month, "sha256": sha, "file": path.name, "rows": summary.rows,
+                  "states": dict(summary.states), "replaced": summary.replaced, "complete": complete})
+    return summary
+
+
+def _versions(seen: Iterable[_Seen]) -> str:
+    versions = sorted({f"{h.get('list', '')} {h.get('list_version', '')}".strip() for s in seen for h in s.hits})
+    return "; ".join(versions)[:500]
+
+
+def _month_row(key: str, month: str, batch_id: int, state: str, row: ScreenedRow, seq: int) -> dict[str, Any]:
+    return {"key": key, "seq": seq, "month": month, "batch_id": batch_id, "state": state, "action": row.action, "name": row.name,
+            "scope": row.scope, "address": row.address, "status": row.status, "screened_on": row.screened_on}
+
+
+def _existing_entities(conn: Connection, keys: Sequence[str]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for part in _chunks(keys):
+        q = select(entities.c.key, entities.c.name, entities.c.scope, entities.c.address).where(entities.c.key.in_(part))
+        for r in conn.execute(q):
+            out[r.key] = {"name": r.name, "scope": r.scope, "address": r.address}
+    return out
+
+
+def _taken_this_month(conn: Connection, month: str, keys: Sequence[str]) -> set[str]:
+    out: set[str] = set()
+    for part in _chunks(keys):
+        q = select(clue_months.c.key).where(clue_months.c.month == month, clue_months.c.key.in_(part))
+        out.update(k for (k,) in conn.execute(q))
+    return out
+
+
+def _unit_keys(conn: Connection, unit: str, keys: set[str]) -> set[str]:
+    if not keys:
+        return set()
+    return {k for (k,) in conn.execute(select(entities.c.key).where(entities.c.unit == unit))} & keys
+
+
+def _record_findings(conn: Connection, flagged: dict[str, _Seen], *, month: str, batch_id: int, by: str, at: Any) -> int:
+    """Insert new findings and this month's sightings; reopen decisions whose text changed."""
+    existing: dict[tuple[str, str, str], Any] = {}
+    keys = list(flagged)
+    for part in _chunks(keys):
+        q = select(findings.c.key, findings.c.term, findings.c.field, findings.c.decision, findings.c.decided_text_sha,
+                   findings.c.reason).where(findings.c.key.in_(part))
+        for r in conn.execute(q):
+            existing[(r.key, r.term, r.field)] = r
+    new_rows, month_rows, reopen, events = [], [], [], []
+    for key, seen in flagged.items():
+        for (term, fld), f in _findings_of(seen.row, seen.hits).items():
+            old = existing.get((key, term, fld))
+            if old is None:
+                new_rows.append({"key": key, "term": term, "field": fld, "category": f["category"], "first_month": month})
+            elif old.decision and old.decided_text_sha != f["text_sha"]:
+                reopen.append({"k": key, "t": term, "f": fld})
+                events.append({"by": by, "subject": "finding", "action": "reopened", "key": key, "batch_id": batch_id,
+                               "before": {"term": term, "field": fld, "decision": old.decision, "reason": old.reason},
+                               "after": {"term": term, "field": fld, "decision": None, "why": "该处文字已变 / the text changed"}})
+            month_rows.append({"key": key, "term": term, "field": fld, "month": month, "batch_id": batch_id,
+                               "text": f["text"], "context": f["context"], "text_sha": f["text_sha"],
+                               "list_name": f["list_name"], "list_version": f["list_version"],
+                               "hit": _json(f["hit"])})
+    if new_rows:
+        conn.execute(insert(findings), new_rows)
+    if reopen:
+        from sqlalchemy import bindparam
+
+        conn.execute(
+            update(findings)
+            .where(findings.c.key == bindparam("k"), findings.c.term == bindparam("t"), findings.c.field == bindparam("f"))
+            .values(decision=None, reason=None, decided_by=None, decided_at=None, decided_text_sha=None),
+            reopen,
+        )
+    if month_rows:
+        conn.execute(insert(finding_months), month_rows)
+    record_many(conn, events, at=at)
+    return len(reopen)
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _withdraw(conn: Connection, batch_id: int, *, by: str, at: Any) -> None:
+    """Take back what a replaced file recorded for its month (with history rows)."""
+    rows = conn.execute(select(clue_months).where(clue_months.c.batch_id == batch_id)).mappings().all()
+    record_many(
+        conn,
+        ({"by": by, "subject": "entity", "action": "withdrawn", "key": r["key"], "batch_id": batch_id,
+          "before": {"state": r["state"], "month": r["month"]}, "after": None} for r in rows),
+        at=at,
+    )
+    conn.execute(delete(finding_months).where(finding_months.c.batch_id == batch_id))
+    conn.execute(delete(clue_months).where(clue_months.c.batch_id == batch_id))
+    conn.execute(delete(unit_months).where(unit_months.c.batch_id == batch_id))

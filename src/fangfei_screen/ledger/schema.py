@@ -1,0 +1,188 @@
+"""The ledger's tables (SQLAlchemy Core).
+
+Entities are stored only once they have a clue; their state per month, their
+findings and each month's sighting of a finding are separate rows, so that a
+month's ingest can be replaced without touching other months. Every change also
+writes a row to ``history`` in the same transaction.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# One ingested file. ``replaced_by`` is set when --replace brought a newer file for the unit and month.
+batches = Table(
+    "batches",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("unit", String(200), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("file_name", String(500), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("flagged", Integer, nullable=False),
+    Column("complete", Boolean, nullable=False),
+    Column("list_versions", String(500), nullable=False),
+    Column("by", String(200), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("replaced_by", Integer, ForeignKey("batches.id"), nullable=True),
+)
+
+# The file in force for each unit and month: its primary key is what keeps two
+# concurrent ingests of one unit and month from both landing.
+unit_months = Table(
+    "unit_months",
+    metadata,
+    Column("unit", String(200), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("batch_id", Integer, ForeignKey("batches.id"), nullable=False),
+)
+
+entities = Table(
+    "entities",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("unit", String(200), nullable=False, index=True),
+    Column("credit_code", String(64), nullable=True),
+    Column("name", Text, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("address", Text, nullable=False),
+    Column("first_month", String(7), nullable=False),
+)
+
+# The clue's state in one month: new, recurring, resolved, missing or closed,
+# with the name and scope seen that month (the evidence of a resolution).
+clue_months = Table(
+    "clue_months",
+    metadata,
+    Column("key", String(300), ForeignKey("entities.key"), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("batch_id", Integer, ForeignKey("batches.id"), nullable=False, index=True),
+    Column("state", String(20), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("address", Text, nullable=False),
+    Column("status", String(100), nullable=False),
+    Column("screened_on", String(10), nullable=False),
+    Column("seq", Integer, nullable=False),  # the row's place in its file: reports keep the file's order
+    Index("ix_clue_months_month_state", "month", "state"),
+)
+
+# One finding per entity, term and field; the reviewer's decision lives here, with
+# the sha256 of the field's text it was made on (a changed text reopens it).
+findings = Table(
+    "findings",
+    metadata,
+    Column("key", String(300), ForeignKey("entities.key"), primary_key=True),
+    Column("term", String(100), primary_key=True),
+    Column("field", String(10), primary_key=True),
+    Column("category", Integer, nullable=False),
+    Column("first_month", String(7), nullable=False),
+    Column("decision", String(20), nullable=True),  # other_sense | confirmed
+    Column("reason", Text, nullable=True),
+    Column("decided_by", String(200), nullable=True),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("decided_text_sha", String(64), nullable=True),
+)
+
+# A finding as seen in one month: the matched text with a little context, the
+# whole hit as the scan wrote it, and the list version.
+finding_months = Table(
+    "finding_months",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("term", String(100), primary_key=True),
+    Column("field", String(10), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("batch_id", Integer, ForeignKey("batches.id"), nullable=False, index=True),
+    Column("text", Text, nullable=False),
+    Column("context", Text, nullable=False),
+    Column("text_sha", String(64), nullable=False),
+    Column("list_name", String(200), nullable=False),
+    Column("list_version", String(100), nullable=False),
+    Column("hit", Text, nullable=False),
+    ForeignKeyConstraint(["key", "term", "field"], ["findings.key", "findings.term", "findings.field"]),
+)
+
+# What was done about a clue, with the fields of Attachment 3.
+disposals = Table(
+    "disposals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(300), ForeignKey("entities.key"), nullable=False, index=True),
+    Column("measure", String(100), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("month", String(7), nullable=False, index=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("authority", String(200), nullable=False, default=""),
+    Column("region", String(200), nullable=False, default=""),
+    Column("channel", String(200), nullable=False, default=""),
+    Column("amount", String(40), nullable=False, default=""),
+    Column("unrefunded_amount", String(40), nullable=False, default=""),
+    Column("participants", String(40), nullable=False, default=""),
+    Column("unrefunded_people", String(40), nullable=False, default=""),
+    Column("police", String(10), nullable=False, default=""),
+    Column("case_date", String(10), nullable=False, default=""),
+    Column("admin_finding", Text, nullable=False, default=""),
+    Column("penalty_date", String(10), nullable=False, default=""),
+    Column("penalty_type", String(100), nullable=False, default=""),
+    Column("refunded_amount", String(40), nullable=False, default=""),
+    Column("remark", Text, nullable=False, default=""),
+    Column("fingerprint", String(64), nullable=False),
+    Column("by", String(200), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    # re-importing the same sheet must not record the same disposal twice
+    UniqueConstraint("key", "fingerprint", name="uq_disposals_key_fingerprint"),
+)
+
+# Append-only: who, when, what, before and after (JSON text).
+history = Table(
+    "history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("by", String(200), nullable=False),
+    Column("key", String(300), nullable=True, index=True),
+    Column("subject", String(20), nullable=False),  # entity | finding | disposal | batch | user
+    Column("action", String(30), nullable=False),
+    Column("before", Text, nullable=True),
+    Column("after", Text, nullable=True),
+    Column("batch_id", Integer, nullable=True),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("unit", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("token_id", String(32), nullable=False, unique=True),
+    Column("token_hash", String(200), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,72 @@
+"""清单: the lists in service, their terms by category, and a diff with an uploaded list."""
+
+from __future__ import annotations
+
+import tempfile
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..lexicon import KeywordListError, load_list
+from ..listtools import describe_list, describe_term, diff_lists
+from ..models import Category, SuppressReason
+from ..screener import Screener
+from .csrf import CSRF_FIELD, csrf_ok
+from .forms import Errors, text
+from .render import render
+
+LIST_UPLOAD_LIMIT = 900_000  # under the service's 1 MB body limit, so the page can say so itself
+EXCLUSION_REASONS = {SuppressReason.PLACE_NAME.value: "地名", SuppressReason.EXCLUSION.value: "排除"}
+EFFECT_LABELS = {"restrict": "限制登记", "supervise": "仅标记重点监管"}
+
+
+def _lists_context(screener: Screener) -> dict[str, Any]:
+    lists = []
+    for kl in screener.lists:
+        terms = sorted(kl.terms, key=lambda t: int(t.category))
+        by_category = [
+            (Category(c), [describe_term(t) for t in group]) for c, group in groupby(terms, key=lambda t: int(t.category))
+        ]
+        lists.append({"info": describe_list(kl), "count": len(kl.terms), "by_category": by_category})
+    return {"lists": lists, "effects": EFFECT_LABELS, "exclusion_reasons": EXCLUSION_REASONS, "diff": None}
+
+
+def lists_page(request: Request, screener: Screener) -> Response:
+    return render(request, "lists.html", {**_lists_context(screener), "errors": Errors(), "against": "0"}, page="lists")
+
+
+async def lists_diff(request: Request, screener: Screener) -> Response:
+    form = await request.form()
+    errors = Errors()
+    ctx = _lists_context(screener)
+    against = text(form, "against") or "0"
+    upload = form.get("list_file")
+    forged = not csrf_ok(request, form.get(CSRF_FIELD))
+    if forged:
+        errors.add("list_file", "页面已过期，请重新选择文件后再比较")
+    elif not isinstance(upload, UploadFile) or not upload.filename:
+        errors.add("list_file", "请选择要比较的清单文件（YAML）")
+    old = screener.lists[int(against)] if against.isdigit() and int(against) < len(screener.lists) else screener.lists[0]
+    if not errors and isinstance(upload, UploadFile):
+        data = await upload.read(LIST_UPLOAD_LIMIT + 1)
+        if len(data) > LIST_UPLOAD_LIMIT:
+            errors.add("list_file", f"清单文件不能超过 {LIST_UPLOAD_LIMIT // 1000} KB")
+        else:
+            with tempfile.TemporaryDirectory(prefix="fangfei-list-") as tmp:
+                path = Path(tmp) / "uploaded.yaml"  # never the uploaded file's own name
+                path.write_bytes(data)
+                try:
+                    new = load_list(path)
+                except KeywordListError as exc:
+                    for p in exc.problems[:50]:
+                        where = f"第 {p.line} 行" if p.line else "文件"
+                        errors.add("list_file", f"上传的清单{where}{f'（{p.entry}）' if p.entry else ''}：{p.message}")
+                else:
+                    ctx["diff"] = diff_lists(old, new).to_dict()
+                    ctx["diff_new_sha256"] = new.sha256
+    return render(request, "lists.html", {**ctx, "errors": errors, "against": against},
+                  status=403 if forged else 200, page="lists")

@@ -1,0 +1,30 @@
+"""Where the pages keep uploads and how long, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+UPLOAD_LIMIT_ENV = "FANGFEI_WEB_UPLOAD_MB"
+JOBS_DIR_ENV = "FANGFEI_WEB_JOBS_DIR"
+JOB_TTL_ENV = "FANGFEI_WEB_JOB_HOURS"
+
+
+@dataclass(frozen=True, slots=True)
+class WebSettings:
+    """``upload_limit`` in bytes; job folders older than ``job_ttl`` seconds are removed."""
+
+    jobs_dir: Path
+    upload_limit: int = 50 * 1024 * 1024
+    job_ttl: float = 24 * 3600.0
+
+    @classmethod
+    def from_env(cls) -> WebSettings:
+        jobs_dir = os.environ.get(JOBS_DIR_ENV) or str(Path(tempfile.gettempdir()) / "fangfei-screen-jobs")
+        return cls(
+            jobs_dir=Path(jobs_dir),
+            upload_limit=int(float(os.environ.get(UPLOAD_LIMIT_ENV) or 50) * 1024 * 1024),
+            job_ttl=float(os.environ.get(JOB_TTL_ENV) or 24) * 3600.0,
+        )

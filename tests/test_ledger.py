@@ -1,0 +1,160 @@
+"""The ledger on SQLite and PostgreSQL: ingest states, idempotence, review, disposal, history."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import func, select
+
+from fangfei_screen.ledger import Ledger, LedgerError
+from fangfei_screen.ledger.decisions import dispose, review
+from fangfei_screen.ledger.forms import Disposal
+from fangfei_screen.ledger.ingest import ingest
+from fangfei_screen.ledger.queries import history_of, list_clues, show
+from fangfei_screen.ledger.schema import metadata
+
+from .ledger_db import db_url, ledger, screened_file  # noqa: F401 - fixtures
+
+A = ("91340323MA0000001A", "固镇县鑫源投资管理有限公司", "存续", "安徽省蚌埠市固镇县城关镇", "投资咨询")
+B = ("91340323MA0000002B", "固镇县百家汇商贸有限公司", "存续", "固镇县城关镇", "日用百货销售；会员积分管理服务")
+C = ("91340323MA0000003C", "固镇县聚宝寄卖行", "存续", "", "寄卖服务")
+D = ("91340323MA0000004D", "固镇县平安五金店", "存续", "", "五金销售")
+E = ("", "固镇县链上数字科技有限公司", "存续", "", "区块链技术服务")
+
+
+def counts(ledger: Ledger) -> dict[str, int]:
+    with ledger.reading() as conn:
+        return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in metadata.sorted_tables}
+
+
+def states(ledger: Ledger, month: str) -> dict[str, str]:
+    return {c["name"]: c["state"] for c in list_clues(ledger, month=month)}
+
+
+def test_first_month_new_clues_and_idempotent_reingest(ledger: Ledger, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    f = screened_file(tmp_path, "m1", [A, B, C, D])
+    s = ingest(ledger, f, month="2025-06", unit="城关镇", by="李四")
+    assert (s.rows, s.flagged, s.states["new"]) == (4, 3, 3)
+    assert states(ledger, "2025-06") == {A[1]: "new", B[1]: "new", C[1]: "new"}
+    before = counts(ledger)
+    again = ingest(ledger, f, month="2025-6", unit="城关镇", by="王五")
+    assert again.unchanged and counts(ledger) == before
+    # another file for the same unit and month is refused, and changes nothing
+    g = screened_file(tmp_path, "m1b", [A, B])
+    with pytest.raises(LedgerError, match="--replace"):
+        ingest(ledger, g, month="2025-06", unit="城关镇", by="李四")
+    with pytest.raises(LedgerError, match="另一|another unit"):
+        ingest(ledger, f, month="2025-06", unit="湖沟镇", by="李四")
+    assert counts(ledger) == before
+    r = ingest(ledger, g, month="2025-06", unit="城关镇", by="李四", replace=True)
+    assert r.replaced == s.batch_id and r.states["new"] == 2
+    assert states(ledger, "2025-06") == {A[1]: "new", B[1]: "new"}
+    key, rows = history_of(ledger, C[0])
+    assert [x["action"] for x in rows] == ["new", "withdrawn"]
+
+
+def test_month_two_resolved_new_recurring_missing_closed(ledger: Ledger, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ingest(ledger, screened_file(tmp_path, "m1", [A, B, C, D]), month="2025-06", unit="城关镇", by="李四")
+    renamed = ("91340323MA0000001A", "固镇县鑫源商贸有限公司", "存续", "", "日用百货销售")
+    closed_c = (*C[:2], "注销", *C[3:])
+    f2 = screened_file(tmp_path, "m2", [renamed, B, closed_c, D, E], as_of="2025-07-31")
+    s = ingest(ledger, f2, month="2025-07", unit="城关镇", by="李四")
+    assert dict(s.states) == {"resolved": 1, "recurring": 1, "closed": 1, "new": 1}
+    got = {c["key"]: (c["state"], c["name"]) for c in list_clues(ledger, month="2025-07")}
+    assert got[A[0]] == ("resolved", "固镇县鑫源商贸有限公司")  # evidence: the new name
+    assert got[B[0]][0] == "recurring" and got[C[0]][0] == "closed"
+    assert got["城关镇/固镇县链上数字科技有限公司"][0] == "new"
+    # month 3, whole register: B absent → missing (not resolved); resolved A stays quiet
+    f3 = screened_file(tmp_path, "m3", [E, D], as_of="2025-08-31")
+    s3 = ingest(ledger, f3, month="2025-08", unit="城关镇", by="李四", complete=True)
+    assert dict(s3.states) == {"recurring": 1, "missing": 1}
+    assert states(ledger, "2025-08")[B[1]] == "missing"
+    assert [c["key"] for c in list_clues(ledger, month="2025-08", state="missing")] == [B[0]]
+
+
+def test_every_change_has_its_history_row(ledger: Ledger, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ingest(ledger, screened_file(tmp_path, "m1", [A, B]), month="2025-06", unit="城关镇", by="李四")
+    review(ledger, B[0], term="积分", decision="other_sense", reason="会员积分，非金融", by="赵审")
+    dispose(ledger, A[0], Disposal(measure="约谈", date="2025-06-20", description="名称含投资"), by="李四")
+    _, rows = history_of(ledger, B[1])  # by name
+    assert [(r["subject"], r["action"], r["by"]) for r in rows] == [("entity", "new", "李四"), ("finding", "review_other_sense", "赵审")]
+    assert rows[1]["before"]["decision"] is None and rows[1]["after"]["decision"] == "other_sense"
+    _, rows_a = history_of(ledger, A[0])
+    assert rows_a[-1]["action"] == "disposed" and rows_a[-1]["after"]["measure"] == "约谈"
+    info = show(ledger, A[0])
+    assert info["disposals"][0]["date"] == "2025-06-20" and info["findings"][0]["term"] == "投资"
+
+
+def test_other_sense_not_raised_again_until_the_text_changes(ledger: Ledger, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ingest(ledger, screened_file(tmp_path, "m1", [A, B]), month="2025-06", unit="城关镇", by="李四")
+    review(ledger, B[0], term="积分", decision="other_sense", reason="会员积分", by="赵审")
+    assert [c["name"] for c in list_clues(ledger, month="2025-06", state="other_sense")] == [B[1]]
+    ingest(ledger, screened_file(tmp_path, "m2", [A, B], as_of="2025-07-31"), month="2025-07", unit="城关镇", by="李四")
+    july = {c["key"]: c for c in list_clues(ledger, month="2025-07")}
+    assert july[B[0]]["other_sense"] and july[B[0]]["terms"] == []
+    changed = (*B[:4], "日用百货销售；积分兑换服务")
+    s = ingest(ledger, screened_file(tmp_path, "m3", [A, changed], as_of="2025-08-31"), month="2025-08", unit="城关镇", by="李四")
+    assert s.reopened == 1
+    aug = {c["key"]: c for c in list_clues(ledger, month="2025-08")}
+    assert not aug[B[0]]["other_sense"] and aug[B[0]]["terms"] == ["积分"]
+    assert history_of(ledger, B[0])[1][-2]["action"] == "reopened"
+
+
+def test_refusals_are_one_line_errors(ledger: Ledger, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    f = screened_file(tmp_path, "m1", [A])
+    with pytest.raises(LedgerError, match="YYYY-MM"):
+        ingest(ledger, f, month="2025-13", unit="城关镇", by="李四")
+    with pytest.raises(LedgerError, match="--by"):
+        ingest(ledger, f, month="2025-06", unit="城关镇", by=" ")
+    registry = tmp_path / "m1-registry.csv"
+    with pytest.raises(LedgerError, match="不是 fangfei-screen scan 的结果文件"):
+        ingest(ledger, registry, month="2025-06", unit="城关镇", by="李四")
+    ingest(ledger, f, month="2025-06", unit="城关镇", by="李四")
+    with pytest.raises(LedgerError, match="没有主体"):
+        review(ledger, "nobody", term="投资", decision="confirmed", by="赵审")
+    with pytest.raises(LedgerError, match="没有字样"):
+        review(ledger, A[0], term="积分", decision="confirmed", by="赵审")
+    with pytest.raises(LedgerError, match="reason"):
+        review(ledger, A[0], term="投资", decision="other_sense", by="赵审")
+    with pytest.raises(LedgerError, match="不在列表中"):
+        dispose(ledger, A[0], Disposal(measure="喝茶", date=""), by="李四")
+    with pytest.raises(LedgerError, match="YYYY-MM-DD"):
+        dispose(ledger, A[0], Disposal(measure="约谈", date="2025-02-30"), by="李四")
+    key, first = dispose(ledger, A[0], Disposal(measure="约谈", date="2025-06-01"), by="李四")
+    assert first and not dispose(ledger, A[0], Disposal(measure="约谈", date="2025-06-01"), by="李四")[1]
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "fangfei_screen", *args], capture_output=True, text=True)
+
+
+def test_commands_name_the_database_and_answer_in_json(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    f = screened_file(tmp_path, "m1", [A, B, C, D], suffix=".xlsx")
+    db = tmp_path / "x.db"
+    done = _cli("ledger", "ingest", str(f), "--month", "2025-06", "--unit", "城关镇", "--by", "李四", "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    assert f"sqlite:///{db}" in done.stdout and "新发 new: 3" in done.stdout
+    listed = _cli("ledger", "list", "--month", "2025-06", "--json", "--db", str(db))
+    items = json.loads(listed.stdout.split("\n", 1)[1])
+    assert sorted(i["name"] for i in items) == sorted([A[1], B[1], C[1]]) and {i["state"] for i in items} == {"new"}
+    rv = _cli("ledger", "review", B[0], "--term", "积分", "--other-sense", "--reason", "会员积分", "--by", "赵审", "--db", str(db))
+    assert rv.returncode == 0, rv.stderr
+    shown = json.loads(_cli("ledger", "show", B[0], "--json", "--db", str(db)).stdout.split("\n", 1)[1])
+    assert shown["findings"][0]["decision"] == "other_sense" and shown["months"][0]["state"] == "new"
+    hist = json.loads(_cli("ledger", "history", B[0], "--json", "--db", str(db)).stdout.split("\n", 1)[1])
+    assert [h["action"] for h in hist["history"]] == ["new", "review_other_sense"]
+    for bad, msg in (
+        (["ledger", "show", "nobody", "--db", str(db)], "没有主体"),
+        (["ledger", "ingest", str(tmp_path / "none.csv"), "--month", "2025-06", "--unit", "u", "--by", "b", "--db", str(db)], "no such file"),
+        (["ledger", "list", "--month", "June", "--db", str(db)], "YYYY-MM"),
+        (["ledger", "dispose", A[0], "--measure", "约谈", "--date", "2025-6-1", "--by", "李四", "--db", str(db)], "YYYY-MM-DD"),
+        (["ledger", "list", "--db", str(tmp_path / "no" / "such.db")], "目录不存在"),
+        (["ledger", "list", "--db", "mysql://x/y"], "只支持"),
+        (["ledger", "list", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none"], "无法连接"),
+    ):
+        r = _cli(*bad)
+        assert r.returncode == 2 and msg in r.stderr and "Traceback" not in r.stderr, (bad, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1

@@ -241,3 +241,85 @@ def test_interrupted_parallel_scan_stops_its_workers_and_cleans_up(tmp_path: Pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
 
 
+
+
+# --- report: a flagged name holding a control character (item 9, report part) -----------
+
+
+def test_report_with_a_control_character_in_a_flagged_name(tmp_path: Path) -> None:
+    src = tmp_path / "ctl.csv"
+    src.write_text("统一社会信用代码,企业名称,经营范围\n913400000000000001,固镇县\x01投资有限公司,日用百货\n", encoding="utf-8")
+    assert run("scan", src, "-o", tmp_path / "r.csv").returncode == 0
+    proc = run("report", tmp_path / "r.csv", "--month", "2025-05", "--unit", "固镇县\x02", "-o", tmp_path / "t.xlsx")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    import openpyxl
+
+    book = openpyxl.load_workbook(tmp_path / "t.xlsx", read_only=True)
+    values = [v for row in book.worksheets[0].iter_rows(values_only=True) for v in row if isinstance(v, str)]
+    book.close()
+    assert "固镇县\ufffd投资有限公司" in values
+
+
+# --- Done when: a scan killed at random points -----------------------------------------
+
+
+def _same_table(a: Path, b: Path) -> bool:
+    if a.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.read_table(a).equals(pq.read_table(b))
+    return a.read_bytes() == b.read_bytes()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_scan_killed_at_random_points_leaves_the_earlier_output_or_the_complete_one(tmp_path: Path) -> None:
+    """Several runs killed (SIGKILL, SIGINT) at random moments: the output is always
+    the earlier one or the complete new one, byte for byte, never a part; no worker is
+    left; the next run removes what a killed one left beside the output."""
+    import random
+
+    src = make_corpus(tmp_path / "c50k.csv", 50_000)
+    small = tmp_path / "c100.csv"
+    small.write_text("".join(src.read_text(encoding="utf-8").splitlines(keepends=True)[:101]), encoding="utf-8")
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    rng = random.Random(int.from_bytes(os.urandom(4), "big"))
+    runs = [
+        (".csv", "1", signal.SIGKILL), (".csv", "2", signal.SIGKILL), (".csv", "2", signal.SIGINT),
+        (".csv", "1", signal.SIGINT), (".parquet", "1", signal.SIGKILL), (".parquet", "1", signal.SIGINT),
+    ]
+    names = {f"out{s}" for s, _, _ in runs}
+    references: dict[tuple[str, str], tuple[Path, Path, float]] = {}
+    for suffix, jobs, sig in runs:
+        if (suffix, jobs) not in references:
+            earlier, complete = tmp_path / f"earlier{jobs}{suffix}", tmp_path / f"complete{jobs}{suffix}"
+            assert run("scan", small, "-o", earlier).returncode == 0
+            started = time.monotonic()
+            assert run("scan", src, "-o", complete, "--jobs", jobs).returncode == 0
+            references[(suffix, jobs)] = (earlier, complete, time.monotonic() - started)
+        earlier, complete, duration = references[(suffix, jobs)]
+        out = out_dir / f"out{suffix}"
+        out.write_bytes(earlier.read_bytes())
+        delay = rng.uniform(0.05, 1.1) * duration  # where in the run the kill lands: anywhere, even after it
+        proc = subprocess.Popen([CLI, "scan", str(src), "-o", str(out), "--jobs", jobs], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        time.sleep(delay)
+        workers = _children(proc.pid) if proc.poll() is None else set()
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=120)
+        where = f"{suffix} --jobs {jobs} {sig.name} after {delay:.2f}s of {duration:.2f}s, exit {proc.returncode}"
+        # Ctrl-C while Python is still importing the package is Python's own traceback,
+        # before anything is opened; from main() on it is one line
+        assert "Traceback" not in err or "sys.exit(main())" not in err, where + err
+        assert _wait_for(lambda: not any(_alive(w) for w in workers)), where
+        visible = {p.name for p in out_dir.iterdir() if not p.name.startswith(".")}
+        assert out.name in visible and visible <= names, where
+        assert _same_table(out, earlier) or _same_table(out, complete), where
+        if sig == signal.SIGINT or proc.returncode == 0:
+            # cleaned up on the way out (what an earlier SIGKILLed run left may still be there)
+            mine = [p for p in out_dir.iterdir() if f"-{proc.pid}-" in p.name]
+            lock = out_dir / f".{out.name}.lock"
+            assert not mine and not (lock.exists() and lock.read_text() == str(proc.pid)), where
+    # what the SIGKILLed runs left beside their outputs goes with the next run onto them
+    for name in names:
+        assert run("scan", small, "-o", out_dir / name).returncode == 0
+    assert {p.name for p in out_dir.iterdir()} == names

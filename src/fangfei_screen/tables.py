@@ -247,7 +247,7 @@ class TableWriter:
         if self._rows + len(frame) > 1_048_575:
             raise TableError("Excel 工作表最多 1,048,576 行；请改用 .csv 或 .parquet 输出 / too many rows for XLSX")
         for row in frame.itertuples(index=False, name=None):
-            self._sheet.append([neutralise_formula(_xlsx_safe(v)) for v in row])
+            self._sheet.append([neutralise_formula(xlsx_safe(v)) for v in row])
 
     def _write_parquet(self, frame: pd.DataFrame) -> None:
         import pyarrow as pa
@@ -283,8 +283,9 @@ class TableWriter:
             self._handle.close()
 
 
-def _xlsx_safe(value: Any) -> Any:
-    # openpyxl refuses control characters and lone surrogates in cells.
+def xlsx_safe(value: Any) -> Any:
+    """The value with what openpyxl refuses in a cell (control characters, lone
+    surrogates) shown as U+FFFD."""
     if isinstance(value, str):
         value = "".join(
             ch if (ch >= " " or ch in "\t\n") and not ("\ud800" <= ch <= "\udfff") else "\ufffd" for ch in value

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from fangfei_screen.batch import OUTPUT_COLUMNS
 from fangfei_screen.csvrecords import MAX_SPAN, layout, records
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +32,11 @@ def read_all(path: Path, parts: int, encoding: str = "utf-8") -> list[tuple[list
         for rng in shape.ranges
         for row, problem, line, _ in records(path, rng, shape.encoding, len(shape.header), header=shape.header)
     ]
+
+
+def col(name: str) -> int:
+    """Index of an output column in a results row of a six-column input."""
+    return 6 + OUTPUT_COLUMNS.index(name)
 
 
 def output_rows(path: Path) -> list[list[str]]:
@@ -68,7 +74,7 @@ def test_stray_quote_costs_one_error_row_with_its_true_line(tmp_path: Path, corp
     assert len(rows) == len(corpus) + 1  # rows in = rows out
     bad = rows[1]
     assert bad[:2] == ["X1", "固镇县某某商贸有限公司"]  # the cells that could be read
-    assert bad[6] == "error" and "第3行" in bad[-1]
+    assert bad[col("action")] == "error" and "第3行" in bad[col("error")]
     assert [r for i, r in enumerate(rows) if i != 1] == clean_rows
     assert "errors: 1" in proc.stdout
 
@@ -146,7 +152,7 @@ def test_a_line_in_another_encoding_is_read_in_its_own(tmp_path: Path, base: str
     rows = output_rows(tmp_path / "out.csv")
     assert len(rows) == 6
     assert rows[2][:2] == ["91340000000000000X", "固镇县某投资有限公司"]
-    assert "投资" in rows[2][8]  # keywords
+    assert "投资" in rows[2][col("keywords")]
     assert [r[1] for r in rows] == [line.split(",")[1] for line in [*ROWS[:2], INVEST, *ROWS[2:]]]
 
 
@@ -158,8 +164,8 @@ def test_an_undecodable_line_is_an_error_row_naming_its_line(tmp_path: Path) -> 
     rows = output_rows(tmp_path / "out.csv")
     assert len(rows) == 3
     assert rows[1][0] == "91340000000000000Y" and rows[1][1] == "\\xff\\xfe\\x80bad"
-    assert rows[1][6] == "error" and "第3行" in rows[1][-1]
-    assert [r[6] for r in (rows[0], rows[2])] == ["pass", "pass"]
+    assert rows[1][col("action")] == "error" and "第3行" in rows[1][col("error")]
+    assert [r[col("action")] for r in (rows[0], rows[2])] == ["pass", "pass"]
 
 
 # --- item 11: a huge field -------------------------------------------------------------------
@@ -180,4 +186,4 @@ def test_huge_field_error_row_keeps_the_cells_that_could_be_read(tmp_path: Path,
     rows = output_rows(tmp_path / "out.csv")
     assert len(rows) == 3
     assert rows[1][:5] == ["91340000000000000Z", "固镇县巨字段有限公司", "有限责任公司", "2019-04-01", "存续"]
-    assert rows[1][6] == "error" and "第3行" in rows[1][-1] and "经营范围" in rows[1][-1]
+    assert rows[1][col("action")] == "error" and "第3行" in rows[1][col("error")] and "经营范围" in rows[1][col("error")]

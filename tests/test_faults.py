@@ -23,6 +23,17 @@ def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProce
     return subprocess.run([CLI, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
+def _default_sigint() -> None:
+    # A test run started in the background inherits SIGINT ignored, and Python keeps it
+    # ignored; Ctrl-C at a terminal is what these tests play.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def start(*args: str | Path, **options: object) -> subprocess.Popen[str]:
+    """The CLI started in the background, with Ctrl-C as at a terminal."""
+    return subprocess.Popen([CLI, *map(str, args)], text=True, preexec_fn=_default_sigint, **options)  # type: ignore[call-overload]
+
+
 def make_corpus(path: Path, n: int) -> Path:
     subprocess.run([sys.executable, str(ROOT / "benchmarks" / "corpus.py"), "-n", str(n), "-o", str(path)], check=True, capture_output=True)
     return path
@@ -161,7 +172,7 @@ def test_second_scan_onto_an_output_being_written_is_refused(tmp_path: Path, cor
 
 def test_two_scans_at_once_onto_one_output_never_duplicate_rows(tmp_path: Path, big: Path) -> None:
     out = tmp_path / "same.csv"
-    procs = [subprocess.Popen([CLI, "scan", str(big), "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [start("scan", big, "-o", out, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
     results = [p.communicate(timeout=300) + (p.returncode,) for p in procs]
     codes = sorted(r[2] for r in results)
     assert codes in ([0, 0], [0, 2]), results
@@ -209,7 +220,7 @@ def _parts(folder: Path) -> list[Path]:
 def test_killed_parallel_scan_leaves_no_workers_and_next_run_removes_its_parts(tmp_path: Path, big: Path) -> None:
     out = tmp_path / "out.csv"
     out.write_bytes(b"previous")
-    proc = subprocess.Popen([CLI, "scan", str(big), "-o", str(out), "--jobs", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = start("scan", big, "-o", out, "--jobs", "2", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         assert _wait_for(lambda: _parts(tmp_path) and any((p / "00000.csv").exists() for p in _parts(tmp_path)) and len(_children(proc.pid)) >= 2)
         workers = _children(proc.pid)
@@ -230,7 +241,7 @@ def test_killed_parallel_scan_leaves_no_workers_and_next_run_removes_its_parts(t
 def test_interrupted_parallel_scan_stops_its_workers_and_cleans_up(tmp_path: Path, big: Path, sig: signal.Signals) -> None:
     out = tmp_path / "out.csv"
     out.write_bytes(b"previous")
-    proc = subprocess.Popen([CLI, "scan", str(big), "-o", str(out), "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = start("scan", big, "-o", out, "--jobs", "2", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert _wait_for(lambda: _parts(tmp_path) and len(_children(proc.pid)) >= 2)
     workers = _children(proc.pid)
     proc.send_signal(sig)
@@ -301,7 +312,7 @@ def test_scan_killed_at_random_points_leaves_the_earlier_output_or_the_complete_
         out = out_dir / f"out{suffix}"
         out.write_bytes(earlier.read_bytes())
         delay = rng.uniform(0.05, 1.1) * duration  # where in the run the kill lands: anywhere, even after it
-        proc = subprocess.Popen([CLI, "scan", str(src), "-o", str(out), "--jobs", jobs], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        proc = start("scan", src, "-o", out, "--jobs", jobs, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         time.sleep(delay)
         workers = _children(proc.pid) if proc.poll() is None else set()
         proc.send_signal(sig)

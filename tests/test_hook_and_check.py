@@ -90,3 +90,18 @@ def test_check_json_is_result_to_dict() -> None:
     d = json.loads(proc.stdout)
     assert d["action"] == "block" and d["hits"][0]["keyword"] == "NFT" and d["hits"][0]["via"] == "variant"
     assert d["list_version"] == "2025-05-30"
+
+
+def test_a_field_over_the_limit_is_refused_and_answers_list_20_hits_per_field() -> None:
+    from fangfei_screen.hook import MAX_FIELD_CHARS, answer
+
+    with pytest.raises(ScreeningInputError, match="scope"):
+        check_application({"name": "某公司", "scope": "贸" * (MAX_FIELD_CHARS + 1)})
+    result = check_application({"name": "某投资有限公司", "scope": "投资" * 100 + "拍卖（不含拍卖）" * 30})
+    body = answer(result)
+    scope_hits = sum(h.field == "scope" for h in result.hits)
+    assert scope_hits == 130 and [h["field"] for h in body["hits"]] == ["name"] + ["scope"] * 20
+    assert body["hits"] == [h.to_dict() for h in result.hits[:21]]
+    assert body["omitted"] == {"hits": {"scope": 110}, "watch": {}, "suppressed": {"scope": len(result.suppressed) - 20}}
+    assert body["keywords"] == ["投资", "拍卖"] == list(result.keywords)
+    assert answer(result, max_hits_per_field=1000) == {**result.to_dict(), "omitted": {"hits": {}, "watch": {}, "suppressed": {}}}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import select
 import shutil
 import socket
 import subprocess
@@ -14,6 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
 
 from fangfei_screen import bundled_list_path
 
@@ -27,14 +32,14 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, list_path: Path, token: str | None) -> None:
+    def __init__(self, list_path: Path, token: str | None, *options: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if k != "FANGFEI_ADMIN_TOKEN"}
         if token:
             env["FANGFEI_ADMIN_TOKEN"] = token
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "fangfei_screen", "serve", "--port", str(self.port), "--list", str(list_path)],
+            [sys.executable, "-m", "fangfei_screen", "serve", "--port", str(self.port), "--list", str(list_path), *options],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         deadline = time.monotonic() + 60
@@ -222,3 +227,221 @@ def test_reload_during_concurrent_checks(own_server: Server, list_file: Path) ->
 def test_openapi(server: Server) -> None:
     spec = httpx.get(f"{server.url}/openapi.json").json()
     assert {"/v1/check", "/v1/check/batch", "/v1/keywords", "/v1/keywords/reload", "/healthz"} <= set(spec["paths"])
+
+
+# --- the event loop, bounded work (issue 10, item 12) ---
+
+def _batch_dense_with_words() -> bytes:
+    app = {"name": "某投资有限公司", "scope": "投资" * 150}
+    return json.dumps({"applications": {f"a{i}": app for i in range(1000)}}, ensure_ascii=False).encode()
+
+
+def test_health_and_small_checks_are_answered_while_a_large_batch_is_screened(server: Server) -> None:
+    """While one ~1 MB batch dense with listed words is screened, /healthz and a small check
+    are answered again and again; before, the event loop answered nothing until the batch was done."""
+    body = _batch_dense_with_words()
+    head = (f"POST /v1/check/batch HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+    answered_meanwhile = 0
+    with socket.create_connection(("127.0.0.1", server.port), timeout=120) as big, httpx.Client(base_url=server.url, timeout=120) as c:
+        big.sendall(head + body)
+        for _ in range(2000):  # bounded; ends as soon as the batch's answer starts to arrive
+            if select.select([big], [], [], 0)[0]:
+                break
+            assert c.get("/healthz").status_code == 200
+            r = c.post("/v1/check", json={"name": "某投资有限公司"})
+            assert r.status_code == 200 and r.json()["action"] == "block"
+            if not select.select([big], [], [], 0)[0]:
+                answered_meanwhile += 1
+        response = b""
+        while chunk := big.recv(1 << 20):
+            response += chunk
+    assert response.startswith(b"HTTP/1.1 200"), response[:200]
+    results = json.loads(response.split(b"\r\n\r\n", 1)[1])["results"]
+    assert len(results) == 1000
+    assert answered_meanwhile >= 20, answered_meanwhile
+
+
+def test_large_requests_past_the_queue_get_503_and_the_service_stays_up(server: Server) -> None:
+    body = _batch_dense_with_words()
+    head = (f"POST /v1/check/batch HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+    socks = [socket.create_connection(("127.0.0.1", server.port), timeout=300) for _ in range(14)]
+    try:
+        for sock in socks:
+            sock.sendall(head + body)
+        assert httpx.get(f"{server.url}/healthz", timeout=60).status_code == 200
+        statuses = []
+        for sock in socks:
+            response = b""
+            while chunk := sock.recv(1 << 20):
+                response += chunk
+            statuses.append(int(response.split(b" ", 2)[1]))
+            if statuses[-1] == 503:
+                assert b"\r\nretry-after: 1\r\n" in response.lower()
+    finally:
+        for sock in socks:
+            sock.close()
+    assert set(statuses) <= {200, 503} and statuses.count(200) >= 8 and 503 in statuses, statuses
+
+
+def test_hits_are_listed_up_to_20_per_field_and_the_rest_counted(server: Server) -> None:
+    r = httpx.post(f"{server.url}/v1/check", json={"name": "某投资有限公司", "scope": "投资" * 4999 + "寄卖"}, timeout=60)
+    assert r.status_code == 200
+    d = r.json()
+    assert d["action"] == "block" and d["keywords"] == ["投资", "寄卖"]  # every hit counts
+    assert [h["field"] for h in d["hits"]] == ["name"] + ["scope"] * 20
+    assert d["omitted"] == {"hits": {"scope": 4999 + 1 - 20}, "watch": {}, "suppressed": {}}
+    small = httpx.post(f"{server.url}/v1/check", json={"name": "某投资有限公司"}).json()
+    assert small["omitted"] == {"hits": {}, "watch": {}, "suppressed": {}}
+
+
+@pytest.mark.parametrize("field", ["name", "scope", "before_name", "before_scope"])
+def test_a_field_over_10000_characters_is_refused(server: Server, field: str) -> None:
+    app = {"name": "某贸易有限公司", field: "贸" * 10_001}
+    r = httpx.post(f"{server.url}/v1/check", json=app, timeout=60)
+    assert r.status_code == 422 and r.json()["error"] == "invalid_request"
+    assert "10000" in r.text
+    r = httpx.post(f"{server.url}/v1/check/batch", json={"applications": {"x": app}}, timeout=60)
+    assert r.status_code == 422
+
+
+# --- the contract (issue 10, item 14) ---
+
+@pytest.mark.parametrize("value", [0, 1_600_000_000, 1.5, True])
+def test_dates_are_iso_strings_only(server: Server, value: object) -> None:
+    app = {"name": "某投资有限公司", "kind": "existing", "status": "suspended", "suspended_since": value}
+    r = httpx.post(f"{server.url}/v1/check", json=app)
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["body", "suspended_since"]
+    app["suspended_since"] = "1970-01-01"
+    assert httpx.post(f"{server.url}/v1/check", json=app).json()["action"] == "propose_revocation"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"name": "\xff\xfe\xfd"}',  # invalid UTF-8 inside a string
+        b'{"name": "x", "scope": "\xe6\x8a"}',  # a character cut in half
+        b'{"name": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",  # nested deeper than any parser goes
+        b"[" * 500_000,
+    ],
+)
+def test_unreadable_json_is_422_like_any_bad_json(server: Server, body: bytes) -> None:
+    r = httpx.post(f"{server.url}/v1/check", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize(
+    "method,path,allowed",
+    [("GET", "/v1/check", "POST"), ("PUT", "/v1/check/batch", "POST"), ("DELETE", "/healthz", "GET"),
+     ("POST", "/v1/keywords", "GET"), ("GET", "/v1/keywords/reload", "POST")],
+)
+def test_405_says_what_is_allowed(server: Server, method: str, path: str, allowed: str) -> None:
+    r = httpx.request(method, f"{server.url}{path}")
+    assert r.status_code == 405
+    assert allowed in [m.strip() for m in r.headers["allow"].split(",")]
+
+
+def test_openapi_names_every_status_answered(server: Server) -> None:
+    paths = httpx.get(f"{server.url}/openapi.json").json()["paths"]
+    assert {"200", "401", "403", "422"} <= set(paths["/v1/keywords/reload"]["post"]["responses"])
+    assert {"200", "304"} <= set(paths["/v1/keywords"]["get"]["responses"])
+    for path in ("/v1/check", "/v1/check/batch"):
+        assert {"200", "413", "422"} <= set(paths[path]["post"]["responses"])
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_schemathesis_finds_nothing(server: Server, mode: GenerationMode) -> None:
+    """Every operation of /openapi.json, 25 generated requests each (valid ones, then ones
+    that break the schema): no server error, and every answer (status, headers, body) as
+    documented."""
+    schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert {op.path for op in operations} >= {"/v1/check", "/v1/check/batch", "/v1/keywords", "/healthz"}
+    for operation in operations:
+        if mode is GenerationMode.NEGATIVE and not (
+            operation.body or operation.query or operation.headers or operation.path_parameters
+        ):
+            continue  # nothing a request could get wrong
+
+        @given(case=operation.as_strategy(generation_mode=mode))
+        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
+        def check(case: schemathesis.Case) -> None:
+            case.call_and_validate(timeout=60)
+
+        check()
+
+
+# --- read timeouts (issue 10, item 14) ---
+
+@pytest.fixture(scope="module")
+def impatient_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    path = tmp_path_factory.mktemp("list") / "keywords.yaml"
+    shutil.copy(bundled_list_path(), path)
+    s = Server(path, None, "--read-timeout", "1")
+    yield s
+    err = s.stop()
+    assert "Traceback" not in err, err
+
+
+def _closed_by_server(sock: socket.socket) -> bytes:
+    """What the server sends before it closes the connection (the socket's own timeout
+    guards the test: a server that never closes fails it)."""
+    sock.settimeout(30)
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    return received
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        b"",  # connects and says nothing
+        b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-",  # half a head
+        b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 100\r\n\r\n{\"name\": ",  # a body that never ends
+    ],
+)
+def test_incomplete_requests_are_cut_off(impatient_server: Server, sent: bytes) -> None:
+    with socket.create_connection(("127.0.0.1", impatient_server.port)) as sock:
+        sock.sendall(sent)
+        received = _closed_by_server(sock)
+    assert received.startswith(b"HTTP/1.1 408"), received
+    assert httpx.get(f"{impatient_server.url}/healthz").status_code == 200
+
+
+def test_a_head_sent_a_byte_at_a_time_is_cut_off(impatient_server: Server) -> None:
+    """The deadline is for the whole request, not for each byte (slowloris)."""
+    head = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"X-Padding: " + b"a" * 200 + b"\r\n\r\n"
+    cut_off = False
+    with socket.create_connection(("127.0.0.1", impatient_server.port)) as sock:
+        for byte in head:  # bounded: the head is 250 bytes, one every 50 ms
+            try:
+                sock.sendall(bytes([byte]))
+            except OSError:
+                cut_off = True
+                break
+            if select.select([sock], [], [], 0.05)[0]:
+                cut_off = True
+                break
+        received = _closed_by_server(sock) if cut_off else b""
+    assert cut_off and received.startswith(b"HTTP/1.1 408"), received
+
+
+def test_a_kept_alive_connection_serves_several_requests_then_idles_out(impatient_server: Server) -> None:
+    with socket.create_connection(("127.0.0.1", impatient_server.port)) as sock:
+        sock.settimeout(30)
+        reader = sock.makefile("rb")
+        for _ in range(3):
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            status = reader.readline()
+            assert status.startswith(b"HTTP/1.1 200"), status
+            length = 0
+            while (line := reader.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            assert json.loads(reader.read(length))["status"] == "ok"
+        assert _closed_by_server(sock).startswith(b"HTTP/1.1 408")

@@ -55,6 +55,8 @@ class CsvLayout:
     header: list[str]
     encoding: str  # for the ranges: without a BOM, which only the header holds
     ranges: list[Range]
+    delimiter: str = ","
+    header_line: int = 1  # physical line of the header's first byte
 
 
 def _decoder(encoding: str) -> Callable[[bytes], tuple[str, bool]]:
@@ -84,7 +86,7 @@ class _NeedsMore(Exception):
     """Raised into csv.reader when a line alone does not complete a record."""
 
 
-def _whole_line(text: str) -> list[str] | None:
+def _whole_line(text: str, delimiter: str) -> list[str] | None:
     """The cells of ``text`` read leniently (csv's default), if it is one whole record."""
 
     def once() -> Iterator[str]:
@@ -92,47 +94,45 @@ def _whole_line(text: str) -> list[str] | None:
         raise _NeedsMore
 
     try:
-        return next(csv.reader(once()))
+        return next(csv.reader(once(), delimiter=delimiter))
     except (_NeedsMore, csv.Error, StopIteration):
         return None
 
 
-def _complete_alone(line: bytes) -> bool:
+def _complete_alone(line: bytes, delimiter: str) -> bool:
     """Whether ``line`` read from a record's start is one whole, parsable record."""
     if b'"' not in line:
         return b"\r" not in line.rstrip(b"\r\n")
     # quotes, commas and newlines are ASCII in every encoding read here
-    return _whole_line(line.decode("latin-1")) is not None
+    return _whole_line(line.decode("latin-1"), delimiter) is not None
 
 
-def _line_starts(f: BinaryIO, pos: int) -> Iterator[int]:
-    """Offsets just past each newline from ``pos`` on, and the end of the file."""
-    f.seek(pos)
-    for line in f:
-        pos += len(line)
-        yield pos
-
-
-def _first_record_end(f: BinaryIO, span: int) -> int:
-    """The offset just past the header record (at most ``span`` lines)."""
+def _header_bytes(f: BinaryIO, header_row: int, span: int, delimiter: str) -> tuple[int, int]:
+    """Offsets of the ``header_row``-th record (each at most ``span`` lines; a blank
+    line counts as a record, as the header search counts it)."""
     f.seek(0)
-    taken: list[str] = []
     end = 0
+    taken = 0
 
     def lines() -> Iterator[str]:
-        nonlocal end
+        nonlocal end, taken
         for line in f:
-            if len(taken) >= span:
-                break
+            if taken >= span:
+                raise CsvError(f"表头引号未闭合 / the header runs over {span} lines")
             end += len(line)
-            taken.append(line.decode("latin-1"))
-            yield taken[-1]
+            taken += 1
+            yield line.decode("latin-1")  # quotes, delimiters and newlines are ASCII here
 
-    try:
-        next(csv.reader(lines()), None)
-    except csv.Error as exc:
-        raise CsvError(f"表头无法解析 / the header cannot be parsed: {exc}") from None
-    return end
+    reader = csv.reader(lines(), delimiter=delimiter)
+    start = 0
+    for _ in range(header_row):
+        start, taken = end, 0
+        try:
+            if next(reader, None) is None:
+                break
+        except csv.Error as exc:
+            raise CsvError(f"表头无法解析 / the header cannot be parsed: {exc}") from None
+    return start, end
 
 
 def _count_newlines(f: BinaryIO, start: int, end: int) -> int:
@@ -147,13 +147,17 @@ def _count_newlines(f: BinaryIO, start: int, end: int) -> int:
     return count
 
 
-def _split(path: Path, parts: int, span: int) -> tuple[bytes, list[Range]]:
+def _split(path: Path, parts: int, span: int, header_row: int, delimiter: str) -> tuple[bytes, int, list[Range]]:
+    """(the header record's bytes, its line, the ranges after it); the header is the
+    ``header_row``-th record, the records above it (titles) are passed over."""
     size = path.stat().st_size
     with path.open("rb", buffering=0) as raw, io.BufferedReader(raw, _BLOCK) as f:
-        header_end = _first_record_end(f, span)
+        header_start, header_end = _header_bytes(f, header_row, span, delimiter)
         f.seek(0)
-        header = f.read(header_end)
-        first_line = 1 + header.count(b"\n")
+        above = f.read(header_start)
+        header = f.read(header_end - header_start)
+        header_line = 1 + above.count(b"\n")
+        first_line = header_line + header.count(b"\n")
         cuts = [(header_end, first_line)]
         for k in range(1, parts):
             target = header_end + (size - header_end) * k // parts
@@ -170,7 +174,7 @@ def _split(path: Path, parts: int, span: int) -> tuple[bytes, list[Range]]:
                 pos += len(line)
                 if not line.endswith(b"\n"):
                     break
-                run = run + 1 if _complete_alone(line) else 0
+                run = run + 1 if _complete_alone(line, delimiter) else 0
                 if run >= span:
                     cut = pos
                     break
@@ -179,30 +183,34 @@ def _split(path: Path, parts: int, span: int) -> tuple[bytes, list[Range]]:
             prev, line_no = cuts[-1]
             cuts.append((cut, line_no + _count_newlines(f, prev, cut)))
     ranges = [Range(a, b, ln) for (a, ln), (b, _) in zip(cuts, [*cuts[1:], (size, 0)])]
-    return header, [r for r in ranges if r.end > r.start]
+    return header, header_line, [r for r in ranges if r.end > r.start]
 
 
-def layout(path: Path, encoding: str, *, parts: int = 1, span: int = MAX_SPAN) -> CsvLayout:
-    """The header and ``parts`` (at most) ranges of the records after it."""
+def layout(
+    path: Path, encoding: str, *, parts: int = 1, header_row: int = 1, delimiter: str = ",", span: int = MAX_SPAN
+) -> CsvLayout:
+    """The header (the ``header_row``-th record) and ``parts`` (at most) ranges of the
+    records after it. Header cells come stripped; naming empty or repeated ones is the
+    reader's business."""
     try:
-        codecs.lookup(encoding)
+        codec = codecs.lookup(encoding)
     except LookupError:
         raise CsvError(f"未知编码 / unknown encoding: {encoding}") from None
-    head_bytes, ranges = _split(path, max(1, parts), span)
+    head_bytes, header_line, ranges = _split(path, max(1, parts), span, header_row, delimiter)
     head_text, clean = _decoder(encoding)(head_bytes)
     if not clean:
         raise CsvError(f"表头无法按 {encoding} 解码；请用 --encoding 指定编码 / the header is not {encoding}")
+    if header_line == 1:
+        head_text = head_text.lstrip("\ufeff")
     try:
-        parsed = next(csv.reader(io.StringIO(head_text)), None)
+        parsed = next(csv.reader(io.StringIO(head_text, newline=""), delimiter=delimiter), None)
     except csv.Error as exc:
         raise CsvError(f"表头无法解析 / the header cannot be parsed: {exc}") from None
     if not parsed:
         raise CsvError(f"输入文件为空 / the file is empty: {path}")
     header = [h.strip().lstrip("\ufeff") for h in parsed]
-    if len(set(header)) != len(header):
-        dupes = sorted({h for h in header if header.count(h) > 1})
-        raise CsvError(f"表头有重复列名 / duplicate header: {'、'.join(dupes)}")
-    return CsvLayout(header, "utf-8" if codecs.lookup(encoding).name == "utf-8-sig" else encoding, ranges)
+    encoding = "utf-8" if codec.name in ("utf-8", "utf-8-sig") else encoding
+    return CsvLayout(header, encoding, ranges, delimiter, header_line)
 
 
 class _Bounded(io.RawIOBase):
@@ -280,28 +288,27 @@ class _Lines:
         self._again.extend(reversed(items))
 
 
-_QUOTED = re.compile(r'"([^"]*(?:""[^"]*)*)"(?=,|\r?\n?$)|([^,]*)')
-
-
-def _salvage(text: str, width: int) -> list[str]:
+def _salvage(text: str, width: int, delimiter: str) -> list[str]:
     """The cells of a line csv could not take (a huge field, a stray quote), as well as
     they can be told apart: by RFC 4180, else by commas alone; else the whole line in
     the first cell."""
     text = text.rstrip("\r\n")
+    d = re.escape(delimiter)
+    quoted = re.compile(f'"([^"]*(?:""[^"]*)*)"(?={d}|$)|([^{d}]*)')
     cells = []
     pos = 0
     while True:
-        m = _QUOTED.match(text, pos)
+        m = quoted.match(text, pos)
         if m is None:
             break
         cells.append(m.group(1).replace('""', '"') if m.group(1) is not None else m.group(2).strip('"'))
         pos = m.end()
-        if pos >= len(text) or text[pos] != ",":
+        if pos >= len(text) or text[pos] != delimiter:
             break
         pos += 1
     if pos >= len(text) and len(cells) == width:
         return cells
-    loose = [c.strip('"') for c in text.split(",")]
+    loose = [c.strip('"') for c in text.split(delimiter)]
     if len(loose) == width:
         return loose
     return [text[:CELL_LIMIT]] + [""] * (width - 1)
@@ -317,14 +324,21 @@ def _too_long_cells(row: list[str], header: Sequence[str] | None) -> tuple[list[
 
 
 def records(
-    path: Path, rng: Range, encoding: str, width: int, *, span: int = MAX_SPAN, header: Sequence[str] | None = None
+    path: Path,
+    rng: Range,
+    encoding: str,
+    width: int,
+    *,
+    delimiter: str = ",",
+    span: int = MAX_SPAN,
+    header: Sequence[str] | None = None,
 ) -> Iterator[tuple[list[str], str, int, str]]:
     """(cells, problem, line, cells joined by SEP) for each record of the range. A
     record with a problem is still yielded, padded or cut to the header's width."""
     raw = _Bounded(path, rng.start, rng.end)
     with io.BufferedReader(raw, _BLOCK) as f:
         lines = _Lines(iter(f), rng.line, _decoder(encoding), span)
-        reader = csv.reader(lines, strict=True)
+        reader = csv.reader(lines, strict=True, delimiter=delimiter)
         while True:
             lines.start_record()
             problem = ""
@@ -343,7 +357,7 @@ def records(
             if row == [] and problem and len(taken) == 1:
                 # strict on quotes, so that two stray quotes cannot pass for a field with
                 # line breaks; a sloppy quote within one whole line is read as before
-                sloppy = _whole_line(text)
+                sloppy = _whole_line(text, delimiter)
                 if sloppy is not None:
                     row, problem = sloppy, ""
             if not problem and len(taken) > 1 and (lines.at_end or len(row) != width):
@@ -354,22 +368,22 @@ def records(
                 if len(taken) > 1:
                     # A broken record: its first line stands alone, the others are read again.
                     lines.read_again(taken[1:])
-                    reader = csv.reader(lines, strict=True)
+                    reader = csv.reader(lines, strict=True, delimiter=delimiter)
                     problem = (
                         f"第{first}行引号未闭合或无法解析（{problem}），本行单独作为错误行，从第{first + 1}行继续读取"
                         f" / line {first}: unbalanced quote or unparsable record; kept alone, reading resumes at line {first + 1}"
                     )
                 else:
-                    reader = csv.reader(lines, strict=True)
+                    reader = csv.reader(lines, strict=True, delimiter=delimiter)
                     problem = f"第{first}行无法按 CSV 解析（{problem}） / line {first} cannot be parsed as CSV"
-                row, names = _too_long_cells(_salvage(text, width), header)
+                row, names = _too_long_cells(_salvage(text, width, delimiter), header)
                 if names:
                     problem += f"；字段过长已置空 / over-long field blanked: {'、'.join(names)}"
             elif not row:
                 continue  # a blank line is no record
             elif len(row) != width:
                 problem = f"第{first}行有{len(row)}个字段，表头有{width}个 / line {first} has {len(row)} fields, header {width}"
-                row = [",".join(row)[:CELL_LIMIT]] + [""] * (width - 1)
+                row = [delimiter.join(row)[:CELL_LIMIT]] + [""] * (width - 1)
             if not all(c for _, _, c in taken) and not problem:
                 problem = f"第{first}行含无法按 {encoding} 或 UTF-8 解码的字节 / line {first} has bytes that are neither {encoding} nor UTF-8"
             joined = SEP.join(row)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -16,6 +17,15 @@ _TOP_KEYS = {"name", "title", "version", "source", "effect", "terms", "note"}
 _TERM_KEYS = {"term", "category", "methods", "synonyms", "exclusions", "note"}
 _EXCLUSION_KEYS = {"pattern", "reason", "note"}
 _EXCLUSION_REASONS = {SuppressReason.PLACE_NAME.value, SuppressReason.EXCLUSION.value}
+
+# Limits that keep a hostile or broken list file from costing more than its size:
+# problems listed (the rest are counted), nesting depth (the YAML composer recurses
+# once per level), and nodes that aliases (*name) add when written out.
+MAX_PROBLEMS = 200
+MAX_DEPTH = 64
+MAX_ALIAS_NODES = 100_000
+# Letters that render as nothing (Hangul fillers, the blank Braille pattern).
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,10 +113,64 @@ class _Collector:
     def __init__(self, path: str) -> None:
         self.path = path
         self.problems: list[ListProblem] = []
+        self.unlisted = 0
 
     def add(self, node: yaml.Node | None, entry: str, message: str) -> None:
+        if len(self.problems) >= MAX_PROBLEMS:
+            self.unlisted += 1
+            return
         line = node.start_mark.line + 1 if node is not None else 0
         self.problems.append(ListProblem(self.path, line, entry, message))
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses nesting deeper than MAX_DEPTH before Python's stack runs out."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"嵌套超过 {MAX_DEPTH} 层 / nested deeper than {MAX_DEPTH} levels", self.peek_event().start_mark
+                )
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
+
+
+def _alias_nodes(root: yaml.Node) -> int:
+    """How many nodes aliases add when written out (the composer shares one node per anchor)."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        if id(node) not in sizes:
+            if isinstance(node, yaml.SequenceNode):
+                children = node.value
+            elif isinstance(node, yaml.MappingNode):
+                children = [n for pair in node.value for n in pair]
+            else:
+                children = []
+            sizes[id(node)] = 1 + sum(size(child) for child in children)
+        return sizes[id(node)]
+
+    return size(root) - len(sizes)
+
+
+def _not_text(node: yaml.Node | None) -> bool:
+    """A scalar YAML reads as null or a boolean (null, ~, true, yes, off …), not as a word."""
+    return isinstance(node, yaml.ScalarNode) and node.tag in ("tag:yaml.org,2002:null", "tag:yaml.org,2002:bool") and bool(node.value)
+
+
+def _not_text_message(what: str, node: yaml.Node) -> str:
+    return f"{what} 的值 '{node.value}' 在 YAML 中是空值或布尔值，不是字样；确为该字样请加引号 / YAML reads it as null or a boolean; quote it"
+
+
+def _visible(text: str) -> bool:
+    return any(unicodedata.category(ch)[0] in "LNPS" and ch not in _BLANK_LETTERS for ch in text)
 
 
 def _scalar(node: yaml.Node) -> str | None:
@@ -141,6 +205,9 @@ def _str_list(node: yaml.Node | None, c: _Collector, entry: str, what: str) -> l
         return []
     out = []
     for item in node.value:
+        if _not_text(item):
+            c.add(item, entry, _not_text_message(what, item))
+            continue
         text = _scalar(item)
         if text is None or not text.strip():
             c.add(item, entry, f"{what} 含空项或非文本项 / {what} has an empty or non-text item")
@@ -151,6 +218,14 @@ def _str_list(node: yaml.Node | None, c: _Collector, entry: str, what: str) -> l
 
 def _parse(path: Path) -> tuple[KeywordList | None, list[ListProblem]]:
     c = _Collector(str(path))
+    keyword_list, problems = _parse_file(path, c)
+    if c.unlisted:
+        more = f"另有 {c.unlisted} 处问题未列出（共 {len(problems) + c.unlisted} 处）/ {c.unlisted} more problems not listed"
+        problems = [*problems, ListProblem(c.path, 0, "", more)]
+    return keyword_list, problems
+
+
+def _parse_file(path: Path, c: _Collector) -> tuple[KeywordList | None, list[ListProblem]]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -158,7 +233,7 @@ def _parse(path: Path) -> tuple[KeywordList | None, list[ListProblem]]:
         return None, c.problems
     try:
         text = raw.decode("utf-8-sig")
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_BoundedLoader)
     except UnicodeDecodeError:
         c.add(None, "", "文件不是 UTF-8 编码 / the file is not UTF-8")
         return None, c.problems
@@ -169,6 +244,9 @@ def _parse(path: Path) -> tuple[KeywordList | None, list[ListProblem]]:
         return None, c.problems
     if root is None:
         c.add(None, "", "文件为空 / the file is empty")
+        return None, c.problems
+    if (extra := _alias_nodes(root)) > MAX_ALIAS_NODES:
+        c.add(root, "", f"别名（*）展开后多出 {extra} 个节点，超过上限 {MAX_ALIAS_NODES}；请直接写出各项 / aliases expand past the limit")
         return None, c.problems
     top = _mapping(root, c, "", _TOP_KEYS)
     if top is None:
@@ -222,6 +300,9 @@ def _parse_term(item: yaml.Node, c: _Collector, seen: dict[str, tuple[str, str, 
     if fields is None:
         return None
     term_node = fields.get("term")
+    if _not_text(term_node):
+        c.add(term_node, "", _not_text_message("term", term_node))
+        return None
     word = _scalar(term_node) if term_node is not None else None
     if term_node is None or word is None or not word.strip():
         c.add(term_node or item, "", "term 为空或缺失；填写字样或删除该条 / empty or missing term")
@@ -249,8 +330,8 @@ def _parse_term(item: yaml.Node, c: _Collector, seen: dict[str, tuple[str, str, 
 
     def claim(form: str, node: yaml.Node, what: str) -> bool:
         key = basic_fold(form)
-        if not key:
-            c.add(node, word, f"{what} '{form}' 只含空白或噪声字符 / {what} is empty after folding")
+        if not key or not _visible(form):
+            c.add(node, word, f"{what} '{form}' 只含空白、噪声或不可见字符 / {what} has no visible character")
             return False
         line = node.start_mark.line + 1
         if key in seen:
@@ -280,6 +361,10 @@ def _parse_term(item: yaml.Node, c: _Collector, seen: dict[str, tuple[str, str, 
         c.add(ex_node, word, "exclusions 应为列表 / exclusions must be a list")
         ok = False
     for ex in ex_node.value if isinstance(ex_node, yaml.SequenceNode) else []:
+        if _not_text(ex):
+            c.add(ex, word, _not_text_message("exclusion", ex))
+            ok = False
+            continue
         pattern, reason = _scalar(ex), SuppressReason.EXCLUSION.value
         if pattern is None:
             ex_fields = _mapping(ex, c, word, _EXCLUSION_KEYS)

@@ -14,10 +14,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .batch import ColumnMap
-from .atomic import atomic_output
+from .batch import results_columns
+from .columns import ColumnMap
 from .models import ACTIONABLE, CATEGORY_LABELS, Action, Category
-from .tables import TableError, neutralise_formula, read_chunks, xlsx_safe
+from .readers import TableError, read_chunks
+from .tables import neutralise_formula, output_file, xlsx_safe
 
 REPORT_COLUMNS = (
     "序号",
@@ -152,16 +153,15 @@ def report_rows(results_path: str | Path) -> list[list[Any]]:
     """Attachment 2 rows (without 序号) for the flagged entities of a results file."""
     places = PlaceFinder()
     rows: list[list[Any]] = []
-    cols: ColumnMap | None = None
+    cache: dict[str, ColumnMap] = {}
     for chunk in read_chunks(results_path):
         frame = chunk.frame
         if "action" not in frame.columns or "hits" not in frame.columns:
             raise ReportError(f"{results_path} 不是 fangfei-screen scan 的结果文件（缺少 action、hits 列）")
-        if cols is None:
-            cols = ColumnMap.find(list(frame.columns))
         for rec in frame.to_dict("records"):
             if rec["action"] not in _ACTIONABLE_VALUES:
                 continue
+            cols = results_columns(frame.columns, rec.get("columns", ""), cache=cache)
             rows.append(
                 clue_row(
                     name=rec[cols.name],
@@ -254,6 +254,6 @@ def write_report(rows: list[list[Any]], header: ReportHeader, output: str | Path
         sheet.merge_cells(f"A{sheet.max_row}:{last_col}{sheet.max_row}")
     for col, w in zip("ABCDEFGHIJKLMNO", (6, 30, 28, 18, 12, 14, 18, 10, 10, 10, 10, 14, 12, 10, 40)):
         sheet.column_dimensions[col].width = w
-    with atomic_output(output) as tmp:  # complete or absent, never a half-written table
+    with output_file(output) as tmp:  # complete or absent, never a half-written table
         book.save(tmp)
     return len(rows)

@@ -262,8 +262,9 @@ class Screener:
             return self._pass[kind]
         after = name_scan.terms() | scope_scan.terms()
         facts = None
-        if kind is Kind.EXISTING and after and status in _DORMANT:
-            # only a company not opened, or suspended, can be dormant under art. 260
+        if kind is Kind.EXISTING and after and (status in _DORMANT or (status is not None and status.closed)):
+            # only a company not opened, or suspended, can be dormant under art. 260;
+            # a closed one is reported but nothing is ordered
             facts = EntityFacts(
                 name=name if isinstance(name, str) else "",
                 entity_type=entity_type,

@@ -16,11 +16,11 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from .db import Ledger, LedgerError
+from .db import Ledger, LedgerError, bulk_insert
 from .history import now, record, record_many
 from .months import parse_month
 from .schema import batches, clue_months, entities, finding_months, findings, unit_months
-from .source import ScreenedRow, entity_key, file_sha256, screened_rows
+from .source import CLOSED_ACTION, FLAGGED, ScreenedRow, file_sha256, screened_chunks
 
 OPEN_STATES = frozenset({"new", "recurring", "missing"})
 STATES = ("new", "recurring", "resolved", "missing", "closed")
@@ -160,22 +160,36 @@ def _ingest(conn: Connection, path: Path, *, sha: str, month: str, unit: str, by
     cleared: dict[str, ScreenedRow] = {}  # open clues seen without counted terms, or closed
     present: set[str] = set()
     order: dict[str, int] = {}
-    for row in screened_rows(path):
-        summary.rows += 1
-        key = entity_key(unit, row.credit_code, row.name)
-        if complete:
-            present.add(key)
-        if row.flagged:
-            seen = flagged.get(key)
-            if seen is None:
-                flagged[key] = _Seen(row, list(row.hits), summary.rows)
+    watch_unflagged = bool(open_keys) or complete
+    for chunk in screened_chunks(path):
+        actions = chunk.action
+        for i, action in enumerate(actions):
+            summary.rows += 1
+            if action in FLAGGED or action == CLOSED_ACTION:
+                row = chunk.row(i)
+                key = chunk.key(i, unit)
+            elif watch_unflagged:
+                key = chunk.key(i, unit)
+                if key not in open_keys:
+                    if complete:
+                        present.add(key)
+                    continue
+                row = chunk.row(i)
             else:
-                seen.hits.extend(row.hits)  # the same entity twice in one file: one clue
-            cleared.pop(key, None)
-        elif key in open_keys and key not in flagged:
-            if row.closed or key not in cleared:
-                cleared[key] = row
-                order[key] = summary.rows
+                continue  # the fast path: a clean row of an entity without an open clue
+            if complete:
+                present.add(key)
+            if row.flagged:
+                seen = flagged.get(key)
+                if seen is None:
+                    flagged[key] = _Seen(row, list(row.hits), summary.rows)
+                else:
+                    seen.hits.extend(row.hits)  # the same entity twice in one file: one clue
+                cleared.pop(key, None)
+            elif key in open_keys and key not in flagged:
+                if row.closed or key not in cleared:
+                    cleared[key] = row
+                    order[key] = summary.rows
     taken = _taken_this_month(conn, month, [*flagged, *cleared])
     for key in taken:  # recorded this month by another unit's file (same credit code): keep theirs
         flagged.pop(key, None)
@@ -222,8 +236,7 @@ def _ingest(conn: Connection, path: Path, *, sha: str, month: str, unit: str, by
                                "name": "", "scope": "", "address": "", "status": "", "screened_on": "", "seq": summary.rows + 1})
             events.append({"key": key, "before": {"state": previous.get(key)}, "state": "missing", "row": None, "terms": []})
 
-    if new_entities:
-        conn.execute(insert(entities), new_entities)
+    bulk_insert(conn, entities, new_entities)
     if changed_entities:
         from sqlalchemy import bindparam
 
@@ -233,8 +246,7 @@ def _ingest(conn: Connection, path: Path, *, sha: str, month: str, unit: str, by
             ),
             changed_entities,
         )
-    if month_rows:
-        conn.execute(insert(clue_months), month_rows)
+    bulk_insert(conn, clue_months, month_rows)
     summary.reopened = _record_findings(conn, flagged, month=month, batch_id=batch_id, by=by, at=at)
     record_many(
         conn,
@@ -312,8 +324,7 @@ def _record_findings(conn: Connection, flagged: dict[str, _Seen], *, month: str,
                                "text": f["text"], "context": f["context"], "text_sha": f["text_sha"],
                                "list_name": f["list_name"], "list_version": f["list_version"],
                                "hit": _json(f["hit"])})
-    if new_rows:
-        conn.execute(insert(findings), new_rows)
+    bulk_insert(conn, findings, new_rows)
     if reopen:
         from sqlalchemy import bindparam
 
@@ -323,8 +334,7 @@ def _record_findings(conn: Connection, flagged: dict[str, _Seen], *, month: str,
             .values(decision=None, reason=None, decided_by=None, decided_at=None, decided_text_sha=None),
             reopen,
         )
-    if month_rows:
-        conn.execute(insert(finding_months), month_rows)
+    bulk_insert(conn, finding_months, month_rows)
     record_many(conn, events, at=at)
     return len(reopen)
 

@@ -78,10 +78,40 @@ def _hits(cell: Any, where: str) -> tuple[dict[str, Any], ...]:
     return tuple(value)
 
 
-def screened_rows(path: str | Path) -> Iterator[ScreenedRow]:
-    """Every row of a results file; LedgerError if it is not one."""
+@dataclass(frozen=True)
+class ScreenedChunk:
+    """Rows of a results file as columns of text (the fields the ledger reads)."""
+
+    where: str
+    first_line: int
+    credit_code: list[str]
+    name: list[str]
+    scope: list[str]
+    address: list[str]
+    status: list[str]
+    action: list[str]
+    screened_on: list[str]
+    hits: list[str]
+
+    def __len__(self) -> int:
+        return len(self.action)
+
+    def key(self, i: int, unit: str) -> str:
+        return entity_key(unit, self.credit_code[i], self.name[i])
+
+    def row(self, i: int) -> ScreenedRow:
+        action = self.action[i]
+        hits = _hits(self.hits[i], f"{self.where} 第{self.first_line + i}行") if action in FLAGGED else ()
+        return ScreenedRow(
+            credit_code=self.credit_code[i], name=self.name[i], scope=self.scope[i], address=self.address[i],
+            status=self.status[i].strip(), action=action, screened_on=self.screened_on[i], hits=hits,
+        )
+
+
+def screened_chunks(path: str | Path) -> Iterator[ScreenedChunk]:
+    """A results file in chunks; LedgerError if it is not one."""
     cols: ColumnMap | None = None
-    line = 1
+    line = 2  # the first data row (after the header)
     for chunk in read_chunks(path):
         frame = chunk.frame
         if cols is None:
@@ -92,16 +122,21 @@ def screened_rows(path: str | Path) -> Iterator[ScreenedRow]:
             cols = ColumnMap.find(inputs)
         n = len(frame)
 
-        def column(name: str | None) -> Any:
-            return frame[name] if name else [""] * n
+        def column(name: str | None) -> list[str]:
+            if not name:
+                return [""] * n
+            return ["" if v is None else str(v) for v in frame[name].tolist()]
 
-        for code, name, scope, address, status, action, screened_on, hits in zip(
-            column(cols.credit_code), column(cols.name), column(cols.scope), column(cols.address),
-            column(cols.status), frame["action"], frame["screened_on"], frame["hits"],
-        ):
-            line += 1
-            row_hits = _hits(hits, f"{path} 第{line}行") if action in FLAGGED else ()
-            yield ScreenedRow(
-                credit_code=str(code or ""), name=str(name or ""), scope=str(scope or ""), address=str(address or ""),
-                status=str(status or "").strip(), action=str(action or ""), screened_on=str(screened_on or ""), hits=row_hits,
-            )
+        yield ScreenedChunk(
+            where=str(path), first_line=line, credit_code=column(cols.credit_code), name=column(cols.name),
+            scope=column(cols.scope), address=column(cols.address), status=column(cols.status),
+            action=column("action"), screened_on=column("screened_on"), hits=column("hits"),
+        )
+        line += n
+
+
+def screened_rows(path: str | Path) -> Iterator[ScreenedRow]:
+    """Every row of a results file; LedgerError if it is not one."""
+    for chunk in screened_chunks(path):
+        for i in range(len(chunk)):
+            yield chunk.row(i)

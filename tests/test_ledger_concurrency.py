@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from fangfei_screen.ledger import Ledger
+from fangfei_screen.ledger.db import LOCK_KEY
 from fangfei_screen.ledger.ingest import ingest
 from fangfei_screen.ledger.queries import list_clues
 from fangfei_screen.ledger.schema import batches, clue_months, history, metadata
@@ -99,12 +100,17 @@ def _writing(led: Ledger, db_file: Path | None, baseline: int) -> bool:
         return bool(conn.execute(q).scalar_one())
 
 
+@pytest.fixture(scope="module")
+def big_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return screened_file(tmp_path_factory.mktemp("big"), "big", registry("KK", 20000))
+
+
 @pytest.mark.parametrize("when", ["reading", "writing"])
-def test_killed_ingest_leaves_the_ledger_as_it_was(db_url: str, tmp_path: Path, when: str) -> None:  # noqa: F811
+def test_killed_ingest_leaves_the_ledger_as_it_was(db_url: str, tmp_path: Path, when: str, big_file: Path) -> None:  # noqa: F811
     led = Ledger.open(db_url)
     ingest(led, screened_file(tmp_path, "m1", [A, B, C]), month="2025-05", unit="城关镇", by="seed")
     before = counts(led)
-    big = screened_file(tmp_path, "big", registry("KK", 20000))
+    big = big_file
     db_file = Path(db_url.removeprefix("sqlite:///")) if db_url.startswith("sqlite") else None
     baseline = Path(f"{db_file}-wal").stat().st_size if db_file and Path(f"{db_file}-wal").exists() else 0
     proc = cli("ledger", "ingest", str(big), "--month", "2025-06", "--unit", "城关镇", "--by", "doomed", "--db", db_url)
@@ -120,9 +126,9 @@ def test_killed_ingest_leaves_the_ledger_as_it_was(db_url: str, tmp_path: Path, 
     led = Ledger.open(db_url)
     assert counts(led) == before
     assert list_clues(led, month="2025-06") == []
-    # the lock died with the process: the same ingest now goes through
-    s = ingest(led, big, month="2025-06", unit="城关镇", by="retry")
-    assert s.states["new"] == 20000
+    # the lock died with the process: the next ingest goes through
+    s = ingest(led, screened_file(tmp_path, "m2", [A, B, D]), month="2025-06", unit="城关镇", by="next")
+    assert dict(s.states) == {"recurring": 2}
     led.dispose()
 
 
@@ -130,4 +136,20 @@ def test_killed_ingest_leaves_the_ledger_as_it_was(db_url: str, tmp_path: Path, 
 def test_pg_url_fixture_is_a_fresh_database(pg_url: str, n: int) -> None:  # noqa: F811
     led = Ledger.open(pg_url)
     assert counts(led)["batches"] == 0 and led.engine.dialect.name == "postgresql"
+    led.dispose()
+
+
+def test_readers_do_not_wait_for_a_writer(db_url: str, tmp_path: Path) -> None:  # noqa: F811
+    led = Ledger.open(db_url)
+    ingest(led, screened_file(tmp_path, "m1", [A, B]), month="2025-06", unit="城关镇", by="seed")
+    other = Ledger.open(db_url)
+    with other.engine.begin() as writer:  # holds the ledger's write lock, as a running ingest does
+        if not other.is_sqlite:
+            writer.exec_driver_sql(f"SELECT pg_advisory_xact_lock({LOCK_KEY})")
+        writer.execute(history.delete())  # an uncommitted change: readers see the committed state
+        assert {c["key"] for c in list_clues(led, month="2025-06")} == {A[0], B[0]}
+        assert Ledger.open(db_url).revisions()[0] is not None
+        with led.reading() as conn:
+            assert conn.execute(select(func.count()).select_from(history)).scalar_one() > 0
+    other.dispose()
     led.dispose()

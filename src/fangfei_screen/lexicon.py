@@ -514,8 +514,8 @@ def _parse_term(item: yaml.Node, c: _Collector, seen: dict[str, tuple[str, str, 
 
     heads = []
     for head, node in _str_list(fields.get("heads"), c, word, "heads"):
-        if not basic_fold(head):
-            c.add(node, word, f"中心词 '{head}' 只含空白或噪声字符 / head is empty after folding")
+        if not basic_fold(head) or not _visible(head):
+            c.add(node, word, f"中心词 '{head}' 只含空白、噪声或不可见字符 / head has no visible character")
             ok = False
         heads.append(head.strip())
 

@@ -285,6 +285,23 @@ def test_large_requests_past_the_queue_get_503_and_the_service_stays_up(server: 
     assert set(statuses) <= {200, 503} and statuses.count(200) >= 8 and 503 in statuses, statuses
 
 
+def test_large_requests_are_answered_from_the_list_serving_when_they_arrive(own_server: Server, list_file: Path) -> None:
+    """Large requests are screened in another process: after a reload they too use the new list."""
+    app = {"name": "某配资投资有限公司", "scope": "日用百货销售；" * 1400}  # 9,800 characters
+    body = {"applications": {"a": app, "b": app, "c": app}}  # over 20,000: the heavy lane
+    with httpx.Client(base_url=own_server.url, timeout=120) as c:
+        before = c.post("/v1/check/batch", json=body).json()
+        assert before["list_version"] == "2025-05-30" and before["results"]["a"]["keywords"] == ["投资"]
+        text = list_file.read_text(encoding="utf-8")
+        list_file.write_text(text.replace('version: "2025-05-30"', 'version: "2025-07-01"') + "  - {term: 配资, category: 3}\n",
+                             encoding="utf-8")
+        assert c.post("/v1/keywords/reload", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+        after = c.post("/v1/check/batch", json=body).json()
+        assert after["list_version"] == "2025-07-01"
+        assert after["results"]["a"]["keywords"] == ["配资", "投资"] == after["results"]["b"]["keywords"]
+        assert after["results"]["a"]["list_sha256"] == c.get("/healthz").json()["list_sha256"]
+
+
 def test_hits_are_listed_up_to_20_per_field_and_the_rest_counted(server: Server) -> None:
     r = httpx.post(f"{server.url}/v1/check", json={"name": "某投资有限公司", "scope": "投资" * 4999 + "寄卖"}, timeout=60)
     assert r.status_code == 200

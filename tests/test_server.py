@@ -462,3 +462,18 @@ def test_a_kept_alive_connection_serves_several_requests_then_idles_out(impatien
                     length = int(line.split(b":")[1])
             assert json.loads(reader.read(length))["status"] == "ok"
         assert _closed_by_server(sock).startswith(b"HTTP/1.1 408")
+
+
+def test_the_mixed_load_benchmark_runs(root: Path) -> None:
+    """A short run of benchmarks/http_load.py --mix, so that it cannot rot (times are not checked)."""
+    proc = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "http_load.py"), "--mix", "--seconds", "1", "--warmup", "0.5",
+         "--large-clients", "1", "--small-clients", "2"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| small only") or line.startswith("| with 1 large")]
+    assert len(rows) == 2, proc.stdout
+    failed = [int(row.split("|")[9]) for row in rows]
+    assert failed == [0, 0], proc.stdout
+    assert "single:" in rows[1] and "status [422]" in rows[1], rows[1]  # the first large request: over 10,000 characters

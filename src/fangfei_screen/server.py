@@ -22,8 +22,8 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
-from functools import lru_cache
 from datetime import date
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import anyio
@@ -32,7 +32,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, ValidationInfo
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -74,10 +74,12 @@ def _iso_text_only(value: Any) -> Any:
 
 
 IsoDate = Annotated[date | None, BeforeValidator(_iso_text_only)]
-def _bounded(value: str) -> str:
+
+
+def _bounded(value: str, info: ValidationInfo) -> str:
     # pydantic's own max_length would refuse lone surrogates, which JSON allows; checked
     # here so that an over-long field is refused before it waits for a screening lane
-    check_field_length("text", value)
+    check_field_length(info.field_name or "text", value)
     return value
 
 

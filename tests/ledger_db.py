@@ -116,7 +116,7 @@ def screened_file(folder, stem: str, rows, *, suffix: str = ".csv", as_of: str =
     with the real ``scan``; the results file's path."""
     import csv
 
-    from fangfei_screen.batch import scan_file
+    from fangfei_screen.scanfile import scan_file
 
     registry = folder / f"{stem}-registry.csv"
     with registry.open("w", encoding="utf-8", newline="") as f:

@@ -234,3 +234,16 @@ def test_the_csv_fast_path_and_the_dataframe_path_agree(tmp_path: Path, root: Pa
         assert list(a[col]) == list(b[col]), col
     assert [json.loads(h) for h in a["hits"]] == list(b["hits"])
     assert [json.loads(h) for h in a["suppressed"]] == list(b["suppressed"])
+
+
+def test_the_bulk_modules_import_one_way() -> None:
+    """readers → columns → batch → csvscan/tables → scanfile: no module imports one above it."""
+    import ast
+
+    order = ["csvrecords", "readers", "values", "columns", "batch", "tables", "csvscan", "scanfile"]
+    src = Path(__file__).resolve().parent.parent / "src" / "fangfei_screen"
+    for i, module in enumerate(order):
+        tree = ast.parse((src / f"{module}.py").read_text(encoding="utf-8"))
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 1 and n.module}
+        above = imported & set(order[i + 1 :])
+        assert not above, f"{module} imports {above}, which come after it"

@@ -73,7 +73,7 @@ def test_lists_show_version_sha256_and_terms_by_category(page: Any, server: Serv
     row = first.locator("table.terms tbody tr", has=page.locator("th", has_text=excluded.term)).first.inner_text()
     assert excluded.exclusions[0].pattern in row
     assert "仅标记重点监管" in page.locator(".list-section").nth(1).inner_text()
-    screenshot(page, "lists")
+    screenshot(page, "lists", full_page=False)  # the whole list runs to metres
 
 
 def test_uploaded_list_is_compared_with_the_loaded_one(page: Any, server: Server, new_list: Path) -> None:

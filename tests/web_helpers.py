@@ -111,7 +111,7 @@ class Watch:
         assert self.foreign_requests == [], self.foreign_requests
 
 
-def screenshot(page: Any, name: str) -> list[Path]:
+def screenshot(page: Any, name: str, *, full_page: bool = True) -> list[Path]:
     """The page at desktop and narrow widths, into SCREENSHOTS (not committed)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     out = []
@@ -119,8 +119,33 @@ def screenshot(page: Any, name: str) -> list[Path]:
     for label, (w, h) in WIDTHS.items():
         page.set_viewport_size({"width": w, "height": h})
         path = SCREENSHOTS / f"{name}-{label}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
         out.append(path)
     if original:
         page.set_viewport_size(original)
     return out
+
+
+def add_user(db: str, name: str, unit: str, role: str) -> str:
+    """A user added with the real `users add` command; returns the token it prints once."""
+    done = subprocess.run(
+        [sys.executable, "-m", "fangfei_screen", "users", "add", name, "--unit", unit, "--role", role, "--db", db],
+        capture_output=True, text=True, check=True,
+    )
+    return next(w for w in done.stdout.replace("：", " ").split() if w.startswith("ff_"))
+
+
+def sign_in(client: httpx.Client, token: str) -> httpx.Response:
+    import re
+
+    html = client.get("/signin").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert csrf, html[:500]
+    return client.post("/signin", data={"csrf_token": csrf.group(1), "token": token, "next": "/"})
+
+
+def sign_in_page(page: Any, base: str, token: str) -> None:
+    page.goto(base + "/signin")
+    page.get_by_label("登录令牌").fill(token)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_selector("#signed-in")

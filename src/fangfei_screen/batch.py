@@ -1,19 +1,21 @@
-"""Bulk screening of registry tables: columns found by their usual headers, one result
-per row, in order, for pandas DataFrames, Dask and whole files."""
+"""Screening rows of registry tables: one result per row, in order, as output cells; for
+pandas DataFrames, Dask and the file paths (scanfile, csvscan). Knows no file format:
+rows come from readers, columns from the column map."""
 
 from __future__ import annotations
 
 import json
 import math
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from .models import ACTIONABLE, Action, EntityType, Kind, Result, Status
+from .columns import ColumnMap, column_options
+from .models import ACTIONABLE, Action, Kind, Result
 from .screener import Screener, ScreeningInputError, parse_options, shared_screener
+from .values import entity_type_of, is_true, parse_date, status_of
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,123 +36,10 @@ OUTPUT_COLUMNS = (
     "list_sha256",
     "screened_on",
     "error",
+    "columns",  # the column map, where the output's own headers would not tell it (see columns_cell)
 )
 JSON_COLUMNS = ("hits", "suppressed", "watch")
 ERROR_ACTION = "error"
-
-# Header aliases, most specific first; matched after stripping white space, case-insensitively.
-COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    "name": ("企业名称", "主体名称", "市场主体名称", "经营主体名称", "单位名称", "名称", "name", "entity_name"),
-    "scope": ("经营范围", "scope", "business_scope"),
-    "credit_code": ("统一社会信用代码", "信用代码", "注册号", "credit_code", "uscc"),
-    "entity_type": ("企业类型", "市场主体类型", "主体类型", "企业类别", "类型", "entity_type"),
-    "established_on": ("成立日期", "成立时间", "注册日期", "established_on"),
-    "status": ("登记状态", "经营状态", "企业状态", "状态", "status"),
-    "suspended_since": ("停业日期", "停业时间", "suspended_since"),
-    "address": ("住所", "地址", "经营场所", "注册地址", "address"),
-    "licensed": ("持牌", "licensed"),
-}
-
-# 登记状态 values as registries spell them → the core's status. Values not here
-# (注销, 吊销, 迁出 …) state no dormancy, and none is guessed.
-STATUS_VALUES = {
-    "未开业": Status.NOT_OPENED,
-    "停业": Status.SUSPENDED,
-    "歇业": Status.SUSPENSION_FILED,
-    "存续": Status.OPERATING,
-    "在业": Status.OPERATING,
-    "开业": Status.OPERATING,
-    "在营": Status.OPERATING,
-    "正常": Status.OPERATING,
-    "存续（在营、开业、在册）": Status.OPERATING,
-}
-
-_DATE = re.compile(r"^\s*(\d{4})\s*(?:[-/.年])\s*(\d{1,2})\s*(?:[-/.月])\s*(\d{1,2})\s*日?(?:[ T].*)?$")
-_COMPACT_DATE = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
-_TRUE = {"1", "true", "yes", "y", "是", "持牌", "已批准"}
-
-
-@dataclass(frozen=True)
-class ColumnMap:
-    """Which input column holds each field (None: the file does not state it)."""
-
-    name: str
-    scope: str | None = None
-    credit_code: str | None = None
-    entity_type: str | None = None
-    established_on: str | None = None
-    status: str | None = None
-    suspended_since: str | None = None
-    address: str | None = None
-    licensed: str | None = None
-
-    @classmethod
-    def find(cls, columns: Sequence[str], **given: str | None) -> ColumnMap:
-        """Resolve columns from explicit names (``given``) or the usual headers."""
-        present = {str(c).strip().lower(): c for c in columns}
-        found: dict[str, str | None] = {}
-        for key, aliases in COLUMN_ALIASES.items():
-            explicit = given.get(key)
-            if explicit:
-                if explicit not in columns:
-                    raise ScreeningInputError(
-                        f"找不到列 '{explicit}'；文件的列：{'、'.join(map(str, columns))} / no such column"
-                    )
-                found[key] = explicit
-                continue
-            found[key] = next((present[a.lower()] for a in aliases if a.lower() in present), None)
-        if found["name"] is None:
-            raise ScreeningInputError(
-                f"找不到名称列（企业名称/主体名称/名称/name），请用 --name-col 指定；文件的列：{'、'.join(map(str, columns))}"
-            )
-        return cls(**found)  # type: ignore[arg-type]
-
-
-def parse_date(text: Any) -> date | None:
-    """A date in the usual registry spellings (2019-04-01, 2019/4/1, 2019年4月1日, 20190401)."""
-    if text is None or isinstance(text, float) and math.isnan(text):
-        return None
-    if isinstance(text, date):
-        return text
-    text = str(text).strip()
-    if not text:
-        return None
-    m = _DATE.match(text) or _COMPACT_DATE.match(text)
-    if not m:
-        raise ValueError(text)
-    return date(int(m[1]), int(m[2]), int(m[3]))
-
-
-def entity_type_of(text: str) -> EntityType | None:
-    """企业类型 text → entity type; None when empty (then the name decides)."""
-    text = text.strip()
-    if not text:
-        return None
-    if "个体" in text:
-        return EntityType.INDIVIDUAL
-    if "合作社" in text:
-        return EntityType.COOPERATIVE
-    if "合伙" in text:
-        return EntityType.PARTNERSHIP
-    if "公司" in text:
-        return EntityType.COMPANY
-    try:
-        return EntityType(text.lower())
-    except ValueError:
-        return EntityType.OTHER
-
-
-def status_of(text: str) -> Status | None:
-    text = text.strip()
-    if not text:
-        return None
-    if text in STATUS_VALUES:
-        return STATUS_VALUES[text]
-    try:
-        return Status(text.lower())
-    except ValueError:
-        return None
-
 
 _COL = {name: i for i, name in enumerate(OUTPUT_COLUMNS)}
 
@@ -164,6 +53,9 @@ class Summary:
     keywords: Counter[str] = field(default_factory=Counter)
     categories: Counter[int] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
+    warnings: int = 0  # rows screened with a status or date that was not understood
+    reading: list[str] = field(default_factory=list)  # what was read: columns, sheets, gaps
+    alarms: list[str] = field(default_factory=list)  # what the user must not miss
 
     def add(self, cells: Sequence[Any]) -> None:
         """Count one row by its output cells (in OUTPUT_COLUMNS order)."""
@@ -174,6 +66,8 @@ class Summary:
             self.categories.update(int(c) for c in cells[_COL["categories"]].split("|"))
         if cells[_COL["action"]] == ERROR_ACTION:
             self.errors.append(cells[_COL["error"]])
+        elif cells[_COL["error"]]:
+            self.warnings += 1
 
     def add_frame(self, frame: pd.DataFrame) -> None:
         for cells in zip(*(frame[c] for c in OUTPUT_COLUMNS)):
@@ -185,9 +79,11 @@ class Summary:
         self.keywords.update(other.keywords)
         self.categories.update(other.categories)
         self.errors.extend(other.errors)
+        self.warnings += other.warnings
 
     def lines(self) -> list[str]:
-        out = [f"读取行数 rows: {self.rows}"]
+        out = [*self.reading, *(f"！注意 WARNING: {a}" for a in self.alarms)]
+        out.append(f"读取行数 rows: {self.rows}")
         for action, n in self.actions.most_common():
             label = Action(action).label if action != ERROR_ACTION else "无法筛查"
             out.append(f"  {action}（{label}）: {n}")
@@ -195,6 +91,8 @@ class Summary:
             out.append("按字样 by keyword: " + "，".join(f"{k} {n}" for k, n in self.keywords.most_common()))
         if self.categories:
             out.append("按类别 by category: " + "，".join(f"{c}类 {n}" for c, n in sorted(self.categories.items())))
+        if self.warnings:
+            out.append(f"！警告 warnings: {self.warnings} 行的登记状态或日期无法识别，未用于判断（见 error 列）")
         out.append(f"错误 errors: {len(self.errors)}")
         out += [f"  {e}" for e in self.errors[:20]]
         if len(self.errors) > 20:
@@ -202,22 +100,49 @@ class Summary:
         return out
 
 
-def _result_cells(result: Result) -> tuple[Any, ...]:
+def _hits_json(hits: Sequence[Any], scopes: Sequence[tuple[int, str]] | None) -> str:
+    if not hits:
+        return "[]"
+    dicts = [h.to_dict() for h in hits]
+    if scopes:
+        for d in dicts:
+            if d["field"] == "scope":
+                _to_column(d, scopes)
+    return json.dumps(dicts, ensure_ascii=False)
+
+
+def _to_column(hit: dict[str, Any], scopes: Sequence[tuple[int, str]]) -> None:
+    """A hit in the joined scope → its offsets in the scope column it came from, which it names."""
+    for start, column in reversed(scopes):
+        if hit["start"] >= start:
+            hit["start"] -= start
+            hit["end"] -= start
+            hit["column"] = column
+            return
+
+
+def _result_cells(result: Result, scopes: Sequence[tuple[int, str]] | None = None) -> tuple[Any, ...]:
+    """The output cells of a result, up to list_sha256; ``scopes`` (start in the joined
+    scope, column) when the scope was joined from several columns."""
     return (
         result.action.value,
         result.action.label,
         "|".join(result.keywords),
         "|".join(str(c) for c in result.categories),
-        json.dumps([h.to_dict() for h in result.hits], ensure_ascii=False) if result.hits else "[]",
-        json.dumps([h.to_dict() for h in result.suppressed], ensure_ascii=False) if result.suppressed else "[]",
-        json.dumps([h.to_dict() for h in result.watch], ensure_ascii=False) if result.watch else "[]",
+        _hits_json(result.hits, scopes),
+        _hits_json(result.suppressed, scopes),
+        _hits_json(result.watch, scopes),
         "yes" if result.supervise else "",
         result.list_version,
         result.list_sha256,
     )
 
 
+SCOPE_JOINER = "；"  # between scope columns: ends a clause, so negation never runs across
+
+
 _MEMO_LIMIT = 4096  # distinct 企业类型/登记状态 values remembered per table
+_UNKNOWN = object()  # a 登记状态 that is not understood
 
 
 class RowScreener:
@@ -228,12 +153,13 @@ class RowScreener:
     entity facts (type, status, dates) that the existing-entity rules need.
     """
 
-    def __init__(self, screener: Screener, columns: Sequence[str], cols: ColumnMap, defaults: Mapping[str, Any]) -> None:
+    def __init__(self, screener: Screener, columns: Sequence[str], cols: ColumnMap, defaults: Mapping[str, Any],
+                 *, out_header: Sequence[str] | None = None) -> None:
         at = {c: i for i, c in enumerate(columns)}
         self.screener = screener
         self.cols = cols
         self._name = at[cols.name]
-        self._scope = at[cols.scope] if cols.scope else None
+        self._scopes = [(at[c], c) for c in cols.scopes]
         self._facts = [
             (key, at[getattr(cols, key)], getattr(cols, key))
             for key in ("entity_type", "status", "established_on", "suspended_since", "licensed")
@@ -243,22 +169,34 @@ class RowScreener:
         self.defaults["as_of"] = self.defaults.get("as_of") or date.today()
         screened_on = self._screened_on = self.defaults["as_of"].isoformat()
         self._quick = self.defaults["kind"] is not Kind.CHANGE
-        self.pass_cells = (*_result_cells(screener.screen("", "", **self.defaults)), screened_on, "")
+        self._columns = columns_cell(cols, out_header if out_header is not None else output_header(columns))
+        self.pass_cells = (*_result_cells(screener.screen("", "", **self.defaults)), screened_on, "", self._columns)
         self._error_head = (ERROR_ACTION, "无法筛查", "", "", "[]", "[]", "[]", "",
                             screener.list_version, screener.list_sha256, screened_on)
         self._memo: dict[tuple[str, str], Any] = {}
 
     def error_cells(self, reason: str) -> tuple[Any, ...]:
-        return (*self._error_head, reason)
+        return (*self._error_head, reason, self._columns)
 
     def cells(self, row: Sequence[Any]) -> tuple[Any, ...]:
         """The output cells for one row."""
         name = row[self._name]
-        scope = row[self._scope] if self._scope is not None else ""
         if not isinstance(name, str):
             name = _text(name)
-        if not isinstance(scope, str):
-            scope = _text(scope)
+        spans = None
+        if len(self._scopes) == 1:
+            scope = row[self._scopes[0][0]]
+            if not isinstance(scope, str):
+                scope = _text(scope)
+        elif self._scopes:
+            parts = [_text(row[i]) for i, _ in self._scopes]
+            spans, at = [], 0
+            for part, (_, column) in zip(parts, self._scopes):
+                spans.append((at, column))
+                at += len(part) + len(SCOPE_JOINER)
+            scope = SCOPE_JOINER.join(parts)
+        else:
+            scope = ""
         if not name.strip():
             return self.error_cells("名称为空 / the name is empty")
         if self._quick and self.screener.clean(name, scope):
@@ -270,27 +208,33 @@ class RowScreener:
             try:
                 options[key] = self._parse(key, value)
             except ValueError:
-                notes.append(f"{col}「{value}」不是可识别的日期，未用于判断")
+                what = "登记状态" if key == "status" else "日期"
+                notes.append(f"{col}「{value}」不是可识别的{what}，未用于判断")
         try:
             result = self.screener.screen(name, scope, **options)
         except ScreeningInputError as exc:
             return self.error_cells(str(exc))
-        return (*_result_cells(result), self._screened_on, "；".join(notes))
+        return (*_result_cells(result, spans), self._screened_on, "；".join(notes), self._columns)
 
     def _parse(self, key: str, value: str) -> Any:
         if key in ("established_on", "suspended_since"):
             return parse_date(value)
         memo_key = (key, value)
         if memo_key in self._memo:
-            return self._memo[memo_key]
-        if key == "entity_type":
-            parsed: Any = entity_type_of(value)
-        elif key == "status":
-            parsed = status_of(value)
+            parsed = self._memo[memo_key]
         else:
-            parsed = value.strip().lower() in _TRUE
-        if len(self._memo) < _MEMO_LIMIT:
-            self._memo[memo_key] = parsed
+            if key == "entity_type":
+                parsed = entity_type_of(value)
+            elif key == "status":
+                parsed = status_of(value)
+                if parsed is None and value.strip():
+                    parsed = _UNKNOWN
+            else:
+                parsed = is_true(value)
+            if len(self._memo) < _MEMO_LIMIT:
+                self._memo[memo_key] = parsed
+        if parsed is _UNKNOWN:
+            raise ValueError(value)
         return parsed
 
 
@@ -301,12 +245,14 @@ def screen_rows(
     *,
     defaults: Mapping[str, Any],
     read_errors: Mapping[int, str] | None = None,
+    out_header: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """The frame with the output columns appended, one result per row, in order."""
+    """The frame with the output columns appended, one result per row, in order
+    (``out_header``: the header of the file it will be written to, when not its own)."""
     import pandas as pd
 
     read_errors = read_errors or {}
-    rows = RowScreener(screener, [str(c) for c in frame.columns], cols, defaults)
+    rows = RowScreener(screener, [str(c) for c in frame.columns], cols, defaults, out_header=out_header)
     out = [
         rows.error_cells(read_errors[i]) if i in read_errors else rows.cells(row)
         for i, row in enumerate(frame.itertuples(index=False, name=None))
@@ -314,6 +260,36 @@ def screen_rows(
     result_frame = pd.DataFrame(out, columns=list(OUTPUT_COLUMNS), index=frame.index, dtype=object)
     base = frame.set_axis(input_columns_out(list(frame.columns)), axis=1)
     return pd.concat([base, result_frame], axis=1)
+
+
+def output_header(columns: Sequence[Any]) -> list[Any]:
+    """The header of the output of a table with these input columns."""
+    return [*input_columns_out(columns), *OUTPUT_COLUMNS]
+
+
+def columns_cell(cols: ColumnMap, out_header: Sequence[Any]) -> str:
+    """What the ``columns`` cell carries: nothing when the output's header alone gives
+    the same column map (the usual headers), else the map as JSON, so that report,
+    rescreen and the ledger read any results file whatever the input's headers were."""
+    try:
+        if ColumnMap.find([str(c) for c in out_header]) == cols:
+            return ""
+    except ScreeningInputError:
+        pass
+    return cols.to_json()
+
+
+def results_columns(header: Sequence[Any], cell: Any = "", *, cache: dict[str, ColumnMap] | None = None) -> ColumnMap:
+    """The column map of a row of a results file: its ``columns`` cell, else its header."""
+    cell = cell if isinstance(cell, str) else ""
+    if cache is not None and cell in cache:
+        return cache[cell]
+    cols = ColumnMap.from_json(cell) if cell else None
+    if cols is None:
+        cols = ColumnMap.find([str(c) for c in header])
+    if cache is not None:
+        cache[cell] = cols
+    return cols
 
 
 def input_columns_out(columns: Sequence[Any]) -> list[Any]:
@@ -332,7 +308,7 @@ def screen_frame(
     df: pd.DataFrame,
     *,
     name_col: str | None = None,
-    scope_col: str | None = None,
+    scope_col: str | Sequence[str] | None = None,
     kind: Kind | str = Kind.EXISTING,
     as_of: date | str | None = None,
     lists: Iterable[str] | None = None,
@@ -346,10 +322,7 @@ def screen_frame(
     their usual headers unless named (``name_col``, ``scope_col``, and e.g.
     ``status_col=...``). Rows that cannot be screened get action ``error``.
     """
-    given = {k.removesuffix("_col"): v for k, v in columns.items()}
-    unknown = set(given) - set(COLUMN_ALIASES)
-    if unknown:
-        raise TypeError(f"unknown column option(s): {', '.join(sorted(unknown))}")
+    given = column_options(columns)
     cols = ColumnMap.find(list(df.columns), name=name_col, scope=scope_col, **given)
     screener = screener or shared_screener(tuple(lists or ()))
     defaults = parse_options({"kind": kind, "as_of": as_of})
@@ -369,129 +342,3 @@ def _screen_chunk(
     frame: pd.DataFrame, errors: dict[int, str], cols: ColumnMap, defaults: dict[str, Any], lists: tuple[str, ...]
 ) -> pd.DataFrame:
     return screen_rows(frame, cols, shared_screener(lists), defaults=defaults, read_errors=errors)
-
-
-def scan_file(
-    input_path: str,
-    output_path: str,
-    *,
-    kind: Kind | str = Kind.EXISTING,
-    as_of: date | str | None = None,
-    encoding: str | None = None,
-    lists: Sequence[str] = (),
-    jobs: int = 1,
-    only_flagged: bool = False,
-    chunk_rows: int = 20_000,
-    progress: bool = False,
-    columns: Mapping[str, str | None] | None = None,
-) -> Summary:
-    """Screen a registry file into an output file; returns the counts.
-
-    CSV to CSV streams rows through the csv module, ``jobs`` processes each taking a
-    byte range of the file (see csvscan). Other formats go in chunks of ``chunk_rows``
-    rows, screened in ``jobs`` processes. Either way the output is in input order and
-    the same for any ``jobs``, and memory stays flat.
-    """
-    from .atomic import atomic_output, check_distinct
-    from .preflight import check_fits
-    from .tables import (
-        TableWriter,
-        check_input,
-        check_output,
-        detect_encoding,
-        read_chunks,
-    )
-
-    lists = tuple(str(p) for p in lists)
-    shared_screener(lists)  # fails here, once, on a bad list
-    defaults = parse_options({"kind": kind, "as_of": as_of})  # fails here on a bad option
-    defaults["as_of"] = defaults["as_of"] or date.today()
-    src, dst = check_input(input_path), check_output(output_path)
-    check_distinct([src], dst)
-    if not only_flagged:
-        check_fits(src, dst)
-    bar = _progress_bar(progress)
-    try:
-        # Written whole to a temporary beside dst, renamed over it only when complete.
-        with atomic_output(dst) as tmp:
-            if src.suffix.lower() in (".csv", ".txt") and dst.suffix.lower() == ".csv":
-                from .csvscan import scan_csv
-
-                return scan_csv(
-                    src, tmp, encoding=encoding or detect_encoding(src), columns=dict(columns or {}),
-                    defaults=defaults, lists=lists, jobs=jobs, only_flagged=only_flagged,
-                    progress=bar.update if bar is not None else None,
-                )
-            chunks = read_chunks(src, chunk_rows=chunk_rows, encoding=encoding)
-            return _scan_frames(chunks, TableWriter(tmp, json_columns=JSON_COLUMNS), defaults, lists, jobs, only_flagged, columns, bar)
-    finally:
-        if bar is not None:
-            bar.close()
-
-
-def _scan_frames(
-    chunks: Iterator[Any],
-    writer: Any,
-    defaults: dict[str, Any],
-    lists: tuple[str, ...],
-    jobs: int,
-    only_flagged: bool,
-    columns: Mapping[str, str | None] | None,
-    bar: Any,
-) -> Summary:
-    from concurrent.futures import ProcessPoolExecutor
-
-    from .workers import die_with_parent, pool_initargs
-
-    summary = Summary()
-    try:
-        first = next(chunks, None)
-        if first is None:
-            return summary
-        cols = ColumnMap.find(list(first.frame.columns), **dict(columns or {}))
-
-        def all_chunks() -> Iterable[Any]:
-            yield first
-            yield from chunks
-
-        pool = ProcessPoolExecutor(max_workers=jobs, initializer=die_with_parent, initargs=pool_initargs()) if jobs > 1 else None
-        if pool is not None:
-            results = _ordered(pool, all_chunks(), cols, defaults, lists, window=jobs * 2)
-        else:
-            results = (_screen_chunk(c.frame, c.errors, cols, defaults, lists) for c in all_chunks())
-        try:
-            for screened in results:
-                summary.add_frame(screened)
-                if only_flagged:
-                    keep = screened["action"].isin(FLAGGED_ACTIONS) | (screened["supervise"] == "yes")
-                    screened = screened[keep]
-                writer.write(screened)
-                if bar is not None:
-                    bar.update(len(screened))
-        finally:
-            if pool is not None:
-                pool.shutdown(cancel_futures=True)
-    finally:
-        writer.close()
-    return summary
-
-
-def _ordered(pool: Any, chunks: Iterable[Any], cols: ColumnMap, defaults: dict[str, Any], lists: tuple[str, ...], *, window: int) -> Iterable[pd.DataFrame]:
-    """Results of chunks screened in the pool, in input order, with at most ``window`` in flight."""
-    from collections import deque
-
-    pending: deque[Any] = deque()
-    for chunk in chunks:
-        pending.append(pool.submit(_screen_chunk, chunk.frame, chunk.errors, cols, defaults, lists))
-        if len(pending) >= window:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
-
-
-def _progress_bar(enabled: bool) -> Any:
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(unit=" 行", unit_scale=True, desc="筛查", dynamic_ncols=True)

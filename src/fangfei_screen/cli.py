@@ -8,14 +8,15 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 from .atomic import OutputError, check_distinct
 from .lexicon import KeywordListError
-from .models import Action, EntityType, Field, Hit, Kind, Result, Status, SuppressReason
+from .models import Action, Field, Hit, Kind, Result, SuppressReason
 from .report import ReportError
 from .rescreen import RescreenError
 from .screener import Screener, ScreeningInputError
-from .tables import TableError
+from .readers import TableError
 
 # Exit codes of `check`, for scripts at the registration desk.
 EXIT_PROCEED, EXIT_BLOCK, EXIT_BAD_INPUT, EXIT_FOLLOW_UP = 0, 1, 2, 3
@@ -23,6 +24,7 @@ _EXIT_FOR_ACTION = {
     Action.PASS: EXIT_PROCEED,
     Action.ALLOW_REMOVAL: EXIT_PROCEED,
     Action.EXEMPT: EXIT_PROCEED,
+    Action.CLOSED: EXIT_PROCEED,
     Action.BLOCK: EXIT_BLOCK,
     Action.ORDER_RENAME: EXIT_FOLLOW_UP,
     Action.PROPOSE_REVOCATION: EXIT_FOLLOW_UP,
@@ -33,6 +35,7 @@ _REASON_LABEL = {
     SuppressReason.EXCLUSION: "清单排除项",
     SuppressReason.WORD_BOUNDARY: "跨越词边界",
     SuppressReason.NEGATED: "位于否定条款内",
+    SuppressReason.OTHER_SENSE: "非金融词义",
 }
 
 
@@ -80,41 +83,69 @@ def describe_result(result: Result) -> str:
 def _add_list_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--list", dest="lists", action="append", metavar="FILE",
-        help="keyword list YAML (repeat to combine lists; default: the bundled Attachment 1 list)",
+        help="字样清单 YAML，可重复 / keyword list YAML (repeat to combine lists; default: the bundled Attachment 1 list)",
     )
 
 
+_KIND_HELP = (
+    "申请类型 kind: new = 设立登记 (a new registration: a listed word blocks it); "
+    "change = 变更登记 (a change: compared with --before-name/--before-scope, removing a word is allowed); "
+    "existing = 存量主体 (a registered entity: rename, deregister or propose revocation)"
+)
+
+
 def _add_check(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("check", help="pre-registration check of one application (exit 0 proceed, 1 block, 3 follow-up, 2 bad input)")
-    p.add_argument("--name", required=True, help="entity name (名称)")
-    p.add_argument("--scope", default="", help="business scope (经营范围)")
-    p.add_argument("--kind", default="new", choices=_KINDS)
-    p.add_argument("--before-name", help="registered name before the change")
-    p.add_argument("--before-scope", help="registered scope before the change")
-    p.add_argument("--entity-type", choices=[e.value for e in EntityType])
-    p.add_argument("--status", choices=[s.value for s in Status])
-    p.add_argument("--established-on", metavar="YYYY-MM-DD")
-    p.add_argument("--suspended-since", metavar="YYYY-MM-DD")
-    p.add_argument("--licensed", action="store_true", help="holds the financial licence or approval")
-    p.add_argument("--as-of", metavar="YYYY-MM-DD", help="date of the screening (default: today)")
-    p.add_argument("--json", action="store_true", help="print Result.to_dict() as JSON")
+    p = sub.add_parser(
+        "check",
+        help="登记前核查一件申请 / pre-registration check of one application (退出码 exit 0 可办理 proceed, 1 禁止 block, 3 需跟进 follow-up, 2 输入有误 bad input)",
+        description="登记前核查一件申请的名称和经营范围 / check one application's name and business scope. " + _KIND_HELP,
+    )
+    p.add_argument("--name", required=True, help="名称 / entity name (不能为空 / must not be empty)")
+    p.add_argument("--scope", default="", help="经营范围 / business scope")
+    p.add_argument("--kind", default="new", choices=_KINDS, help=_KIND_HELP)
+    p.add_argument("--before-name", help="变更前的名称 / registered name before the change")
+    p.add_argument("--before-scope", help="变更前的经营范围 / registered scope before the change")
+    p.add_argument("--entity-type", metavar="TYPE", help="企业类型 / entity type, as the registry writes it (有限责任公司, 个体工商户, 农民专业合作社 … or company/individual/…)")
+    p.add_argument("--status", metavar="STATUS", help="登记状态 / status, as the registry writes it (存续, 未开业, 停业, 歇业 … or operating/not_opened/…)")
+    p.add_argument("--established-on", metavar="DATE", help="成立日期 / date established (2024-06-01, 2024/6/1, 2024年6月1日, 20240601)")
+    p.add_argument("--suspended-since", metavar="DATE", help="停业日期 / suspended since (same spellings)")
+    p.add_argument("--licensed", action="store_true", help="持有金融牌照或批准 / holds the financial licence or approval")
+    p.add_argument("--as-of", metavar="DATE", help="核查日期 / date of the screening (默认今天 default: today)")
+    p.add_argument("--json", action="store_true", help="输出 JSON / print Result.to_dict() as JSON")
     _add_list_option(p)
     p.set_defaults(run=run_check)
 
 
+def _value(parse: Any, text: str | None, option: str, what: str) -> Any:
+    """A check option through the same value parser as scan's cells; UsageError if not understood."""
+    if text is None or not text.strip():
+        return None
+    try:
+        value = parse(text)
+    except ValueError:
+        value = None
+    if value is None:
+        raise UsageError(f"{option}「{text}」不是可识别的{what} / not a recognised {what}")
+    return value
+
+
 def run_check(args: argparse.Namespace) -> int:
+    from .values import entity_type_of, parse_date, status_of
+
+    if not args.name.strip():
+        raise UsageError("--name：名称不能为空 / the name is empty")
     result = Screener(lists=args.lists or None).screen(
         args.name,
         args.scope,
         kind=args.kind,
         before_name=args.before_name,
         before_scope=args.before_scope,
-        entity_type=args.entity_type,
-        status=args.status,
-        established_on=args.established_on,
-        suspended_since=args.suspended_since,
+        entity_type=_value(entity_type_of, args.entity_type, "--entity-type", "企业类型"),
+        status=_value(status_of, args.status, "--status", "登记状态"),
+        established_on=_value(parse_date, args.established_on, "--established-on", "日期"),
+        suspended_since=_value(parse_date, args.suspended_since, "--suspended-since", "日期"),
         licensed=args.licensed,
-        as_of=args.as_of,
+        as_of=_value(parse_date, args.as_of, "--as-of", "日期"),
     )
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
@@ -124,25 +155,41 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _add_scan(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("scan", help="screen a registry file (CSV/XLSX/Parquet) into a results file, one row per input row")
-    p.add_argument("input", help="registry extract: .csv (UTF-8, UTF-8 BOM, GBK/GB18030), .xlsx or .parquet")
-    p.add_argument("-o", "--output", required=True, help="results: .csv, .xlsx, .parquet or .jsonl")
-    p.add_argument("--kind", default="existing", choices=_KINDS)
-    p.add_argument("--as-of", metavar="YYYY-MM-DD", help="date of the screening (default: today)")
-    p.add_argument("--encoding", help="CSV encoding (default: detected; UTF-8 or GB18030)")
+    p = sub.add_parser(
+        "scan",
+        help="批量筛查登记表 / screen a registry file into a results file, one row per input row",
+        description=(
+            "批量筛查登记表：每个输入行输出一次，附筛查结果 / screen a registry file, every input row once, in order. "
+            "读取 reads: CSV/TSV/TXT (UTF-8, UTF-8 BOM, GBK/GB18030, Excel 的 Unicode 文本 = UTF-16), "
+            ".xlsx/.xlsm/.xls/.ods (每个有表头的工作表 every sheet with a header), .parquet, .jsonl."
+        ),
+    )
+    p.add_argument("input", help="登记表 / registry extract (.csv .txt .tsv .xlsx .xlsm .xls .ods .parquet .jsonl)")
+    p.add_argument("-o", "--output", required=True, help="结果文件 / results: .csv, .xlsx, .parquet or .jsonl")
+    p.add_argument("--kind", default="existing", choices=_KINDS, help=_KIND_HELP.replace("申请类型", "主体类型"))
+    p.add_argument("--as-of", metavar="DATE", help="筛查日期 / date of the screening (默认今天 default: today)")
+    p.add_argument("--encoding", help="文本编码 / text encoding (默认自动识别 default: detected)")
+    p.add_argument("--header-row", type=int, metavar="N",
+                   help="表头所在行（从 1 数）/ the header's row, counted from 1 (默认：前 30 行中第一个含名称列的行 default: the first row with a name column)")
+    p.add_argument("--sheet", dest="sheets", action="append", metavar="NAME",
+                   help="只读这个工作表，可重复 / read only this sheet (repeatable; default: every sheet with a header)")
     for key, label in _SCAN_COLUMNS:
+        if key == "scope":
+            p.add_argument("--scope-col", action="append", metavar="COLUMN",
+                           help="经营范围列，可重复（如一般项目、许可项目两列）/ column of the scope (repeatable: several are screened together)")
+            continue
         p.add_argument(
-            f"--{key.replace('_', '-')}-col", metavar="COLUMN", help=f"column of {label} (default: found by its usual header)"
+            f"--{key.replace('_', '-')}-col", metavar="COLUMN", help=f"{label}列 / column of {label} (默认按常用表头查找 default: found by its usual header)"
         )
-    p.add_argument("--jobs", type=int, default=1, metavar="N", help="screen chunks in N processes (same results)")
-    p.add_argument("--only-flagged", action="store_true", help="write only rows to act on (and errors)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="并行进程数 / screen in N processes (结果相同 same results)")
+    p.add_argument("--only-flagged", action="store_true", help="只输出需处置的行和错误 / write only rows to act on (and errors)")
     p.add_argument("--chunk-rows", type=int, default=20_000, help=argparse.SUPPRESS)
     _add_list_option(p)
     p.set_defaults(run=run_scan)
 
 
 def run_scan(args: argparse.Namespace) -> int:
-    from .batch import scan_file
+    from .scanfile import scan_file
 
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
@@ -159,6 +206,8 @@ def run_scan(args: argparse.Namespace) -> int:
         chunk_rows=args.chunk_rows,
         progress=sys.stderr.isatty(),
         columns=columns,
+        header_row=args.header_row,
+        sheets=args.sheets or (),
     )
     print("\n".join(summary.lines()))
     print(f"结果已写入 {args.output}")
@@ -166,24 +215,33 @@ def run_scan(args: argparse.Namespace) -> int:
 
 
 def _add_report(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("report", help="write the monthly Attachment 2 table (排查统计表) from scan results")
-    p.add_argument("inputs", nargs="+", metavar="RESULTS", help="results of `scan` (or, with --merge, units' reports)")
-    p.add_argument("--month", required=True, metavar="YYYY-MM", help="the month reported")
-    p.add_argument("--unit", required=True, help="填报单位")
-    p.add_argument("--filler", default="", help="填报人")
-    p.add_argument("--merge", action="store_true", help="merge several units' reports into one, numbering rows anew")
-    p.add_argument("-o", "--output", required=True, help="the table, .xlsx")
+    p = sub.add_parser(
+        "report", help="生成附件2月报表 / write the monthly Attachment 2 table (排查统计表) from scan results",
+        description="由 scan 的结果生成《非法金融活动风险线索排查统计表》/ write Attachment 2 from scan results (or merge units' reports)",
+    )
+    p.add_argument("inputs", nargs="+", metavar="RESULTS", help="scan 的结果文件（--merge 时为各单位报表）/ results of `scan` (or, with --merge, units' reports)")
+    p.add_argument("--month", required=True, metavar="YYYY-MM", help="报告月份 / the month reported")
+    p.add_argument("--unit", required=True, help="填报单位 / reporting unit")
+    p.add_argument("--filler", default="", help="填报人 / person filling in the form")
+    p.add_argument("--date", metavar="DATE", help="填报时间 / date filled in (默认今天 default: today)")
+    p.add_argument("--merge", action="store_true", help="合并各单位报表，重新编号、去重 / merge units' reports into one, numbered anew, duplicates removed")
+    p.add_argument("-o", "--output", required=True, help="报表 / the table, .xlsx")
     p.set_defaults(run=run_report)
 
 
 def run_report(args: argparse.Namespace) -> int:
     from .report import ReportHeader, merged_rows, report_rows, write_report
+    from .values import parse_date
 
-    header = ReportHeader(month=args.month, unit=args.unit, filler=args.filler)
+    filled_on = _value(parse_date, args.date, "--date", "日期")
+    header = ReportHeader(month=args.month, unit=args.unit, filler=args.filler, filled_on=filled_on)
     header.title  # noqa: B018 - fail on a bad month before reading anything
     check_distinct(args.inputs, args.output)
     if args.merge:
-        rows = merged_rows(args.inputs)
+        merged = merged_rows(args.inputs, month=args.month)
+        for warning in merged.warnings:
+            print(f"！注意 WARNING: {warning}")
+        rows = merged.rows
     else:
         rows = [row for path in args.inputs for row in report_rows(path)]
     n = write_report(rows, header, args.output)
@@ -272,16 +330,16 @@ def run_keywords_show(args: argparse.Namespace) -> int:
 
 def _add_rescreen(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "rescreen", help="screen again with a new list and write only the entities whose outcome changed"
+        "rescreen", help="清单更新后重新筛查，只输出结果变化的主体 / screen again with a new list and write only the entities whose outcome changed"
     )
-    p.add_argument("previous", metavar="PREVIOUS_RESULTS", help="results of an earlier `scan`")
-    p.add_argument("input", metavar="NEW_INPUT", help="the registry to screen (may be the same file as before)")
-    p.add_argument("-o", "--output", required=True, help="the changes: .csv, .xlsx, .parquet or .jsonl")
-    p.add_argument("--kind", default="existing", choices=_KINDS)
-    p.add_argument("--as-of", metavar="YYYY-MM-DD")
-    p.add_argument("--encoding")
-    p.add_argument("--name-col", metavar="COLUMN")
-    p.add_argument("--scope-col", metavar="COLUMN")
+    p.add_argument("previous", metavar="PREVIOUS_RESULTS", help="上次 scan 的结果 / results of an earlier `scan`")
+    p.add_argument("input", metavar="NEW_INPUT", help="要筛查的登记表（可与上次相同）/ the registry to screen (may be the same file as before)")
+    p.add_argument("-o", "--output", required=True, help="变化清单 / the changes: .csv, .xlsx, .parquet or .jsonl")
+    p.add_argument("--kind", default="existing", choices=_KINDS, help=_KIND_HELP.replace("申请类型", "主体类型"))
+    p.add_argument("--as-of", metavar="DATE", help="筛查日期 / date of the screening (默认今天 default: today)")
+    p.add_argument("--encoding", help="文本编码 / text encoding (默认自动识别 default: detected)")
+    p.add_argument("--name-col", metavar="COLUMN", help="名称列 / column of the name")
+    p.add_argument("--scope-col", action="append", metavar="COLUMN", help="经营范围列，可重复 / column of the scope (repeatable)")
     _add_list_option(p)
     p.set_defaults(run=run_rescreen)
 

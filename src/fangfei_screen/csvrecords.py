@@ -45,6 +45,8 @@ class CsvLayout:
     header: list[str]
     encoding: str  # for the ranges: without a BOM, which only the header holds
     ranges: list[Range]
+    delimiter: str = ","
+    header_line: int = 1  # physical line of the header's first byte
 
 
 def _record_end(f: BinaryIO, pos: int, quotes: int) -> tuple[int, int, int]:
@@ -70,13 +72,20 @@ def _record_end(f: BinaryIO, pos: int, quotes: int) -> tuple[int, int, int]:
         pos += len(block)
 
 
-def _split(path: Path, parts: int) -> tuple[bytes, list[Range]]:
+def _split(path: Path, parts: int, header_row: int = 1) -> tuple[bytes, int, list[Range]]:
+    """(the header record's bytes, its line, the ranges after it); the header is the
+    ``header_row``-th record, the records above it (titles) are passed over."""
     size = path.stat().st_size
     with path.open("rb", buffering=0) as raw, io.BufferedReader(raw, _BLOCK) as f:
-        header_end, quotes, _ = _record_end(f, 0, 0)
+        header_start, header_end, quotes = 0, 0, 0
+        for _ in range(header_row):
+            header_start = header_end
+            header_end, quotes, _n = _record_end(f, header_end, quotes)
         f.seek(0)
-        header = f.read(header_end)
-        first_line = 1 + header.count(b"\n")
+        above = f.read(header_start)
+        header = f.read(header_end - header_start)
+        header_line = 1 + above.count(b"\n")
+        first_line = header_line + header.count(b"\n")
         cuts = [(header_end, first_line)]
         pos, line = header_end, first_line
         for k in range(1, parts):
@@ -99,28 +108,35 @@ def _split(path: Path, parts: int) -> tuple[bytes, list[Range]]:
             cuts.append((end, line))
             pos = end
     ranges = [Range(a, b, ln) for (a, ln), (b, _) in zip(cuts, [*cuts[1:], (size, 0)])]
-    return header, [r for r in ranges if r.end > r.start]
+    return header, header_line, [r for r in ranges if r.end > r.start]
 
 
-def layout(path: Path, encoding: str, *, parts: int = 1) -> CsvLayout:
-    """The header and ``parts`` (at most) ranges of the records after it."""
+def layout(path: Path, encoding: str, *, parts: int = 1, header_row: int = 1, delimiter: str = ",") -> CsvLayout:
+    """The header (the ``header_row``-th record) and ``parts`` (at most) ranges of the
+    records after it. Header cells come stripped; naming empty or repeated ones is the
+    reader's business."""
     try:
         codec = codecs.lookup(encoding)
     except LookupError:
         raise CsvError(f"未知编码 / unknown encoding: {encoding}") from None
-    head_bytes, ranges = _split(path, max(1, parts))
+    head_bytes, header_line, ranges = _split(path, max(1, parts), header_row)
     try:
         head_text = head_bytes.decode(encoding)
     except UnicodeDecodeError:
         raise CsvError(f"表头无法按 {encoding} 解码；请用 --encoding 指定编码 / the header is not {encoding}") from None
-    parsed = next(csv.reader(io.StringIO(head_text)), None)
+    if header_line == 1:
+        head_text = head_text.lstrip("\ufeff")
+    try:
+        parsed = next(csv.reader(io.StringIO(head_text, newline=""), delimiter=delimiter), None)
+    except csv.Error as exc:
+        raise CsvError(f"表头无法解析 / the header cannot be parsed: {exc}") from None
     if not parsed:
+        if header_row > 1:
+            raise CsvError(f"第{header_row}行为空或不存在，不是表头 / row {header_row} is not a header")
         raise CsvError(f"输入文件为空 / the file is empty: {path}")
     header = [h.strip().lstrip("\ufeff") for h in parsed]
-    if len(set(header)) != len(header):
-        dupes = sorted({h for h in header if header.count(h) > 1})
-        raise CsvError(f"表头有重复列名 / duplicate header: {'、'.join(dupes)}")
-    return CsvLayout(header, "utf-8" if codec.name == "utf-8" else encoding, ranges)
+    encoding = "utf-8" if codec.name == "utf-8" else encoding
+    return CsvLayout(header, encoding, ranges, delimiter, header_line)
 
 
 class _Bounded(io.RawIOBase):
@@ -154,13 +170,13 @@ def escape_undecodable(cell: str) -> str:
     return cell.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def records(path: Path, rng: Range, encoding: str, width: int) -> Iterator[tuple[list[str], str, int, str]]:
+def records(path: Path, rng: Range, encoding: str, width: int, *, delimiter: str = ",") -> Iterator[tuple[list[str], str, int, str]]:
     """(cells, problem, line, cells joined by SEP) for each record of the range. A
     record with a problem is still yielded, padded or cut to the header's width."""
     raw = _Bounded(path, rng.start, rng.end)
     text = io.TextIOWrapper(io.BufferedReader(raw, _BLOCK), encoding=encoding, errors="surrogateescape", newline="")
     with text:
-        reader = csv.reader(text)
+        reader = csv.reader(text, delimiter=delimiter)
         line = rng.line - 1
         while True:
             try:

@@ -18,17 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import scratch_dir
-from .batch import (
-    FLAGGED_ACTIONS,
-    OUTPUT_COLUMNS,
-    ColumnMap,
-    RowScreener,
-    Summary,
-    input_columns_out,
-)
-from .csvrecords import SEP, CsvError, Range, layout, records
+from .batch import FLAGGED_ACTIONS, OUTPUT_COLUMNS, RowScreener, Summary, input_columns_out
+from .columns import ColumnMap
+from .csvrecords import SEP, Range, records
+from .readers import Source
 from .screener import shared_screener
-from .tables import FORMULA_START, TableError, neutralise_formula
+from .tables import FORMULA_START, neutralise_formula, output_file
 from .workers import die_with_parent, pool_initargs, starting_workers
 
 # A cell that starts like a formula, anywhere in a record joined by SEP: one search
@@ -50,6 +45,7 @@ def screen_range(
     defaults: dict[str, Any],
     lists: tuple[str, ...],
     only_flagged: bool,
+    delimiter: str = ",",
     append: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> Summary:
@@ -73,7 +69,7 @@ def screen_range(
     write_passing = csv.writer(buffer, lineterminator=_MARK + "\r\n").writerow
     done = 0
     with out_path.open("a" if append else "w", encoding="utf-8", errors="backslashreplace", newline="") as out:
-        for row, problem, _line, joined in records(path, rng, encoding, width):
+        for row, problem, _line, joined in records(path, rng, encoding, width, delimiter=delimiter):
             if _FORMULA.search(joined):
                 row = [neutralise_formula(c) for c in row]
             cells = rows.error_cells(problem) if problem else rows.cells(row)
@@ -130,55 +126,56 @@ def _worker(args: tuple[Any, ...]) -> Summary:
 
 
 def scan_csv(
-    input_path: Path,
+    source: Source,
     output_path: Path,
     *,
-    encoding: str,
-    columns: dict[str, str | None],
+    cols: ColumnMap,
     defaults: dict[str, Any],
     lists: tuple[str, ...],
     jobs: int,
     only_flagged: bool,
     progress: Callable[[int], None] | None = None,
 ) -> Summary:
-    """Screen a CSV file into a CSV file (UTF-8 with BOM, the input's columns first)."""
-    try:
-        shape = layout(input_path, encoding, parts=jobs * 4 if jobs > 1 else 1)
-    except CsvError as exc:
-        raise TableError(str(exc)) from None
-    header, ranges = shape.header, shape.ranges
-    cols = ColumnMap.find(header, **columns)
+    """Screen a delimited text file into a CSV file (UTF-8 with BOM, the input's columns first)."""
+    shape = source.csv_layout
+    assert shape is not None and source.text_path is not None
+    input_path = source.text_path
+    header, ranges = source.parts[0].header, shape.ranges
     out_header = [*input_columns_out(header), *OUTPUT_COLUMNS]
-    with output_path.open("w", encoding="utf-8-sig", newline="") as out:
-        csv.writer(out).writerow([neutralise_formula(h) for h in out_header])
-    kwargs: dict[str, Any] = dict(encoding=shape.encoding, header=header, cols=cols, defaults=defaults, lists=lists, only_flagged=only_flagged)
+    kwargs: dict[str, Any] = dict(
+        encoding=shape.encoding, header=header, cols=cols, defaults=defaults, lists=lists, only_flagged=only_flagged,
+        delimiter=shape.delimiter,
+    )
     summary = Summary()
-    if jobs <= 1 or len(ranges) == 1:
-        for rng in ranges:
-            summary.merge(screen_range(input_path, rng, output_path, append=True, progress=progress, **kwargs))
-        return summary
-    # Named after the output, so that the next run onto it removes it if this one is killed.
-    parts_dir = scratch_dir(output_path)
-    try:
-        tasks = [(input_path, rng, parts_dir / f"{i:05d}.csv", kwargs) for i, rng in enumerate(ranges)]
-        out_fd = os.open(output_path, os.O_WRONLY)
+    with output_file(output_path) as out_path:
+        with out_path.open("w", encoding="utf-8-sig", newline="") as out:
+            csv.writer(out).writerow([neutralise_formula(h) for h in out_header])
+        if jobs <= 1 or len(ranges) == 1:
+            for rng in ranges:
+                summary.merge(screen_range(input_path, rng, out_path, append=True, progress=progress, **kwargs))
+            return summary
+        # Named after the output, so that the next run onto it removes it if this one is killed.
+        parts_dir = scratch_dir(out_path)
         try:
-            os.lseek(out_fd, 0, os.SEEK_END)
-            # Pool (not ProcessPoolExecutor): leaving the block on an error or Ctrl-C
-            # terminates the workers instead of waiting for their ranges to finish.
-            with starting_workers():
-                pool = Pool(jobs, initializer=die_with_parent, initargs=pool_initargs())
-            with pool:
-                # imap yields in task order: each part is appended as soon as those before it are
-                for task, part_summary in zip(tasks, pool.imap(_worker, tasks)):
-                    part = task[2]
-                    _append(part, out_fd)
-                    os.unlink(part)
-                    summary.merge(part_summary)
-                    if progress is not None:
-                        progress(part_summary.rows)
+            tasks = [(input_path, rng, parts_dir / f"{i:05d}.csv", kwargs) for i, rng in enumerate(ranges)]
+            out_fd = os.open(out_path, os.O_WRONLY)
+            try:
+                os.lseek(out_fd, 0, os.SEEK_END)
+                # Pool (not ProcessPoolExecutor): leaving the block on an error or Ctrl-C
+                # terminates the workers instead of waiting for their ranges to finish.
+                with starting_workers():
+                    pool = Pool(jobs, initializer=die_with_parent, initargs=pool_initargs())
+                with pool:
+                    # imap yields in task order: each part is appended as soon as those before it are
+                    for task, part_summary in zip(tasks, pool.imap(_worker, tasks)):
+                        part = task[2]
+                        _append(part, out_fd)
+                        os.unlink(part)
+                        summary.merge(part_summary)
+                        if progress is not None:
+                            progress(part_summary.rows)
+            finally:
+                os.close(out_fd)
         finally:
-            os.close(out_fd)
-    finally:
-        shutil.rmtree(parts_dir, ignore_errors=True)
+            shutil.rmtree(parts_dir, ignore_errors=True)
     return summary

@@ -16,6 +16,7 @@ class Action(StrEnum):
     ORDER_RENAME = "order_rename"
     PROPOSE_REVOCATION = "propose_revocation"
     EXEMPT = "exempt"
+    CLOSED = "closed"  # an existing entity already deregistered, revoked or moved out
 
     @property
     def label(self) -> str:
@@ -24,6 +25,8 @@ class Action(StrEnum):
 
 
 # The actions someone must act on: the rows of the monthly report, the `--only-flagged` rows.
+# Not CLOSED: an entity already deregistered, revoked or moved out is reported with its
+# hits, but nothing is ordered of it and it is not a new risk clue.
 ACTIONABLE = frozenset({Action.BLOCK, Action.ORDER_RENAME, Action.PROPOSE_REVOCATION})
 
 _ACTION_LABELS = {
@@ -33,6 +36,7 @@ _ACTION_LABELS = {
     Action.ORDER_RENAME: "督促限期注销或变更名称、经营范围",
     Action.PROPOSE_REVOCATION: "提请吊销营业执照",
     Action.EXEMPT: "持牌或经批准，免于限制",
+    Action.CLOSED: "已注销、吊销或迁出，不作处置",
 }
 
 
@@ -66,6 +70,7 @@ class SuppressReason(StrEnum):
     EXCLUSION = "exclusion"
     WORD_BOUNDARY = "word_boundary"
     NEGATED = "negated"
+    OTHER_SENSE = "other_sense"  # a word, or a product named by its head noun, of a non-financial sense
 
 
 class Effect(StrEnum):
@@ -90,6 +95,15 @@ class Status(StrEnum):
     NOT_OPENED = "not_opened"  # 未开业
     SUSPENDED = "suspended"  # 停业
     SUSPENSION_FILED = "suspension_filed"  # 依法办理歇业
+    DEREGISTERED = "deregistered"  # 注销
+    REVOKED = "revoked"  # 吊销营业执照，未注销
+    MOVED_OUT = "moved_out"  # 迁出本辖区
+
+    @property
+    def closed(self) -> bool:
+        """Whether the entity no longer operates under this registry, so that nothing
+        can be ordered of it here."""
+        return self in (Status.DEREGISTERED, Status.REVOKED, Status.MOVED_OUT)
 
 
 class Category(IntEnum):

@@ -24,6 +24,12 @@ BASIS_REVOKE = (
     "公司登记机关可以吊销营业执照，但公司依法办理歇业的除外。）"
 )
 BASIS_EXEMPT = "持有金融业务许可或经依法批准（固政办〔2025〕10号 二(二)6“未经依法批准”之例外），不受名称和经营范围字样限制。"
+# Why nothing is ordered of an existing entity that holds listed words but is closed.
+BASIS_CLOSED = {
+    Status.DEREGISTERED: "名称或经营范围含附件1所列字样，但本主体已注销，无需督促注销或变更名称、经营范围，不作为新增风险线索。",
+    Status.REVOKED: "名称或经营范围含附件1所列字样，但本主体已被吊销营业执照，无需督促变更或提请吊销，不作为新增风险线索。",
+    Status.MOVED_OUT: "名称或经营范围含附件1所列字样，但本主体已迁出本辖区，线索移交迁入地，本地不作处置。",
+}
 BASIS_PASS = "名称和经营范围中未发现附件1所列可能涉及金融活动的字样。"
 BASIS_CHANGE_PASS = "变更前后名称和经营范围中均未发现附件1所列可能涉及金融活动的字样。"
 
@@ -83,7 +89,12 @@ def decide(
     """The action for a registration and the clause it rests on.
 
     ``facts`` and ``as_of`` are needed only for an existing entity with counted terms.
+    An existing entity that is deregistered, revoked or moved out is ``closed``: its
+    hits stand, and the basis says why nothing is ordered (before any exemption, which
+    no longer matters for it).
     """
+    if kind is Kind.EXISTING and after and facts is not None and facts.status is not None and facts.status.closed:
+        return Action.CLOSED, BASIS_CLOSED[facts.status]
     if licensed and after:
         return Action.EXEMPT, BASIS_EXEMPT
     if kind is Kind.NEW:

@@ -7,14 +7,17 @@ from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .atomic import atomic_output, check_distinct
-from .batch import ColumnMap, screen_rows
+from .atomic import check_distinct
+from .batch import results_columns, screen_rows
+from .columns import ColumnMap, column_options, looks_like_header
 from .models import Action, Kind
+from .readers import read_chunks
 from .screener import parse_options, shared_screener
-from .tables import TableWriter, read_chunks
+from .tables import open_writer
 
 CHANGE_COLUMNS = (
     "change",
@@ -94,51 +97,50 @@ def rescreen(
         missing = {"action", "keywords", "list_version"} - set(frame.columns)
         if missing:
             raise RescreenError(f"{previous} 不是 scan 的结果文件（缺少 {'、'.join(sorted(missing))} 列）")
-        cols = ColumnMap.find(list(frame.columns))
+        cache: dict[str, ColumnMap] = {}
         for rec in frame.to_dict("records"):
+            cols = results_columns(frame.columns, rec.get("columns", ""), cache=cache)
             before.setdefault(_key(rec, cols), deque()).append(
                 (str(rec["action"]), str(rec["keywords"] or ""), str(rec["list_version"]))
             )
     screener = shared_screener(tuple(str(p) for p in lists))
     defaults = parse_options({"kind": kind, "as_of": as_of})
-    # the whole file is written beside the output and renamed over it when complete
-    with atomic_output(output) as tmp:
-        writer = TableWriter(tmp, json_columns=("hits", "watch"))
-        summary = RescreenSummary()
-        try:
-            for chunk in read_chunks(new_input, encoding=encoding):
-                cols = ColumnMap.find(list(chunk.frame.columns), **dict(columns or {}))
-                screened = screen_rows(chunk.frame, cols, screener, defaults=defaults, read_errors=chunk.errors)
-                keep = []
-                for rec in screened.to_dict("records"):
-                    summary.rows += 1
-                    queue = before.get(_key(rec, cols))
-                    old = queue.popleft() if queue else None
-                    change = _describe(old[:2] if old else None, rec["action"], rec["keywords"])
-                    if not change:
-                        continue
-                    summary.changed[change] += 1
-                    out = {c: rec[c] for c in (cols.credit_code, cols.name) if c}
-                    out.update(
-                        change=change,
-                        old_action=old[0] if old else "",
-                        new_action=rec["action"],
-                        old_keywords=old[1] if old else "",
-                        new_keywords=rec["keywords"],
-                        old_list_version=old[2] if old else "",
-                        new_list_version=rec["list_version"],
-                        new_action_label=rec["action_label"],
-                        hits=rec["hits"],
-                        watch=rec["watch"],
-                        supervise=rec["supervise"],
-                    )
-                    keep.append(out)
-                if keep:
-                    writer.write(pd.DataFrame(keep, dtype=object))
-            summary.previous_unmatched = sum(len(q) for q in before.values())
-            if summary.changed.total() == 0:
-                # an empty feedback file still says what its columns are
-                writer.write(pd.DataFrame(columns=["统一社会信用代码", "企业名称", *CHANGE_COLUMNS], dtype=object))
-        finally:
-            writer.close()
+    given = column_options({k: v for k, v in (columns or {}).items() if v})
+    name = given.get("name")
+    header_test = partial(looks_like_header, name=name if isinstance(name, str) else None)
+    summary = RescreenSummary()
+    with open_writer(output, json_columns=("hits", "watch")) as writer:
+        for chunk in read_chunks(new_input, encoding=encoding, header_test=header_test):
+            cols = ColumnMap.find(list(chunk.frame.columns), **given)
+            screened = screen_rows(chunk.frame, cols, screener, defaults=defaults, read_errors=chunk.errors)
+            keep = []
+            for rec in screened.to_dict("records"):
+                summary.rows += 1
+                queue = before.get(_key(rec, cols))
+                old = queue.popleft() if queue else None
+                change = _describe(old[:2] if old else None, rec["action"], rec["keywords"])
+                if not change:
+                    continue
+                summary.changed[change] += 1
+                out = {c: rec[c] for c in (cols.credit_code, cols.name) if c}
+                out.update(
+                    change=change,
+                    old_action=old[0] if old else "",
+                    new_action=rec["action"],
+                    old_keywords=old[1] if old else "",
+                    new_keywords=rec["keywords"],
+                    old_list_version=old[2] if old else "",
+                    new_list_version=rec["list_version"],
+                    new_action_label=rec["action_label"],
+                    hits=rec["hits"],
+                    watch=rec["watch"],
+                    supervise=rec["supervise"],
+                )
+                keep.append(out)
+            if keep:
+                writer.write(pd.DataFrame(keep, dtype=object))
+        summary.previous_unmatched = sum(len(q) for q in before.values())
+        if summary.changed.total() == 0:
+            # an empty feedback file still says what its columns are
+            writer.write(pd.DataFrame(columns=["统一社会信用代码", "企业名称", *CHANGE_COLUMNS], dtype=object))
     return summary

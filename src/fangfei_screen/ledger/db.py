@@ -10,16 +10,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 
 DEFAULT_DB = "fangfei-ledger.db"
 ENV_VAR = "FANGFEI_DB"
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-_LOCK_KEY = 0x66616E67  # pg_advisory_xact_lock key shared by every ledger writer
+LOCK_KEY = 0x66616E67  # pg_advisory_xact_lock key shared by every ledger writer
 _RETRIES = 8
 T = TypeVar("T")
 
@@ -51,7 +51,8 @@ def _sqlite_events(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # readers take a snapshot (WAL) and never wait for, or hold up, a writer
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("ledger_read") else "BEGIN IMMEDIATE")
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ class Ledger:
         from alembic.script import ScriptDirectory
 
         head = ScriptDirectory.from_config(self._config()).get_current_head()
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             current = MigrationContext.configure(conn).get_current_revision()
         return current, head
 
@@ -133,13 +134,14 @@ class Ledger:
         before, _ = self.revisions()
         with self.engine.begin() as conn:
             if not self.is_sqlite:
-                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOCK_KEY})")
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({LOCK_KEY})")
             command.upgrade(self._config(conn), "head")
         return before, self.revisions()[0]
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        """A connection for reading: never takes the write lock."""
+        with self.engine.connect().execution_options(ledger_read=True) as conn:
             yield conn
 
     def write(self, work: Callable[[Connection], T]) -> T:
@@ -150,7 +152,7 @@ class Ledger:
             try:
                 with self.engine.begin() as conn:
                     if not self.is_sqlite:
-                        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOCK_KEY})")
+                        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({LOCK_KEY})")
                     return work(conn)
             except IntegrityError:
                 raise
@@ -162,6 +164,33 @@ class Ledger:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> int:
+    """Insert many rows fast inside the current transaction: COPY on PostgreSQL, the
+    driver's executemany on SQLite (SQLAlchemy's per-row parameter handling costs more
+    than the database's own work at a month's scale)."""
+    if not rows:
+        return 0
+    cols = list(rows[0])
+    names = ", ".join(f'"{c}"' for c in cols)
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:  # type: ignore[union-attr]
+            for r in rows:
+                copy.write_row([r[c] for c in cols])
+        return len(rows)
+    procs = [table.c[c].type.bind_processor(conn.dialect) for c in cols]
+    if any(procs):
+        data = [tuple(p(r[c]) if p else r[c] for c, p in zip(cols, procs)) for r in rows]
+    else:
+        data = [tuple(r[c] for c in cols) for r in rows]
+    cur = raw.cursor()  # type: ignore[union-attr]
+    try:
+        cur.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * len(cols))})', data)
+    finally:
+        cur.close()
+    return len(rows)
 
 
 def _retryable(exc: DBAPIError) -> bool:

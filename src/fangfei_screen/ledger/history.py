@@ -7,7 +7,9 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
+
+from .db import bulk_insert
 
 from .schema import history
 
@@ -53,9 +55,7 @@ def record_many(conn: Connection, rows: Iterable[Mapping[str, Any]], *, at: date
         }
         for r in rows
     ]
-    if values:
-        conn.execute(insert(history), values)
-    return len(values)
+    return bulk_insert(conn, history, values)
 
 
 def entries(conn: Connection, key: str) -> list[dict[str, Any]]:

@@ -6,11 +6,12 @@ same library functions as the CLI. Every asset is a file of this package.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from ..screener import Screener
@@ -20,27 +21,161 @@ __all__ = ["WebSettings", "mount_web"]
 
 
 def mount_web(app: FastAPI, *, screener: Callable[[], Screener], settings: WebSettings | None = None) -> None:
-    """Add the pages to ``app``; ``screener`` returns the screener serving right now."""
-    from . import check, lists
+    """Add the pages to ``app``; ``screener`` returns the screener serving right now.
+
+    Call it after the app's own middleware is added: the upload endpoint sits outside
+    them, with its own size limit.
+    """
+    from . import bulk, check, ledgerpages, lists
+    from .auth import Accounts, clear_session_cookie, local_path, set_session_cookie
+    from .csrf import CSRF_FIELD, csrf_ok
+    from .forms import Errors, text
+    from .jobs import JobStore
+    from .render import render
+    from .upload import UploadEndpoint, UploadGate
 
     settings = settings or WebSettings.from_env()
+    store = JobStore(settings.jobs_dir, ttl=settings.job_ttl, screener=screener)
+    store.sweep()
+    accounts = Accounts(settings.db)
     router = APIRouter(include_in_schema=False)
+
+    def who(request: Request) -> Any:
+        """The signed-in user (also kept for the page header), or None."""
+        try:
+            user = accounts.user(request)
+        except Exception:  # an unreachable ledger must not take the public pages down
+            user = None
+        request.state.user = user
+        return user
+
+    def signed_in(page: Callable[[Request, Any], Any]) -> Callable[[Request], Awaitable[Response]]:
+        """The page for a signed-in user; others are sent to sign in and back."""
+
+        async def guarded(request: Request) -> Response:
+            user = who(request)
+            if user is None:
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return RedirectResponse(f"/signin?next={_quote(target)}", status_code=303)
+            result = page(request, user)
+            return await result if hasattr(result, "__await__") else result
+
+        return guarded
+
+    def ledger_or_message(request: Request) -> Any:
+        try:
+            return accounts.ledger()
+        except Exception:
+            return None
 
     @router.get("/")
     def check_form(request: Request) -> Response:
+        who(request)
         return check.check_form(request)
 
     @router.post("/")
     async def check_post(request: Request) -> Response:
+        who(request)
         return await check.check_post(request, screener)
 
     @router.get("/lists")
     def lists_page(request: Request) -> Response:
+        who(request)
         return lists.lists_page(request, screener())
 
     @router.post("/lists")
     async def lists_diff(request: Request) -> Response:
+        who(request)
         return await lists.lists_diff(request, screener())
+
+    # -- signing in ------------------------------------------------------------
+
+    @router.get("/signin")
+    def signin_form(request: Request) -> Response:
+        who(request)
+        no_users = ledger_or_message(request) is None
+        return render(request, "signin.html", {"errors": Errors(), "next": local_path(request.query_params.get("next", "/")),
+                                               "no_users": no_users}, page="signin")
+
+    @router.post("/signin")
+    async def signin(request: Request) -> Response:
+        form = await request.form()
+        target = local_path(text(form, "next") or "/")
+        errors = Errors()
+        user = None
+        if not csrf_ok(request, form.get(CSRF_FIELD)):
+            errors.add("token", "页面已过期，请再登录一次")
+        else:
+            try:
+                sid, user = accounts.sign_in(text(form, "token", limit=200))
+            except Exception:  # a ledger that cannot be opened: say so, in words
+                sid, user = "", None
+                errors.add("token", "无法打开台账数据库，暂时不能登录；请联系管理员")
+            if user is None and not errors:
+                errors.add("token", "令牌不正确，或该用户已停用")
+        if errors:
+            request.state.user = None
+            return render(request, "signin.html", {"errors": errors, "next": target,
+                                                   "no_users": ledger_or_message(request) is None}, page="signin")
+        response = RedirectResponse(target, status_code=303)
+        set_session_cookie(request, response, sid)
+        return response
+
+    @router.post("/signout")
+    async def signout(request: Request) -> Response:
+        form = await request.form()
+        if csrf_ok(request, form.get(CSRF_FIELD)):
+            accounts.sign_out(request)
+        response = RedirectResponse("/", status_code=303)
+        clear_session_cookie(request, response)
+        return response
+
+    # -- bulk ------------------------------------------------------------------
+
+    def job_allowed(user: Any, job_id: str) -> bool:
+        state = store.state(job_id)
+        return state is None or user.role.value == "admin" or state.get("unit") == user.unit
+
+    def job_route(page: Callable[..., Any]) -> Callable[[Request], Awaitable[Response]]:
+        def inner(request: Request, user: Any) -> Any:
+            job_id = request.path_params["job_id"]
+            if not job_allowed(user, job_id):
+                return bulk.not_found(request)  # another unit's job reads as absent
+            return page(request, job_id)
+
+        return signed_in(inner)
+
+    router.add_api_route("/bulk", signed_in(lambda r, u: bulk.upload_form(r, store, settings.upload_limit)), methods=["GET"])
+    router.add_api_route("/bulk/jobs/{job_id}", job_route(lambda r, j: bulk.job_page(r, store, j)), methods=["GET"])
+    router.add_api_route("/bulk/jobs/{job_id}/start", job_route(lambda r, j: bulk.start_job(r, store, j)), methods=["POST"])
+    router.add_api_route("/bulk/jobs/{job_id}/files/{name}",
+                         job_route(lambda r, j: bulk.download(r, store, j, r.path_params["name"])), methods=["GET"])
+    router.add_api_route("/bulk/jobs/{job_id}/report", job_route(lambda r, j: bulk.report(r, store, j)), methods=["GET"])
+
+    # -- ledger ----------------------------------------------------------------
+
+    def with_ledger(page: Callable[..., Any]) -> Callable[[Request], Awaitable[Response]]:
+        def inner(request: Request, user: Any) -> Any:
+            return page(request, accounts.ledger(), user)
+
+        return signed_in(inner)
+
+    router.add_api_route("/ledger", with_ledger(ledgerpages.clues_page), methods=["GET"])
+    router.add_api_route("/ledger/entity", with_ledger(ledgerpages.entity_page), methods=["GET"])
+    router.add_api_route("/ledger/entity/review", with_ledger(ledgerpages.review_post), methods=["POST"])
+    router.add_api_route("/ledger/entity/dispose", with_ledger(ledgerpages.dispose_post), methods=["POST"])
+    router.add_api_route("/ledger/reports/{what}",
+                         with_ledger(lambda r, led, u: ledgerpages.report_download(r, led, u, r.path_params["what"])), methods=["GET"])
+
+    async def uploader(request: Request) -> Any:
+        return who(request) or False
 
     app.include_router(router)
     app.mount("/assets", StaticFiles(packages=[("fangfei_screen.web", "static")]), name="web-assets")
+    app.add_middleware(UploadGate, endpoint=UploadEndpoint(store, limit=settings.upload_limit, user_of=uploader))
+
+
+def _quote(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value, safe="/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -23,6 +24,7 @@ SECURITY_HEADERS = {
 NAV = (("check", "/", "预登记检查"), ("bulk", "/bulk", "批量排查"), ("ledger", "/ledger", "台账"), ("lists", "/lists", "清单"))
 
 _env = Environment(loader=PackageLoader("fangfei_screen.web", "templates"), autoescape=select_autoescape(["html"]))
+_env.filters["compact_json"] = lambda v: json.dumps(v, ensure_ascii=False)
 _env.globals.update(field_labels=FIELD_LABELS, via_labels=VIA_LABELS, reason_labels=REASON_LABELS, nav=NAV, csrf_field=CSRF_FIELD)
 
 

@@ -19,6 +19,7 @@ class WebSettings:
     jobs_dir: Path
     upload_limit: int = 50 * 1024 * 1024
     job_ttl: float = 24 * 3600.0
+    db: str | None = None  # the ledger database (users, 台账); None: $FANGFEI_DB or the ledger's default
 
     @classmethod
     def from_env(cls) -> WebSettings:

@@ -1,0 +1,318 @@
+"""Bulk screening jobs: one folder per job under the jobs directory, named by a random
+id (never by anything the user sent), run in a background thread, state on disk so
+that a reload or another tab sees the same job."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from ..batch import FLAGGED_ACTIONS, JSON_COLUMNS, results_columns
+from ..columns import ColumnMap, looks_like_header
+from ..readers import TableError, open_source, read_chunks
+from ..scanfile import scan_file
+from ..screener import Screener, ScreeningInputError
+from ..tables import open_writer
+
+log = logging.getLogger(__name__)
+
+JOB_ID = re.compile(r"^[0-9a-f]{32}$")
+INPUT_SUFFIXES = (".csv", ".xlsx")
+CHUNK_ROWS = 5_000
+PREVIEW_ROWS = 5
+# Where the fields of a row are, as the preview offers them for correction.
+COLUMN_FIELDS = (
+    ("name", "名称"), ("scope", "经营范围"), ("credit_code", "统一社会信用代码"), ("entity_type", "企业类型"),
+    ("established_on", "成立日期"), ("status", "登记状态"), ("suspended_since", "停业日期"), ("address", "住所"),
+)
+
+
+class JobStore:
+    """The jobs directory: create, read, run and sweep jobs."""
+
+    def __init__(self, root: Path, *, ttl: float, screener: Callable[[], Screener]) -> None:
+        self.root = root
+        self.ttl = ttl
+        self.screener = screener
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fangfei-web-job")
+        self._lock = threading.Lock()
+
+    # -- folders -------------------------------------------------------------
+
+    def create(self, *, owner: str, unit: str, original_name: str, suffix: str) -> tuple[str, Path]:
+        """A new job folder; the upload goes to ``input<suffix>`` inside it."""
+        if suffix not in INPUT_SUFFIXES:
+            raise ValueError(suffix)
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        job_id = secrets.token_hex(16)
+        folder = self.root / job_id
+        folder.mkdir(mode=0o700)
+        meta = {"id": job_id, "owner": owner, "unit": unit, "original_name": original_name[:200], "suffix": suffix,
+                "created": time.time(), "state": "uploaded", "pid": os.getpid()}
+        _write_json(folder / "state.json", meta)
+        return job_id, folder
+
+    def folder(self, job_id: str) -> Path | None:
+        if not JOB_ID.match(job_id or ""):
+            return None
+        folder = self.root / job_id
+        return folder if (folder / "state.json").is_file() else None
+
+    def state(self, job_id: str) -> dict[str, Any] | None:
+        folder = self.folder(job_id)
+        if folder is None:
+            return None
+        try:
+            state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if state.get("state") in ("queued", "running") and state.get("pid") != os.getpid():
+            state.update(state="failed", message="服务曾重启，这次筛查被中断。请重新上传文件。")
+        return dict(state)
+
+    def update(self, folder: Path, **changes: Any) -> dict[str, Any]:
+        with self._lock:
+            path = folder / "state.json"
+            state = json.loads(path.read_text(encoding="utf-8"))
+            state.update(changes)
+            _write_json(path, state)
+            return dict(state)
+
+    def input_path(self, job_id: str) -> Path | None:
+        folder = self.folder(job_id)
+        state = self.state(job_id)
+        if folder is None or state is None:
+            return None
+        return folder / f"input{state['suffix']}"
+
+    def sweep(self, now: float | None = None) -> int:
+        """Remove job folders older than the time limit (running jobs of this process stay)."""
+        now = time.time() if now is None else now
+        removed = 0
+        if not self.root.is_dir():
+            return 0
+        for folder in self.root.iterdir():
+            if not JOB_ID.match(folder.name) or not folder.is_dir():
+                continue
+            state = self.state(folder.name)
+            created = state.get("created", 0) if state else folder.stat().st_mtime
+            running = state is not None and state.get("state") in ("queued", "running")
+            if now - float(created) > self.ttl and not running:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+        return removed
+
+    # -- preview and run ---------------------------------------------------------
+
+    def preview(self, job_id: str, *, header_row: int | None = None, sheets: tuple[str, ...] = ()) -> dict[str, Any]:
+        """What the reader finds (the library's own reader): per table its sheet, header row,
+        header, first rows and the columns found; the sheets skipped and why."""
+        path = self.input_path(job_id)
+        assert path is not None
+        out: dict[str, Any] = {"parts": [], "skipped": [], "sheets": [], "header": [], "columns": {}, "problem": ""}
+        try:
+            with open_source(path, header_test=partial(looks_like_header, name=None), header_row=header_row,
+                             sheets=sheets) as source:
+                out["skipped"] = list(source.skipped)
+                seen: set[int] = set()
+                for chunk in source.chunks(chunk_rows=PREVIEW_ROWS):
+                    if id(chunk.part) in seen:
+                        continue
+                    seen.add(id(chunk.part))
+                    out["parts"].append(_describe_part(chunk.part, chunk.frame))
+                    if len(seen) == len(source.parts):
+                        break
+                for part in source.parts:
+                    if id(part) not in seen:
+                        out["parts"].append(_describe_part(part, None))
+        except (TableError, ScreeningInputError, OSError, ValueError, KeyError) as exc:
+            out["problem"] = f"无法读取这个文件：{exc}"
+            return out
+        if path.suffix == ".xlsx":
+            out["sheets"] = _sheet_names(path)  # after open_source has checked the workbook is safe to open
+        if not out["parts"]:
+            out["problem"] = "没有找到可以筛查的表格：" + ("；".join(out["skipped"]) or "文件里没有数据行")
+            return out
+        out["header"] = list(dict.fromkeys(h for part in out["parts"] for h in part["header"]))
+        first = out["parts"][0]
+        out["columns"] = first["columns"]
+        if not first["columns"].get("name"):
+            out["problem"] = "没有找到名称列，请在下面选择哪一列是名称。"
+        return out
+
+    def start(self, job_id: str, *, columns: dict[str, str], kind: str, as_of: str | None,
+              header_row: int | None = None, sheets: tuple[str, ...] = ()) -> None:
+        folder = self.folder(job_id)
+        state = self.state(job_id)
+        assert folder is not None and state is not None
+        options = {"columns": columns, "kind": kind, "as_of": as_of, "header_row": header_row, "sheets": list(sheets)}
+        state = self.update(folder, state="queued", options=options, pid=os.getpid(), rows_done=0,
+                            total=_estimate_rows(folder / f"input{state['suffix']}"))
+        lists = tuple(kl.path for kl in self.screener().lists)
+        self._pool.submit(self._run, folder, state, lists)
+
+    def _run(self, folder: Path, state: dict[str, Any], lists: tuple[str, ...]) -> None:
+        work = folder / "work"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir()
+        started = time.time()
+        self.update(folder, state="running", started=started)
+        try:
+            summary = self._screen(folder, work, state, lists, started)
+        except (TableError, ScreeningInputError, OSError, ValueError) as exc:
+            shutil.rmtree(work, ignore_errors=True)
+            self.update(folder, state="failed", message=f"筛查没有完成：{exc}", finished=time.time())
+            return
+        except Exception:  # a job must end in a state the page can show, whatever went wrong
+            log.exception("bulk job %s failed", folder.name)
+            shutil.rmtree(work, ignore_errors=True)
+            self.update(folder, state="failed", message="筛查时出现意外错误，已记录在服务日志中。", finished=time.time())
+            return
+        for produced in work.iterdir():
+            os.replace(produced, folder / produced.name)
+        work.rmdir()
+        self.update(folder, state="done", finished=time.time(), rows_done=summary["rows"], summary=summary)
+
+    def _screen(self, folder: Path, work: Path, state: dict[str, Any], lists: tuple[str, ...], started: float) -> dict[str, Any]:
+        """scan_file, as `fangfei-screen scan` runs it, into CSV; the XLSX is the same table
+        written again; the flagged rows are kept aside for the results table."""
+        options = state["options"]
+        done = 0
+
+        def progress(rows: int) -> None:
+            nonlocal done
+            done += rows
+            self.update(folder, rows_done=done, updated=time.time())
+
+        screened = work / "screened.csv"
+        summary = scan_file(
+            str(folder / f"input{state['suffix']}"), str(screened), kind=options["kind"], as_of=options["as_of"],
+            lists=lists, columns={k: v for k, v in options["columns"].items() if v}, header_row=options["header_row"],
+            sheets=tuple(options["sheets"]), progress=progress,
+        )
+        xlsx_problem = ""
+        try:
+            with open_writer(work / "screened.xlsx", json_columns=JSON_COLUMNS) as writer:
+                for chunk in read_chunks(screened):
+                    writer.write(chunk.frame)
+        except TableError as exc:  # over Excel's row limit: the CSV still comes
+            xlsx_problem = str(exc)
+        _write_flagged(screened, work / "flagged.jsonl")
+        with screened.open(encoding="utf-8-sig", newline="") as f:
+            version = next(csv.DictReader(f), {}).get("list_version", "")
+        return {
+            "rows": summary.rows,
+            "actions": dict(summary.actions.most_common()),
+            "keywords": dict(summary.keywords.most_common()),
+            "categories": {str(c): n for c, n in sorted(summary.categories.items())},
+            "errors": summary.errors[:100],
+            "error_count": len(summary.errors),
+            "reading": list(summary.reading),
+            "alarms": list(summary.alarms),
+            "xlsx_problem": xlsx_problem,
+            "seconds": round(time.time() - started, 2),
+            "list_version": version,
+        }
+
+
+def _describe_part(part: Any, frame: Any) -> dict[str, Any]:
+    try:
+        found = ColumnMap.find(part.header)
+        columns = {key: (found.scope if key == "scope" else getattr(found, key)) or "" for key, _ in COLUMN_FIELDS}
+    except ScreeningInputError:
+        columns = {key: "" for key, _ in COLUMN_FIELDS}
+    rows = [[str(v) for v in row] for row in frame.head(PREVIEW_ROWS).itertuples(index=False, name=None)] if frame is not None else []
+    return {"sheet": part.sheet, "header_row": part.header_row, "skipped_above": part.skipped_above,
+            "notes": list(part.notes), "header": list(part.header), "rows": rows, "columns": columns}
+
+
+def _write_flagged(screened: Path, out_path: Path) -> None:
+    """The rows someone must act on (and the errors), one JSON line each, for the results table."""
+    cache: dict[str, ColumnMap] = {}
+    with screened.open(encoding="utf-8-sig", newline="") as f, out_path.open("w", encoding="utf-8") as out:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if header is None:
+            return
+        at = {h: i for i, h in enumerate(header)}
+        for number, row in enumerate(reader, start=1):
+            cell = dict(zip(header, row))
+            action, supervise = cell.get("action", ""), cell.get("supervise", "")
+            if action not in FLAGGED_ACTIONS and supervise != "yes":
+                continue
+            try:
+                cols = results_columns(header, cell.get("columns", ""), cache=cache)
+            except ScreeningInputError:
+                cols = None
+            name = row[at[cols.name]] if cols is not None and cols.name in at else ""
+            scopes = [(c, row[at[c]]) for c in (cols.scopes if cols is not None else ()) if c in at]
+            try:
+                hits = json.loads(cell.get("hits") or "[]")
+            except ValueError:
+                hits = []
+            record = {"row": int(cell["sheet_row"]) if cell.get("sheet_row", "").isdigit() else number,
+                      "sheet": cell.get("sheet", ""), "name": name, "scopes": scopes, "action": action,
+                      "action_label": cell.get("action_label", "") if action != "error" else "无法筛查",
+                      "keywords": cell.get("keywords", ""), "categories": cell.get("categories", ""),
+                      "hits": hits if isinstance(hits, list) else [], "error": cell.get("error", "")}
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def read_flagged(folder: Path) -> list[dict[str, Any]]:
+    path = folder / "flagged.jsonl"
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _estimate_rows(path: Path) -> int | None:
+    """About how many rows the file holds, for the progress bar (None if unknown)."""
+    try:
+        if path.suffix == ".csv":
+            n = 0
+            with path.open("rb") as f:
+                while block := f.read(1 << 22):
+                    n += block.count(b"\n")
+            return max(n - 1, 0) if n else None
+        import openpyxl
+
+        book = openpyxl.load_workbook(path, read_only=True)
+        try:
+            rows = book.worksheets[0].max_row
+        finally:
+            book.close()
+        return max(rows - 1, 0) if rows else None
+    except Exception:  # an estimate only: the job itself reports a file it cannot read
+        return None
+
+
+def _sheet_names(path: Path) -> list[str]:
+    try:
+        import openpyxl
+
+        book = openpyxl.load_workbook(path, read_only=True)
+        try:
+            return list(book.sheetnames)
+        finally:
+            book.close()
+    except Exception:  # the preview says the file cannot be read
+        return []
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)

@@ -28,6 +28,8 @@ def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Nam
     def wrapper(args: argparse.Namespace) -> int:
         from sqlalchemy.exc import SQLAlchemyError
 
+        from fangfei_screen.atomic import OutputError
+        from fangfei_screen.report import ReportError
         from fangfei_screen.screener import ScreeningInputError
         from fangfei_screen.tables import TableError
 
@@ -36,7 +38,7 @@ def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Nam
         name = " ".join(x for x in (args.command, getattr(args, "ledger_command", None) or getattr(args, "users_command", None)) if x)
         try:
             return run(args)
-        except (LedgerError, TableError, ScreeningInputError) as exc:
+        except (LedgerError, TableError, ScreeningInputError, ReportError, OutputError) as exc:
             print(f"fangfei-screen {name}: {exc}", file=sys.stderr)
         except SQLAlchemyError as exc:
             detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from fangfei_screen.atomic import atomic_output
 from fangfei_screen.models import CATEGORY_LABELS, Action, Category
 from fangfei_screen.report import PlaceFinder, ReportError, chinese_date, clue_row
 
@@ -189,7 +190,8 @@ def write_attachment3(rows: list[list[Any]], *, month: str, unit: str, output: s
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_title_rows = "3:4"
     sheet.print_options.horizontalCentered = True
-    book.save(output)
+    with atomic_output(output) as tmp:  # complete or absent
+        book.save(tmp)
     return len(rows)
 
 

@@ -28,6 +28,7 @@ class Pattern:
     term_id: int
     form: str  # as written in the list
     exclusion_reason: str = ""
+    note: str = ""  # an exclusion's reason in words, quoted in the suppressed hit's detail
 
 
 class Match(NamedTuple):

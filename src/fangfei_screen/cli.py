@@ -35,6 +35,7 @@ _REASON_LABEL = {
     SuppressReason.EXCLUSION: "清单排除项",
     SuppressReason.WORD_BOUNDARY: "跨越词边界",
     SuppressReason.NEGATED: "位于否定条款内",
+    SuppressReason.OTHER_SENSE: "非金融词义",
 }
 
 
@@ -132,7 +133,7 @@ def run_check(args: argparse.Namespace) -> int:
     from .values import entity_type_of, parse_date, status_of
 
     if not args.name.strip():
-        raise UsageError("--name 不能为空 / the name is empty")
+        raise UsageError("--name：名称不能为空 / the name is empty")
     result = Screener(lists=args.lists or None).screen(
         args.name,
         args.scope,
@@ -237,7 +238,10 @@ def run_report(args: argparse.Namespace) -> int:
     header.title  # noqa: B018 - fail on a bad month before reading anything
     check_distinct(args.inputs, args.output)
     if args.merge:
-        rows = merged_rows(args.inputs)
+        merged = merged_rows(args.inputs, month=args.month)
+        for warning in merged.warnings:
+            print(f"！注意 WARNING: {warning}")
+        rows = merged.rows
     else:
         rows = [row for path in args.inputs for row in report_rows(path)]
     n = write_report(rows, header, args.output)
@@ -326,13 +330,13 @@ def run_keywords_show(args: argparse.Namespace) -> int:
 
 def _add_rescreen(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "rescreen", help="screen again with a new list and write only the entities whose outcome changed"
+        "rescreen", help="清单更新后重新筛查，只输出结果变化的主体 / screen again with a new list and write only the entities whose outcome changed"
     )
-    p.add_argument("previous", metavar="PREVIOUS_RESULTS", help="results of an earlier `scan`")
-    p.add_argument("input", metavar="NEW_INPUT", help="the registry to screen (may be the same file as before)")
-    p.add_argument("-o", "--output", required=True, help="the changes: .csv, .xlsx, .parquet or .jsonl")
-    p.add_argument("--kind", default="existing", choices=_KINDS)
-    p.add_argument("--as-of", metavar="YYYY-MM-DD")
+    p.add_argument("previous", metavar="PREVIOUS_RESULTS", help="上次 scan 的结果 / results of an earlier `scan`")
+    p.add_argument("input", metavar="NEW_INPUT", help="要筛查的登记表（可与上次相同）/ the registry to screen (may be the same file as before)")
+    p.add_argument("-o", "--output", required=True, help="变化清单 / the changes: .csv, .xlsx, .parquet or .jsonl")
+    p.add_argument("--kind", default="existing", choices=_KINDS, help=_KIND_HELP.replace("申请类型", "主体类型"))
+    p.add_argument("--as-of", metavar="DATE", help="筛查日期 / date of the screening (默认今天 default: today)")
     p.add_argument("--encoding", help="文本编码 / text encoding (默认自动识别 default: detected)")
     p.add_argument("--name-col", metavar="COLUMN", help="名称列 / column of the name")
     p.add_argument("--scope-col", action="append", metavar="COLUMN", help="经营范围列，可重复 / column of the scope (repeatable)")

@@ -131,6 +131,8 @@ def layout(path: Path, encoding: str, *, parts: int = 1, header_row: int = 1, de
     except csv.Error as exc:
         raise CsvError(f"表头无法解析 / the header cannot be parsed: {exc}") from None
     if not parsed:
+        if header_row > 1:
+            raise CsvError(f"第{header_row}行为空或不存在，不是表头 / row {header_row} is not a header")
         raise CsvError(f"输入文件为空 / the file is empty: {path}")
     header = [h.strip().lstrip("\ufeff") for h in parsed]
     encoding = "utf-8" if codec.name == "utf-8" else encoding

@@ -176,12 +176,14 @@ def judge_field(
     is_scope: bool,
     boundary: BoundaryJudge,
     group_of: Sequence[int] | None = None,
+    heads: Sequence[tuple[str, ...]] | None = None,
     separated: Collection[int] = frozenset(),
     spaces: Sequence[int] = (),
 ) -> list[Verdict]:
     """Every kept term match of one field, each with its verdict.
 
-    ``separated`` and ``spaces`` say where the text as written had visible noise or
+    ``heads[term_id]``: the head nouns after which a term names a product of another
+    sense (积分 + 仪). ``separated`` and ``spaces`` say where the text as written had visible noise or
     white space that folding removed (see FoldedText.separators): Latin word edges and
     scope items are judged on the text as written.
     """
@@ -204,7 +206,13 @@ def judge_field(
         held = index.holding(m.start, m.end) if index is not None else None
         if held is not None:
             exclusion = held[2].pattern
-            verdicts.append(Verdict(m, SuppressReason(exclusion.exclusion_reason), f"「{exclusion.form}」"))
+            note = f"：{exclusion.note}" if exclusion.note else ""
+            verdicts.append(Verdict(m, SuppressReason(exclusion.exclusion_reason), f"「{exclusion.form}」{note}"))
+            continue
+        head = _head_noun(folded, m.end, heads[m.pattern.term_id]) if heads else ""
+        if head:
+            word = folded[m.start : m.end] + head
+            verdicts.append(Verdict(m, SuppressReason.OTHER_SENSE, f"「{word}」以「{head}」为中心词：器具、部件或材料的名称"))
             continue
         clause = clauses.holding(m.start, m.end) if clauses is not None else None
         if clause is not None:
@@ -227,6 +235,25 @@ def judge_field(
             continue
         verdicts.append(Verdict(m))
     return verdicts
+
+
+# What may join a term to its head noun in a product name (积分式电表, 票据型打印机).
+_HEAD_LINKS = ("", "式", "型")
+
+
+def _head_noun(text: str, end: int, heads: tuple[str, ...]) -> str:
+    """The head noun (with its 式/型 link) that follows a term ending at ``end``, if
+    it is one of ``heads`` (longest first), else ''."""
+    if not heads:
+        return ""
+    for link in _HEAD_LINKS:
+        if link and not text.startswith(link, end):
+            continue
+        at = end + len(link)
+        for head in heads:
+            if text.startswith(head, at):
+                return link + head
+    return ""
 
 
 def _is_ascii_alnum(ch: str) -> bool:

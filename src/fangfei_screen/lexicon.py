@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -13,8 +13,8 @@ import yaml
 from .models import FUNDRAISING_METHODS, Category, Effect, SuppressReason
 from .normalize import basic_fold
 
-_TOP_KEYS = {"name", "title", "version", "source", "effect", "terms", "note"}
-_TERM_KEYS = {"term", "category", "methods", "synonyms", "exclusions", "note"}
+_TOP_KEYS = {"name", "title", "version", "source", "effect", "terms", "senses", "note"}
+_TERM_KEYS = {"term", "category", "methods", "synonyms", "exclusions", "heads", "note"}
 _EXCLUSION_KEYS = {"pattern", "reason", "note"}
 _EXCLUSION_REASONS = {SuppressReason.PLACE_NAME.value, SuppressReason.EXCLUSION.value}
 
@@ -35,21 +35,45 @@ class Exclusion:
     pattern: str
     reason: SuppressReason
     line: int
+    note: str = ""  # why, as the list or the senses table says it
 
 
 @dataclass(frozen=True, slots=True)
 class Term:
+    """A listed term. ``heads``: nouns (devices, parts, materials) that, right after the
+    term, make a product name of another sense (积分 + 仪 → 积分仪); the compound is
+    judged by its head noun."""
+
     term: str
     category: Category
     methods: tuple[str, ...]
     synonyms: tuple[str, ...]
     exclusions: tuple[Exclusion, ...]
     line: int
+    heads: tuple[str, ...] = ()
+
+
+# The senses a row of a senses table may give a word (see data/senses.tsv).
+SENSES = ("financial", "other", "straddle")
+SENSES_HEADER = ("word", "term", "sense", "reason")
+
+
+@dataclass(frozen=True, slots=True)
+class Sense:
+    """One reviewed word holding a listed term: its sense and why. ``other`` words are
+    loaded as exclusions of the term (reason ``other_sense``)."""
+
+    word: str
+    term: str
+    sense: str
+    reason: str
+    line: int
 
 
 @dataclass(frozen=True, slots=True)
 class KeywordList:
-    """A validated list; ``sha256`` is that of the file's bytes."""
+    """A validated list; ``sha256`` is that of the file's bytes, followed by those of
+    its senses table when it names one (the table changes what counts)."""
 
     name: str
     title: str
@@ -59,6 +83,7 @@ class KeywordList:
     terms: tuple[Term, ...]
     sha256: str
     path: str
+    senses: tuple[Sense, ...] = ()
 
     def term(self, word: str) -> Term:
         for t in self.terms:
@@ -282,6 +307,15 @@ def _parse_file(path: Path, c: _Collector) -> tuple[KeywordList | None, list[Lis
         if term is not None:
             terms.append(term)
 
+    digest = hashlib.sha256(raw)
+    senses: list[Sense] = []
+    senses_name = text_field("senses", required=False)
+    if senses_name:
+        table = _senses_path(path, senses_name)
+        table_raw = _read_senses(table, top["senses"], c, senses, terms)
+        digest.update(table_raw)
+        terms = _with_other_senses(terms, senses)
+
     result = KeywordList(
         name=text_field("name", required=False) or path.stem,
         title=text_field("title", required=False),
@@ -289,10 +323,99 @@ def _parse_file(path: Path, c: _Collector) -> tuple[KeywordList | None, list[Lis
         source=text_field("source", required=False),
         effect=effect,
         terms=tuple(terms),
-        sha256=hashlib.sha256(raw).hexdigest(),
+        sha256=digest.hexdigest(),
         path=str(path),
+        senses=tuple(senses),
     )
     return (None if c.problems else result), c.problems
+
+
+def _senses_path(list_path: Path, name: str) -> Path:
+    """A list's senses table: beside the list, else (for a copy of a bundled list made
+    elsewhere to be edited) the package's table of that name."""
+    beside = list_path.parent / name
+    if beside.exists() or Path(name).is_absolute():
+        return beside
+    bundled = bundled_list_path(name)
+    return bundled if bundled.exists() else beside
+
+
+def _read_senses(table: Path, node: yaml.Node, c: _Collector, out: list[Sense], terms: list[Term]) -> bytes:
+    """Read and check a senses table (TSV: word, term, sense, reason; # comments) into
+    ``out``; its problems are named by the table's own path and line. Returns its bytes."""
+    try:
+        raw = table.read_bytes()
+        text = raw.decode("utf-8-sig")
+    except OSError as exc:
+        c.add(node, "", f"无法读取词义表 {table} / cannot read the senses table: {exc.strerror or exc}")
+        return b""
+    except UnicodeDecodeError:
+        c.add(node, "", f"词义表 {table} 不是 UTF-8 编码 / the senses table is not UTF-8")
+        return b""
+    forms = {t.term: [basic_fold(f) for f in (t.term, *t.synonyms)] for t in terms}
+    seen: dict[str, Sense] = {}
+    header_seen = False
+
+    def problem(line: int, entry: str, message: str) -> None:
+        c.problems.append(ListProblem(str(table), line, entry, message))
+
+    for line_no, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = line.split("\t")
+        if not header_seen:
+            header_seen = True
+            if tuple(cell.strip() for cell in cells) != SENSES_HEADER:
+                problem(line_no, "", f"表头应为 {' '.join(SENSES_HEADER)}（以制表符分隔）/ bad header")
+            continue
+        if len(cells) != len(SENSES_HEADER):
+            problem(line_no, "", f"应有 {len(SENSES_HEADER)} 列（词、字样、词义、理由，以制表符分隔），实有 {len(cells)} 列 / wrong number of columns")
+            continue
+        word, term, sense, reason = (cell.strip() for cell in cells)
+        if not word:
+            problem(line_no, "", "词为空 / empty word")
+            continue
+        if sense not in SENSES:
+            problem(line_no, word, f"词义应为 {'、'.join(SENSES)} 之一，而非 '{sense}' / unknown sense")
+            continue
+        if not reason:
+            problem(line_no, word, "缺少理由；写明该词为何属此词义 / missing reason")
+            continue
+        folded = basic_fold(word)
+        if term not in forms:
+            # A row for a term this list does not hold (a list edited from the bundled
+            # one, without 拍卖) applies to nothing; it must still be well-formed.
+            if not term or basic_fold(term) not in folded:
+                problem(line_no, word, f"词 '{word}' 不含字样 '{term}' / the word does not contain its term")
+            continue
+        if folded in forms[term]:
+            problem(line_no, word, "词与字样本身相同；词义表只收含该字样的更长的词 / the word is the term itself")
+            continue
+        if not any(f and f in folded for f in forms[term]):
+            problem(line_no, word, f"词 '{word}' 不含字样 '{term}' 或其同义词 / the word does not contain its term")
+            continue
+        earlier = seen.get(folded)
+        if earlier is not None:
+            if earlier.sense != sense:
+                problem(line_no, word, f"同一词既标为 {earlier.sense}（第{earlier.line}行）又标为 {sense}；只保留一种词义 / both senses")
+            else:
+                problem(line_no, word, f"与第{earlier.line}行重复 / duplicate row")
+            continue
+        row = Sense(word, term, sense, reason, line_no)
+        seen[folded] = row
+        out.append(row)
+    if not header_seen:
+        problem(0, "", "词义表为空 / the senses table is empty")
+    return raw
+
+
+def _with_other_senses(terms: list[Term], senses: list[Sense]) -> list[Term]:
+    """Each term with the words of its other senses added as exclusions."""
+    extra: dict[str, list[Exclusion]] = {}
+    for s in senses:
+        if s.sense == "other":
+            extra.setdefault(s.term, []).append(Exclusion(s.word, SuppressReason.OTHER_SENSE, s.line, s.reason))
+    return [replace(t, exclusions=t.exclusions + tuple(extra[t.term])) if t.term in extra else t for t in terms]
 
 
 def _parse_term(item: yaml.Node, c: _Collector, seen: dict[str, tuple[str, str, int]]) -> Term | None:
@@ -331,7 +454,7 @@ def _parse_term(item: yaml.Node, c: _Collector, seen: dict[str, tuple[str, str, 
     def claim(form: str, node: yaml.Node, what: str) -> bool:
         key = basic_fold(form)
         if not key or not _visible(form):
-            c.add(node, word, f"{what} '{form}' 只含空白、噪声或不可见字符 / {what} has no visible character")
+            c.add(node, word, f"{what} '{form}' 只含空白或噪声字符，没有可见字符 / {what} has no visible character")
             return False
         line = node.start_mark.line + 1
         if key in seen:
@@ -389,6 +512,13 @@ def _parse_term(item: yaml.Node, c: _Collector, seen: dict[str, tuple[str, str, 
             continue
         exclusions.append(Exclusion(pattern.strip(), SuppressReason(reason), ex.start_mark.line + 1))
 
+    heads = []
+    for head, node in _str_list(fields.get("heads"), c, word, "heads"):
+        if not basic_fold(head):
+            c.add(node, word, f"中心词 '{head}' 只含空白或噪声字符 / head is empty after folding")
+            ok = False
+        heads.append(head.strip())
+
     if not ok:
         return None
     return Term(
@@ -398,4 +528,5 @@ def _parse_term(item: yaml.Node, c: _Collector, seen: dict[str, tuple[str, str, 
         synonyms=tuple(synonyms),
         exclusions=tuple(exclusions),
         line=term_node.start_mark.line + 1,
+        heads=tuple(heads),
     )

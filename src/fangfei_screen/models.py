@@ -70,6 +70,7 @@ class SuppressReason(StrEnum):
     EXCLUSION = "exclusion"
     WORD_BOUNDARY = "word_boundary"
     NEGATED = "negated"
+    OTHER_SENSE = "other_sense"  # a word, or a product named by its head noun, of a non-financial sense
 
 
 class Effect(StrEnum):

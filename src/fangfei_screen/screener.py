@@ -81,9 +81,11 @@ class Screener:
         infos: list[TermInfo] = []
         list_of: list[int] = []  # term_id -> index of its list
         forms: list[tuple[str, Pattern]] = []
+        heads: list[tuple[str, ...]] = []  # term_id -> head nouns of another sense, as listed
         for list_index, kl in enumerate(loaded):
             for term in kl.terms:
                 list_of.append(list_index)
+                heads.append(term.heads)
                 tid = len(infos)
                 infos.append(
                     TermInfo(
@@ -100,10 +102,16 @@ class Screener:
                 for syn in term.synonyms:
                     forms.append((syn, Pattern(PatternKind.SYNONYM, tid, syn)))
                 for ex in term.exclusions:
-                    forms.append((ex.pattern, Pattern(PatternKind.EXCLUSION, tid, ex.pattern, ex.reason.value)))
+                    forms.append((ex.pattern, Pattern(PatternKind.EXCLUSION, tid, ex.pattern, ex.reason.value, ex.note)))
         self._terms = tuple(infos)
         self._list_of = tuple(list_of) if len(loaded) > 1 else None
-        self._folder = Folder(ch for form, _ in forms for ch in basic_fold(form))
+        self._folder = Folder(ch for form in [f for f, _ in forms] + [h for hs in heads for h in hs] for ch in basic_fold(form))
+        # longest first, so that 打印机 is tried before 打印
+        self._heads = (
+            tuple(tuple(sorted({self._folder.fold(h) for h in hs}, key=len, reverse=True)) for hs in heads)
+            if any(heads)
+            else None
+        )
         self._index = PatternIndex((self._folder.fold(form), p) for form, p in forms)
         self._boundary = BoundaryJudge()
         if len(loaded) == 1:
@@ -161,6 +169,7 @@ class Screener:
             is_scope=field is Field.SCOPE,
             boundary=self._boundary,
             group_of=self._list_of,
+            heads=self._heads,
             separated=separated,
             spaces=spaces,
         )

@@ -20,7 +20,9 @@ from .forms import Errors, text
 from .render import render
 
 LIST_UPLOAD_LIMIT = 900_000  # under the service's 1 MB body limit, so the page can say so itself
-EXCLUSION_REASONS = {SuppressReason.PLACE_NAME.value: "地名", SuppressReason.EXCLUSION.value: "排除"}
+EXCLUSION_REASONS = {
+    SuppressReason.PLACE_NAME.value: "地名", SuppressReason.EXCLUSION.value: "排除", SuppressReason.OTHER_SENSE.value: "另一词义",
+}
 EFFECT_LABELS = {"restrict": "限制登记", "supervise": "仅标记重点监管"}
 
 

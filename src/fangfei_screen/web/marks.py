@@ -18,6 +18,7 @@ REASON_LABELS = {
     SuppressReason.EXCLUSION: "清单排除项",
     SuppressReason.WORD_BOUNDARY: "跨越词边界，不是这个词",
     SuppressReason.NEGATED: "位于否定条款内（不含、不得从事、除……外）",
+    SuppressReason.OTHER_SENSE: "另一词义（如数学、仪器），非金融含义",
 }
 
 

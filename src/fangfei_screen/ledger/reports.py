@@ -189,7 +189,11 @@ def write_attachment3(rows: list[list[Any]], *, month: str, unit: str, output: s
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_title_rows = "3:4"
+    sheet.print_area = f"A1:{last}{sheet.max_row}"
     sheet.print_options.horizontalCentered = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.5
+    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
     with atomic_output(output) as tmp:  # complete or absent
         book.save(tmp)
     return len(rows)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from fangfei_screen.atomic import atomic_output
 from fangfei_screen.models import CATEGORY_LABELS, Action, Category
-from fangfei_screen.report import PlaceFinder, ReportError, chinese_date, clue_row
+from fangfei_screen.report import PlaceFinder, ReportError, clue_row
 
 from .db import Ledger, LedgerError
 from .forms import PENALTY_TYPES
@@ -229,4 +229,4 @@ def write_feedback(rows: list[list[Any]], *, month: str, output: str | Path) -> 
     return len(rows)
 
 
-__all__ = ["ATT3_COLUMNS", "attachment2_rows", "attachment3_rows", "chinese_date", "feedback_rows", "write_attachment3", "write_feedback"]
+__all__ = ["ATT3_COLUMNS", "FEEDBACK_COLUMNS", "attachment2_rows", "attachment3_rows", "feedback_rows", "write_attachment3", "write_feedback"]

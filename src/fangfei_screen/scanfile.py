@@ -198,10 +198,13 @@ def _ordered(pool: Any, tasks: Iterator[tuple[Chunk, ColumnMap]], defaults: dict
 
 
 class _Callback:
-    """A progress function in the shape of a bar (update, close), for the web pages."""
+    """A progress function in the shape of a bar (update; the rest does nothing), for the web pages."""
 
     def __init__(self, update: Callable[[int], None]) -> None:
         self.update = update
+
+    def set_postfix_str(self, _text: str) -> None:
+        pass
 
     def close(self) -> None:
         pass

@@ -198,16 +198,14 @@ def _ordered(pool: Any, tasks: Iterator[tuple[Chunk, ColumnMap]], defaults: dict
 
 
 class _Callback:
-    """A progress function in the shape of a bar (update; the rest does nothing), for the web pages."""
+    """A progress function in the shape of a bar, for the web pages: ``update`` calls it,
+    whatever else a bar is asked to do (close, set_postfix_str …) does nothing."""
 
     def __init__(self, update: Callable[[int], None]) -> None:
         self.update = update
 
-    def set_postfix_str(self, _text: str) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
+    def __getattr__(self, _name: str) -> Callable[..., None]:
+        return lambda *_args, **_kwargs: None
 
 
 def _progress_bar(enabled: bool | Callable[[int], None]) -> Any:

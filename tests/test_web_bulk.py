@@ -167,8 +167,10 @@ def test_progress_survives_reload(page: Any, server: Server, tmp_path: Path) -> 
     if page.locator("#progress").count():
         screenshot(page, "bulk-progress")
         first = int(re.search(r"已处理 ([\d,]+) 行", page.locator("#progress-text").inner_text()).group(1).replace(",", ""))
-        page.goto(server.url + "/bulk")  # leave, then come back
-        page.goto(job_url)
+        page.goto(server.url + "/")  # leave, then come back through the list of recent jobs
+        page.get_by_role("link", name="批量排查").click()
+        page.locator("#jobs").get_by_role("link", name="big.csv").first.click()
+        assert page.url == job_url
         page.wait_for_selector("#progress, #done-text")
         if page.locator("#progress").count():
             again = int(re.search(r"已处理 ([\d,]+) 行", page.locator("#progress-text").inner_text()).group(1).replace(",", ""))

@@ -198,10 +198,14 @@ def _ordered(pool: Any, tasks: Iterator[tuple[Chunk, ColumnMap]], defaults: dict
 
 
 class _Callback:
-    """A progress function in the shape of a bar (update, close), for the web pages."""
+    """A progress function in the shape of a bar, for the web pages: ``update`` calls it,
+    whatever else a bar is asked to do (close, set_postfix_str …) does nothing."""
 
     def __init__(self, update: Callable[[int], None]) -> None:
         self.update = update
+
+    def set_postfix_str(self, text: str) -> None:
+        pass
 
     def close(self) -> None:
         pass

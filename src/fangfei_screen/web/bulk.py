@@ -47,14 +47,20 @@ def not_found(request: Request) -> Response:
     return render(request, "gone.html", {"errors": Errors()}, status=404, page="bulk")
 
 
-def upload_form(request: Request, store: JobStore, limit: int) -> Response:
+JOB_STATE_LABELS = {"uploaded": "待确认读法", "queued": "排队中", "running": "正在筛查", "done": "已完成", "failed": "未完成"}
+
+
+def upload_form(request: Request, store: JobStore, limit: int, user: Any) -> Response:
     store.sweep()
     errors = Errors()
     code = request.query_params.get("error", "")
     if code in UPLOAD_ERRORS:
         errors.add(FILE_FIELD, UPLOAD_ERRORS[code].format(limit=_size(limit)))
+    jobs = store.recent(unit=None if user.role.value == "admin" else user.unit)
     return render(request, "bulk.html", {"errors": errors, "limit": _size(limit), "ttl_hours": store.ttl / 3600,
-                                         "file_field": FILE_FIELD}, page="bulk")
+                                         "file_field": FILE_FIELD, "jobs": jobs, "job_states": JOB_STATE_LABELS,
+                                         "when": lambda t: time.strftime("%Y-%m-%d %H:%M", time.localtime(float(t)))},
+                  page="bulk")
 
 
 def job_page(request: Request, store: JobStore, job_id: str, *, errors: Errors | None = None,

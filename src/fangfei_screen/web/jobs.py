@@ -82,6 +82,14 @@ class JobStore:
             state.update(state="failed", message="服务曾重启，这次筛查被中断。请重新上传文件。")
         return dict(state)
 
+    def recent(self, *, unit: str | None, limit: int = 20) -> list[dict[str, Any]]:
+        """The newest jobs of a unit (every unit's when ``unit`` is None), newest first."""
+        if not self.root.is_dir():
+            return []
+        states = [self.state(f.name) for f in self.root.iterdir() if JOB_ID.match(f.name)]
+        mine = [s for s in states if s is not None and (unit is None or s.get("unit") == unit)]
+        return sorted(mine, key=lambda s: -float(s.get("created", 0)))[:limit]
+
     def update(self, folder: Path, **changes: Any) -> dict[str, Any]:
         with self._lock:
             path = folder / "state.json"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -127,14 +128,22 @@ def test_refusals_are_one_line_errors(ledger: Ledger, tmp_path) -> None:  # type
     assert first and not dispose(ledger, A[0], Disposal(measure="约谈", date="2025-06-01"), by="李四")[1]
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "fangfei_screen", *args], capture_output=True, text=True)
+def _run(capsys, *args: str) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
+    """The command in this process (as main() runs it), with its exit code and output."""
+    from fangfei_screen.cli import main
+
+    code = main(list(args))
+    out = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out.out, out.err)
 
 
-def test_commands_name_the_database_and_answer_in_json(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_commands_name_the_database_and_answer_in_json(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    _cli = functools.partial(_run, capsys)
     f = screened_file(tmp_path, "m1", [A, B, C, D], suffix=".xlsx")
     db = tmp_path / "x.db"
-    done = _cli("ledger", "ingest", str(f), "--month", "2025-06", "--unit", "城关镇", "--by", "李四", "--db", str(db))
+    # the first as a person runs it: a process of its own
+    done = subprocess.run([sys.executable, "-m", "fangfei_screen", "ledger", "ingest", str(f), "--month", "2025-06", "--unit", "城关镇",
+                           "--by", "李四", "--db", str(db)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert f"sqlite:///{db}" in done.stdout and "新发 new: 3" in done.stdout
     listed = _cli("ledger", "list", "--month", "2025-06", "--json", "--db", str(db))
@@ -158,3 +167,62 @@ def test_commands_name_the_database_and_answer_in_json(tmp_path) -> None:  # typ
         r = _cli(*bad)
         assert r.returncode == 2 and msg in r.stderr and "Traceback" not in r.stderr, (bad, r.stderr)
         assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_rescreen_output_ingests_with_its_list_version(ledger: Ledger, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from fangfei_screen.rescreen import rescreen
+
+    first = screened_file(tmp_path, "m1", [A, B, C])
+    ingest(ledger, first, month="2025-06", unit="城关镇", by="李四")
+    review(ledger, C[0], term="寄卖", decision="other_sense", reason="二手寄卖", by="赵审")
+    with open(_bundled(), encoding="utf-8") as f:
+        text = f.read()
+    new_list = tmp_path / "list-2025-07.yaml"
+    new_list.write_text(
+        text.replace('version: "2025-05-30"', 'version: "2025-07-01"').replace(
+            "  - term: 积分\n    category: 5\n    methods: [销售加盟积分返利]\n    exclusions:\n      - {pattern: 微积分, reason: exclusion}\n", ""
+        ),
+        encoding="utf-8",
+    )
+    changes = tmp_path / "changes.jsonl"
+    rescreen(first, tmp_path / "m1-registry.csv", changes, lists=[str(new_list)], as_of="2025-07-01")
+    s = ingest(ledger, changes, month="2025-07", unit="城关镇", by="李四")
+    assert dict(s.states) == {"resolved": 1}  # B no longer has a counted term under the new list
+    info = show(ledger, B[0])
+    assert [m["state"] for m in info["months"]] == ["new", "resolved"] and info["scope"] == B[4]
+    assert show(ledger, C[0])["findings"][0]["decision"] == "other_sense"  # C is not among the changes: untouched
+
+
+def _bundled() -> str:
+    from fangfei_screen import bundled_list_path
+
+    return str(bundled_list_path())
+
+
+def test_two_scope_columns_give_context_from_the_hit_s_own_column(ledger: Ledger, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import csv
+
+    from fangfei_screen.scanfile import scan_file
+
+    registry = tmp_path / "two.csv"
+    with registry.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["统一社会信用代码", "企业名称", "经营范围(一般项目)", "经营范围(许可项目)"])
+        w.writerow(["91340323MA0000009X", "固镇县某某商贸有限公司", "日用百货销售", "会员积分管理服务"])
+    out = tmp_path / "two-screened.csv"
+    scan_file(str(registry), str(out), as_of="2025-06-30")
+    ingest(ledger, out, month="2025-06", unit="城关镇", by="李四")
+    (finding,) = show(ledger, "91340323MA0000009X")["findings"]
+    assert finding["term"] == "积分" and finding["context"] == "会员积分管理服务"
+
+
+def test_an_entity_on_several_rows_in_several_chunks_is_one_clue(ledger: Ledger, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    b_again = (B[0], B[1], "存续", "", "品牌加盟")  # the same credit code, another term
+    f = screened_file(tmp_path, "dup", [A, B, D, C, b_again, D])
+    ingest(ledger, f, month="2025-06", unit="城关镇", by="李四")
+    one = {c["key"]: c for c in list_clues(ledger, month="2025-06")}
+    other = Ledger.open(f"sqlite:///{tmp_path / 'chunked.db'}")
+    s = ingest(other, f, month="2025-06", unit="城关镇", by="李四", chunk_rows=2)  # B's rows fall in different chunks
+    two = {c["key"]: c for c in list_clues(other, month="2025-06")}
+    assert s.flagged == 3 and sorted(two) == sorted(one) == sorted([A[0], B[0], C[0]])
+    assert sorted(two[B[0]]["terms"]) == sorted(one[B[0]]["terms"]) == ["加盟", "积分"]

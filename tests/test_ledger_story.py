@@ -13,7 +13,15 @@ from fangfei_screen.ledger.decisions import dispose, review
 from fangfei_screen.ledger.forms import PENALTY_TYPES, Disposal
 from fangfei_screen.ledger.ingest import ingest
 from fangfei_screen.ledger.queries import list_clues
-from fangfei_screen.ledger.reports import ATT3_COLUMNS, attachment2_rows, attachment3_rows, write_attachment3
+from fangfei_screen.ledger.reports import (
+    ATT3_COLUMNS,
+    FEEDBACK_COLUMNS,
+    attachment2_rows,
+    attachment3_rows,
+    feedback_rows,
+    write_attachment3,
+    write_feedback,
+)
 from fangfei_screen.ledger.sheets import HEADERS, export_sheet, import_sheet
 from fangfei_screen.report import REPORT_COLUMNS, ReportHeader, write_report
 
@@ -45,6 +53,7 @@ def att3(ledger: Ledger, month: str, out: Path) -> list[list[object]]:
     assert [rows[2][i] for i in (0, 6, 11, 12, 15, 16)] == ["基本情况", "调查认定", "移送公安（必填）", "处罚", "已清退资金金额（选填）万元", "备注"]
     assert tuple(rows[3][:15]) == ATT3_COLUMNS[:15]
     assert {str(r) for r in sheet.merged_cells.ranges} >= {"A3:F3", "G3:K3", "M3:O3", "P3:P4", "Q3:Q4"}
+    assert (sheet.page_setup.orientation, sheet.print_title_rows, sheet.page_setup.fitToWidth) == ("landscape", "$3:$4", 1)
     (dv,) = sheet.data_validations.dataValidation
     assert dv.formula1.strip('"').split(",") == list(PENALTY_TYPES) and str(dv.sqref).startswith("O5:")
     return [r for r in rows[4:] if isinstance(r[0], int)]
@@ -101,6 +110,14 @@ def test_three_months(ledger: Ledger, tmp_path: Path) -> None:
     rows3 = att3(ledger, "2025-07", tmp_path / "a3-07.xlsx")
     assert [(r[1], r[3], r[11], r[15]) for r in rows3] == [(C[1], "寄卖行吸收公众资金", "2025-07-15", 3)]
     assert att3(ledger, "2025-06", tmp_path / "a3-06b.xlsx")[0][1] == A[1]  # June's table unchanged by July
+    # the feedback list for the financial regulator: July's supervised entities, with words and list version
+    fb = tmp_path / "feedback-07.xlsx"
+    assert write_feedback(feedback_rows(ledger, month="2025-07", unit=UNIT), month="2025-07", output=fb) == 2
+    got = cells(fb)
+    assert got[0] == list(FEEDBACK_COLUMNS)
+    assert [(r[1], r[2], r[4], r[5], r[8]) for r in got[1:]] == [
+        (C[0], C[1], "recurring", "寄卖", "attachment1 2025-05-30"), (None, E[1], "new", "区块链", "attachment1 2025-05-30"),  # an empty cell
+    ]
 
     # Month 3: C deregistered (closed); B's scope changed, so the decision reopens.
     closed_c = (C[0], C[1], "注销", C[3], C[4])

@@ -49,7 +49,7 @@ def test_revoked_user_and_bad_input(ledger: Ledger) -> None:
     assert list_users(ledger) == []
 
 
-def test_users_add_command_prints_the_token_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_users_add_command_prints_the_token_once(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     db = f"sqlite:///{tmp_path / 'l.db'}"
     cmd = [sys.executable, "-m", "fangfei_screen", "users", "add", "张三", "--unit", "城关镇", "--role", "clerk", "--db", db]
     done = subprocess.run(cmd, capture_output=True, text=True, check=True)
@@ -57,9 +57,26 @@ def test_users_add_command_prints_the_token_once(tmp_path) -> None:  # type: ign
     token = next(w for w in done.stdout.split() if w.startswith("ff_") or "：ff_" in w).split("：")[-1]
     led = Ledger.open(db)
     assert authenticate(led, token).name == "张三"  # type: ignore[union-attr]
-    again = subprocess.run(cmd, capture_output=True, text=True)
-    assert again.returncode == 2 and "已存在" in again.stderr and "Traceback" not in again.stderr
-    bad = subprocess.run([*cmd[:-4], "--role", "boss", "--db", db], capture_output=True, text=True)
-    assert bad.returncode == 2 and "invalid choice" in bad.stderr
-    listed = subprocess.run([sys.executable, "-m", "fangfei_screen", "users", "list", "--json", "--db", db], capture_output=True, text=True, check=True)
-    assert '"张三"' in listed.stdout and "ff_" not in listed.stdout
+    from fangfei_screen.cli import main
+
+    assert main(cmd[3:]) == 2
+    err = capsys.readouterr().err
+    assert "已存在" in err and "Traceback" not in err
+    with pytest.raises(SystemExit) as exit_info:
+        main([*cmd[3:-4], "--role", "boss", "--db", db])
+    assert exit_info.value.code == 2 and "invalid choice" in capsys.readouterr().err
+    assert main(["users", "list", "--json", "--db", db]) == 0
+    listed = capsys.readouterr().out
+    assert '"张三"' in listed and "ff_" not in listed
+
+
+def test_users_revoke_command(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from fangfei_screen.cli import main
+
+    db = f"sqlite:///{tmp_path / 'l.db'}"
+    led = Ledger.open(db)
+    _, token = add_user(led, name="张三", unit="城关镇", role="clerk")
+    assert main(["users", "revoke", "张三", "--by", "管理员", "--db", db]) == 0
+    assert authenticate(led, token) is None
+    assert main(["users", "revoke", "张三", "--db", db]) == 2
+    assert "没有有效用户" in capsys.readouterr().err

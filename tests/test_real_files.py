@@ -310,3 +310,76 @@ def test_report_reads_results_whatever_the_input_headers(tmp_path: Path) -> None
     assert main(["scan", str(std), "-o", str(tmp_path / "std-out.csv")]) == 0
     assert set(read_csv_out(tmp_path / "std-out.csv")["columns"]) == {""}
     assert re.search(r'"name":"字号全称"', read_csv_out(tmp_path / "out.csv").loc[0, "columns"])
+
+
+def test_sheets_with_different_headers_share_one_output_and_report_reads_it(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.active.title = "城关镇"
+    titled_sheet(book.active, TOWNS["城关镇"])
+    other = book.create_sheet("新马桥镇")  # another clerk's columns: other names, other order, one more
+    other.append(["序号", "名称", "范围", "状态", "联系电话"])
+    other.append(["1", "固镇县新马桥投资咨询部", "", "存续", "0552-1234567"])
+    other.append(["2", "固镇县新马桥粮店", "粮油零售", "存续", ""])
+    book.save(tmp_path / "mixed.xlsx")
+    out = tmp_path / "out.csv"
+    assert main(["scan", str(tmp_path / "mixed.xlsx"), "-o", str(out), "--as-of", "2025-06-30"]) == 0
+    df = read_csv_out(out)
+    assert len(df) == 5  # 3 + 2 rows in, 5 out
+    assert list(df.columns[:2]) == ["sheet", "sheet_row"] and "名称" in df.columns and "联系电话" in df.columns
+    assert list(df["名称"]) == ["", "", "", "固镇县新马桥投资咨询部", "固镇县新马桥粮店"]
+    assert list(df["action"]) == ["order_rename", "pass", "order_rename", "order_rename", "pass"]
+    assert json.loads(df.loc[3, "columns"])["name"] == "名称"
+    report = tmp_path / "r.xlsx"
+    assert main(["report", str(out), "--month", "2025-06", "--unit", "固镇县", "-o", str(report)]) == 0
+    names = [r[1] for r in openpyxl.load_workbook(report).active.iter_rows(min_row=4, values_only=True) if isinstance(r[0], int)]
+    assert names == ["固镇县鑫源投资管理有限公司", "固镇县聚宝寄卖行", "固镇县新马桥投资咨询部"]
+
+
+def test_empty_and_repeated_header_cells_are_named_not_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text("企业名称,备注,,备注\n某投资有限公司,a,b,c\n某商贸有限公司,,,\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    assert main(["scan", str(src), "-o", str(out), "--kind", "new"]) == 0
+    df = read_csv_out(out)
+    assert list(df.columns[:4]) == ["企业名称", "备注", "列3", "备注_2"] and list(df["备注_2"]) == ["c", ""]
+    assert list(df["action"]) == ["block", "pass"]
+    text = capsys.readouterr().out
+    assert "第3列表头为空" in text and "表头「备注」重复" in text
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--sheet", "城关镇"], "--sheet 只适用于工作簿"),
+    (["--header-row", "99"], "第99行为空或不存在"),
+    (["--header-row", "0"], "从 1 开始"),
+])
+def test_reading_options_that_do_not_fit_the_file(tmp_path: Path, args: list[str], message: str) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text("企业名称\n某公司\n", encoding="utf-8")
+    assert message in one_line_failure(["scan", "in.csv", "-o", "x.csv", *args], tmp_path)
+
+
+@pytest.mark.skipif(not __import__("shutil").which("libreoffice"), reason="needs LibreOffice to save .xls and .ods")
+@pytest.mark.parametrize("fmt", ["xls", "ods"])
+def test_legacy_xls_and_ods_saved_by_an_office_suite(tmp_path: Path, fmt: str) -> None:
+    import os
+
+    src = township_workbook(tmp_path / "名录.xlsx")
+    subprocess.run(["libreoffice", "--headless", "--convert-to", fmt, "--outdir", str(tmp_path / fmt), str(src)],
+                   check=True, capture_output=True, timeout=180, env={**os.environ, "HOME": str(tmp_path)})
+    converted = tmp_path / fmt / f"名录.{fmt}"
+    out = tmp_path / "out.csv"
+    assert main(["scan", str(converted), "-o", str(out), "--as-of", "2025-06-30"]) == 0
+    df = read_csv_out(out)
+    expected = [r for rows in TOWNS.values() for r in rows]
+    assert list(df["企业名称"]) == [r[1] for r in expected]
+    assert list(df["sheet"]) == [t for t, rows in TOWNS.items() for _ in rows]
+    assert list(df["成立日期"])[:2] == ["2019-04-01", "2019-04-01"]
+
+
+@pytest.mark.parametrize("body", ["", "91340323MA0000001X,\n91340323MA0000002X,\n"])
+def test_a_file_in_which_nothing_is_screened_exits_2(tmp_path: Path, body: str) -> None:
+    (tmp_path / "in.csv").write_text("统一社会信用代码,企业名称\n" + body, encoding="utf-8")
+    err = one_line_failure(["scan", "in.csv", "-o", "out.csv"], tmp_path)
+    assert "没有筛查任何主体" in err
+    rows = read_csv_out(tmp_path / "out.csv")  # what was read is still written, errors marked
+    assert len(rows) == body.count("\n") and set(rows["action"]) <= {"error"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import date
@@ -62,18 +63,77 @@ def test_report_header_rows_and_footer(tmp_path: Path, results: Path) -> None:
     assert [r[0] for r in cells[8:]] == list(NOTES)
 
 
-def test_merge_numbers_rows_anew_and_names_each_unit(tmp_path: Path, results: Path) -> None:
-    a, b, county = tmp_path / "a.xlsx", tmp_path / "b.xlsx", tmp_path / "county.xlsx"
+def test_merge_numbers_rows_anew_removes_duplicates_and_warns_on_months(
+    tmp_path: Path, results: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 湖沟镇 lists one entity of 城关镇 again (same credit code, name spelt with a space) and one of its own
+    other = write_csv(tmp_path / "b.csv", [[ROWS[0][0], "固镇县鑫源投资管理 有限公司", *ROWS[0][2:]],
+                                           ["91340323MA0000099X", "固镇县新起点众筹服务部", *ROWS[1][2:]]], "utf-8")
+    other_out = tmp_path / "b-screened.csv"
+    assert main(["scan", str(other), "-o", str(other_out), "--as-of", "2025-06-30"]) == 0
+    a, b, may, county = (tmp_path / f"{n}.xlsx" for n in ("a", "b", "may", "county"))
     assert main(["report", str(results), "--month", "2025-06", "--unit", "城关镇", "-o", str(a)]) == 0
-    assert main(["report", str(results), "--month", "2025-06", "--unit", "湖沟镇", "-o", str(b)]) == 0
+    assert main(["report", str(other_out), "--month", "2025-06", "--unit", "湖沟镇", "-o", str(b)]) == 0
+    assert main(["report", str(other_out), "--month", "2025-05", "--unit", "新马桥镇", "-o", str(may)]) == 0
+    capsys.readouterr()
     assert main(["report", "--merge", str(a), str(b), "--month", "2025-06", "--unit", "固镇县财政局", "-o", str(county)]) == 0
+    assert "WARNING" in capsys.readouterr().out
     cells = load(county)
-    data = cells[3:11]
-    assert [r[0] for r in data] == list(range(1, 9))
-    assert all(r[14].endswith("报送单位：城关镇") for r in data[:4])
-    assert all(r[14].endswith("报送单位：湖沟镇") for r in data[4:])
-    assert cells[11][0] == "负责人："
+    data = cells[3:8]
+    assert [r[0] for r in data] == [1, 2, 3, 4, 5]  # 4 of 城关镇 + 1 new of 湖沟镇; the shared one once
+    assert data[0][1] == ROWS[0][1] and data[0][14].endswith("报送单位：城关镇、湖沟镇")
+    assert all(r[14].endswith("报送单位：城关镇") for r in data[1:4])
+    assert data[4][1] == "固镇县新起点众筹服务部" and data[4][14].endswith("报送单位：湖沟镇")
+    assert cells[8][0] == "负责人："
     assert cells[1][0] == "填报单位：固镇县财政局（加盖单位公章）"
+    assert main(["report", "--merge", str(a), str(may), "--month", "2025-06", "--unit", "固镇县财政局", "-o", str(county)]) == 0
+    out = capsys.readouterr().out
+    assert "是 2025-05 的报表，不是 2025-06" in out and str(may) in out
+
+
+def test_report_date_and_print_setup(tmp_path: Path, results: Path) -> None:
+    out = tmp_path / "r.xlsx"
+    assert main(["report", str(results), "--month", "2025-06", "--unit", "u", "--date", "2025年7月3日", "-o", str(out)]) == 0
+    sheet = openpyxl.load_workbook(out).active
+    assert sheet["I2"].value == "填报时间：2025年7月3日"
+    assert sheet.page_setup.orientation == "landscape" and int(sheet.page_setup.paperSize) == 9  # A4
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth == 1
+    assert sheet.page_setup.fitToHeight == 0
+    assert sheet.print_title_rows == "$3:$3"
+    assert sheet.print_area in ("'排查统计表'!$A$1:$O$14", "排查统计表!$A$1:$O$14")  # the notes (rows 9–14) inside
+    heights = [sheet.row_dimensions[r].height for r in range(4, 8)]
+    assert all(h and h >= 30 for h in heights)  # wrapped text gets room
+    assert main(["report", str(results), "--month", "2025-06", "--unit", "u", "--date", "someday", "-o", str(out)]) == 2
+
+
+@pytest.mark.skipif(not __import__("shutil").which("libreoffice") or not __import__("shutil").which("pdftotext"),
+                    reason="needs LibreOffice and poppler")
+def test_attachment2_prints_as_a_form(tmp_path: Path, results: Path) -> None:
+    """Rendered by LibreOffice: A4 landscape, the title and all columns on page 1, the
+    column header again on page 2, the notes printed."""
+    import pandas as pd
+
+    df = pd.read_csv(results, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    flagged = df[df["action"].isin(["order_rename", "propose_revocation"])]
+    many = pd.concat([flagged] * 15, ignore_index=True)  # 60 clues: more than one page
+    big = tmp_path / "many.csv"
+    many.to_csv(big, index=False)
+    out = tmp_path / "r.xlsx"
+    assert main(["report", str(big), "--month", "2025-06", "--unit", "固镇县市场监督管理局", "-o", str(out)]) == 0
+    subprocess.run(["libreoffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(out)],
+                   check=True, capture_output=True, timeout=180, env={**__import__("os").environ, "HOME": str(tmp_path)})
+    pdf = tmp_path / "r.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info)[1])
+    w, h = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info).groups())
+    assert w > h and abs(w - 841.9) < 2  # A4 landscape
+    assert 2 <= pages <= 6
+    page = [subprocess.run(["pdftotext", "-layout", "-f", str(n), "-l", str(n), str(pdf), "-"], capture_output=True,
+                           text=True, check=True).stdout for n in (1, 2, pages)]
+    assert "2025年6月非法金融活动风险线索排查统计表" in page[0]
+    assert "备注" in page[0] and "立案罪名" in page[0]  # the last columns fit on page 1
+    assert "风险主体名称" in page[1]  # the header repeated
+    assert "6.如先行政处置后刑事打击的" in page[2].replace(" ", "")  # the notes are printed
 
 
 def test_report_refuses_a_file_that_is_not_results(tmp_path: Path) -> None:

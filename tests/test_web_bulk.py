@@ -108,7 +108,8 @@ def test_upload_preview_run_filter_and_download(page: Any, server: Server, tmp_p
     page.goto(server.url + "/bulk")
     page.get_by_label("主体名单文件").set_input_files(str(SAMPLE))
     page.get_by_role("button", name="上传并预览").click()
-    assert page.locator("#preview thead th").first.inner_text() == "统一社会信用代码"
+    assert page.locator(".preview thead th").first.inner_text() == "统一社会信用代码"
+    assert page.locator(".preview-header-row").first.inner_text() == "1"
     assert page.locator("#col-name").input_value() == "企业名称"
     assert page.locator("#col-scope").input_value() == "经营范围"
     screenshot(page, "bulk-preview")
@@ -166,8 +167,10 @@ def test_progress_survives_reload(page: Any, server: Server, tmp_path: Path) -> 
     if page.locator("#progress").count():
         screenshot(page, "bulk-progress")
         first = int(re.search(r"已处理 ([\d,]+) 行", page.locator("#progress-text").inner_text()).group(1).replace(",", ""))
-        page.goto(server.url + "/bulk")  # leave, then come back
-        page.goto(job_url)
+        page.goto(server.url + "/")  # leave, then come back through the list of recent jobs
+        page.get_by_role("link", name="批量排查").click()
+        page.locator("#jobs").get_by_role("link", name="big.csv").first.click()
+        assert page.url == job_url
         page.wait_for_selector("#progress, #done-text")
         if page.locator("#progress").count():
             again = int(re.search(r"已处理 ([\d,]+) 行", page.locator("#progress-text").inner_text()).group(1).replace(",", ""))
@@ -279,3 +282,49 @@ def test_uploads_and_jobs_need_a_user_of_the_unit(server: Server, client: httpx.
         r = other.get(job)
         assert r.status_code == 404 and "找不到这项筛查" in r.text
         assert other.get(job + "/files/screened.csv").status_code == 404
+
+
+def test_workbook_sheets_and_header_row_are_found_and_can_be_corrected(page: Any, server: Server, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.active.title = "说明"
+    book.active.append(["本表为 2025 年 6 月主体名单"])
+    for sheet, names in (("城关镇", ["城关镇鑫源投资有限公司", "城关镇百货商店"]), ("湖沟镇", ["湖沟镇众筹咨询有限公司"])):
+        ws = book.create_sheet(sheet)
+        ws.append([f"{sheet} 2025年6月主体名单"])  # a title above the header
+        ws.append(["企业名称", "经营范围", "登记状态"])
+        for n in names:
+            ws.append([n, "日用百货销售", "存续"])
+    path = tmp_path / "乡镇名单.xlsx"
+    book.save(path)
+    page.goto(server.url + "/bulk")
+    page.get_by_label("主体名单文件").set_input_files(str(path))
+    page.get_by_role("button", name="上传并预览").click()
+    parts = page.locator("section.part h3").all_inner_texts()
+    assert parts == ["工作表「城关镇」：表头在第 2 行（跳过其上 1 行标题）", "工作表「湖沟镇」：表头在第 2 行（跳过其上 1 行标题）"]
+    assert "说明" in page.locator("#preview-skipped").inner_text()
+    screenshot(page, "bulk-preview-workbook")
+    page.get_by_text("表头行或工作表不对？").click()
+    page.get_by_role("checkbox", name="湖沟镇").check()
+    page.get_by_role("button", name="重新读取").click()
+    assert page.locator("section.part h3").all_inner_texts() == ["工作表「湖沟镇」：表头在第 2 行（跳过其上 1 行标题）"]
+    page.get_by_role("button", name="开始筛查").click()
+    page.wait_for_selector("#done-text", timeout=60_000)
+    assert "共 1 行" in page.locator("#done-text").inner_text()
+    assert page.locator("#flagged mark").all_inner_texts() == ["众筹"]
+    assert "湖沟镇" in page.locator("#flagged tbody td").first.inner_text()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_scan_file_reports_progress_to_a_function(tmp_path: Path, suffix: str) -> None:
+    from fangfei_screen.scanfile import scan_file
+
+    source = SAMPLE
+    if suffix == ".xlsx":
+        book = openpyxl.Workbook()
+        for row in csv.reader(SAMPLE.open(encoding="utf-8")):
+            book.active.append(row)
+        source = tmp_path / "in.xlsx"
+        book.save(source)
+    calls: list[int] = []
+    summary = scan_file(str(source), str(tmp_path / "out.csv"), progress=calls.append, chunk_rows=7)
+    assert calls and sum(calls) == summary.rows == 50

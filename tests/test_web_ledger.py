@@ -215,3 +215,19 @@ def test_pages_need_no_account_for_checking(server: Server) -> None:
     with httpx.Client(base_url=server.url) as client:
         assert client.get("/").status_code == 200 and client.get("/lists").status_code == 200
         assert client.get("/ledger").status_code == 303
+
+
+def test_session_cookie_is_secure_over_tls(server: Server, ledger_db: dict[str, str]) -> None:
+    # uvicorn takes the scheme from a loopback proxy's X-Forwarded-Proto, as behind a TLS front end
+    tls = {"X-Forwarded-Proto": "https"}
+    first = httpx.get(server.url + "/signin", headers=tls)
+    assert "Secure" in first.headers["set-cookie"]
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', first.text).group(1)
+    # the cookie jar keeps Secure cookies off plain HTTP, so it is sent by hand here
+    r = httpx.post(server.url + "/signin", headers={**tls, "Cookie": f"ff_csrf={csrf}"},
+                   data={"csrf_token": csrf, "token": ledger_db["admin"], "next": "/ledger"})
+    cookie = r.headers["set-cookie"]
+    assert r.status_code == 303 and r.headers["location"] == "/ledger"
+    assert "ff_session=" in cookie and "Secure" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+    with httpx.Client(base_url=server.url) as client:
+        assert "Secure" not in sign_in(client, ledger_db["admin"]).headers["set-cookie"]

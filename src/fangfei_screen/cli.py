@@ -89,7 +89,7 @@ def _add_list_option(p: argparse.ArgumentParser) -> None:
 
 _KIND_HELP = (
     "申请类型 kind: new = 设立登记 (a new registration: a listed word blocks it); "
-    "change = 变更登记 (a change: compared with --before-name/--before-scope, removing a word is allowed); "
+    "change = 变更登记 (a change: compared with the name and scope before it; removing a word is allowed); "
     "existing = 存量主体 (a registered entity: rename, deregister or propose revocation)"
 )
 
@@ -133,7 +133,7 @@ def run_check(args: argparse.Namespace) -> int:
     from .values import entity_type_of, parse_date, status_of
 
     if not args.name.strip():
-        raise UsageError("--name 不能为空 / the name is empty")
+        raise UsageError("--name：名称不能为空 / the name is empty")
     result = Screener(lists=args.lists or None).screen(
         args.name,
         args.scope,
@@ -211,6 +211,11 @@ def run_scan(args: argparse.Namespace) -> int:
     )
     print("\n".join(summary.lines()))
     print(f"结果已写入 {args.output}")
+    if summary.rows == len(summary.errors):
+        # nothing was screened: a clerk must not take this file for a clean one
+        what = "文件没有数据行" if summary.rows == 0 else "每一行都无法筛查"
+        print(f"fangfei-screen scan: {what}，没有筛查任何主体 / nothing was screened in {args.input}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     return 0
 
 
@@ -238,7 +243,10 @@ def run_report(args: argparse.Namespace) -> int:
     header.title  # noqa: B018 - fail on a bad month before reading anything
     check_distinct(args.inputs, args.output)
     if args.merge:
-        rows = merged_rows(args.inputs)
+        merged = merged_rows(args.inputs, month=args.month)
+        for warning in merged.warnings:
+            print(f"！注意 WARNING: {warning}")
+        rows = merged.rows
     else:
         rows = [row for path in args.inputs for row in report_rows(path)]
     n = write_report(rows, header, args.output)
@@ -327,13 +335,13 @@ def run_keywords_show(args: argparse.Namespace) -> int:
 
 def _add_rescreen(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "rescreen", help="screen again with a new list and write only the entities whose outcome changed"
+        "rescreen", help="清单更新后重新筛查，只输出结果变化的主体 / screen again with a new list and write only the entities whose outcome changed"
     )
-    p.add_argument("previous", metavar="PREVIOUS_RESULTS", help="results of an earlier `scan`")
-    p.add_argument("input", metavar="NEW_INPUT", help="the registry to screen (may be the same file as before)")
-    p.add_argument("-o", "--output", required=True, help="the changes: .csv, .xlsx, .parquet or .jsonl")
-    p.add_argument("--kind", default="existing", choices=_KINDS)
-    p.add_argument("--as-of", metavar="YYYY-MM-DD")
+    p.add_argument("previous", metavar="PREVIOUS_RESULTS", help="上次 scan 的结果 / results of an earlier `scan`")
+    p.add_argument("input", metavar="NEW_INPUT", help="要筛查的登记表（可与上次相同）/ the registry to screen (may be the same file as before)")
+    p.add_argument("-o", "--output", required=True, help="变化清单 / the changes: .csv, .xlsx, .parquet or .jsonl")
+    p.add_argument("--kind", default="existing", choices=_KINDS, help=_KIND_HELP.replace("申请类型", "主体类型"))
+    p.add_argument("--as-of", metavar="DATE", help="筛查日期 / date of the screening (默认今天 default: today)")
     p.add_argument("--encoding", help="文本编码 / text encoding (默认自动识别 default: detected)")
     p.add_argument("--name-col", metavar="COLUMN", help="名称列 / column of the name")
     p.add_argument("--scope-col", action="append", metavar="COLUMN", help="经营范围列，可重复 / column of the scope (repeatable)")
@@ -377,7 +385,11 @@ def _terminated(signum: int, _frame: object) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    try:
+        parser = build_parser()
+    except KeyboardInterrupt:
+        print("fangfei-screen: interrupted", file=sys.stderr)
+        return 130
     args = parser.parse_args(argv)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminated)

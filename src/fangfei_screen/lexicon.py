@@ -454,7 +454,7 @@ def _parse_term(item: yaml.Node, c: _Collector, seen: dict[str, tuple[str, str, 
     def claim(form: str, node: yaml.Node, what: str) -> bool:
         key = basic_fold(form)
         if not key or not _visible(form):
-            c.add(node, word, f"{what} '{form}' 只含空白、噪声或不可见字符 / {what} has no visible character")
+            c.add(node, word, f"{what} '{form}' 只含空白或噪声等不可见字符 / {what} has no visible character")
             return False
         line = node.start_mark.line + 1
         if key in seen:

@@ -215,7 +215,7 @@ class Source:
         for rng in shape.ranges:
             rows: list[list[str]] = []
             errors: dict[int, str] = {}
-            for row, problem, _line, _joined in records(self.text_path, rng, shape.encoding, width, delimiter=shape.delimiter):
+            for row, problem, _line, _joined in records(self.text_path, rng, shape.encoding, width, delimiter=shape.delimiter, header=part.header):
                 if problem:
                     errors[len(rows)] = problem
                 rows.append(row)
@@ -276,6 +276,8 @@ def open_source(
     suffix = path.suffix.lower()
     if header_row is not None and header_row < 1:
         raise TableError("--header-row 从 1 开始 / --header-row counts from 1")
+    if sheets and suffix not in BOOK_SUFFIXES:
+        raise TableError(f"--sheet 只适用于工作簿（.xlsx .xlsm .xls .ods），不适用于 {suffix} / --sheet is for workbooks")
     if suffix in TEXT_SUFFIXES:
         return _open_text(path, encoding or detect_encoding(path), header_test, header_row, parts)
     if suffix in BOOK_SUFFIXES:
@@ -427,11 +429,18 @@ def _open_book(path: Path, header_test: HeaderTest, header_row: int | None, want
             head: list[list[Any]] = []
             for values in book.get_sheet_by_name(name).iter_rows():
                 head.append(list(values))
-                if len(head) >= HEADER_SEARCH_ROWS:
+                if len(head) >= max(HEADER_SEARCH_ROWS, header_row or 0):
                     break
             at = _find_header(head, header_test, header_row)
+            if at is not None and _blank(head[at]):
+                at = None
             if at is None:
-                what = "空表" if all(_blank(r) for r in head) else f"前{HEADER_SEARCH_ROWS}行中没有可识别的表头（名称列）"
+                if all(_blank(r) for r in head):
+                    what = "空表"
+                elif header_row is not None:
+                    what = f"第{header_row}行不是表头（为空或不存在）"
+                else:
+                    what = f"前{HEADER_SEARCH_ROWS}行中没有可识别的表头（名称列）"
                 skipped.append(f"工作表「{name}」：{what}，未读取")
                 continue
             header, notes = clean_header(head[at])

@@ -18,7 +18,7 @@ from .batch import results_columns
 from .columns import ColumnMap
 from .models import ACTIONABLE, CATEGORY_LABELS, Action, Category
 from .readers import TableError, read_chunks
-from .tables import neutralise_formula, output_file
+from .tables import neutralise_formula, output_file, xlsx_safe
 
 REPORT_COLUMNS = (
     "序号",
@@ -177,11 +177,27 @@ def report_rows(results_path: str | Path) -> list[list[Any]]:
     return rows
 
 
-def merged_rows(report_paths: list[str]) -> list[list[Any]]:
-    """The data rows of several units' reports, each remark naming its unit."""
+_CODE_IN_REMARK = re.compile(r"统一社会信用代码：([0-9A-Za-z]+)")
+_TITLE_MONTH = re.compile(r"^(\d{4})年(\d{1,2})月")
+
+
+@dataclass(frozen=True)
+class Merged:
+    """Units' reports merged: the rows, each entity once, and what the clerk must check."""
+
+    rows: list[list[Any]]
+    warnings: list[str]
+
+
+def merged_rows(report_paths: list[str], *, month: str | None = None) -> Merged:
+    """The data rows of several units' reports: an entity listed by several units (the
+    same 统一社会信用代码, else the same name) once, its 备注 naming every unit; a
+    warning for each report of another month than ``month`` (or than the first)."""
     import openpyxl
 
-    rows: list[list[Any]] = []
+    kept: dict[str, tuple[list[Any], list[str]]] = {}
+    warnings: list[str] = []
+    months: dict[str, str] = {}
     for path in report_paths:
         if not Path(path).is_file():
             raise TableError(f"找不到报表文件 / no such file: {path}")
@@ -194,6 +210,9 @@ def merged_rows(report_paths: list[str]) -> list[list[Any]]:
         book.close()
         if len(values) < _HEADER_ROW or tuple(values[_HEADER_ROW - 1][: len(REPORT_COLUMNS)]) != REPORT_COLUMNS:
             raise ReportError(f"{path} 不是附件2排查统计表（第{_HEADER_ROW}行不是表头）")
+        m = _TITLE_MONTH.match(str(values[0][0] or ""))
+        if m:
+            months[path] = f"{int(m[1])}-{int(m[2]):02d}"
         unit_cell = str(values[1][0] or "")
         unit = unit_cell.removeprefix(_UNIT_PREFIX).split("（加盖单位公章）")[0].strip()
         for row in values[_HEADER_ROW:]:
@@ -201,10 +220,81 @@ def merged_rows(report_paths: list[str]) -> list[list[Any]]:
             if not isinstance(first, int | float) and not str(first or "").strip().isdigit():
                 break  # the signature line after the data
             data = ["" if v is None else v for v in row[1 : len(REPORT_COLUMNS)]]
-            if unit:
-                data[-1] = f"{data[-1]}；报送单位：{unit}" if data[-1] else f"报送单位：{unit}"
-            rows.append(data)
-    return rows
+            code = _CODE_IN_REMARK.search(str(data[-1]))
+            key = f"code:{code[1].upper()}" if code else f"name:{''.join(str(data[0]).split())}"
+            if key in kept:
+                units = kept[key][1]
+                if unit and unit not in units:
+                    units.append(unit)
+                warnings.append(f"{data[0]} 由多个单位报送（{'、'.join(units)}），合并为一行 / listed by several units, merged")
+            else:
+                kept[key] = (data, [unit] if unit else [])
+    wanted = _normal_month(month) if month else next(iter(months.values()), None)
+    for path, got in months.items():
+        if wanted and got != wanted:
+            warnings.insert(0, f"{path} 是 {got} 的报表，不是 {wanted} / a report of another month")
+    rows = []
+    for data, units in kept.values():
+        if units:
+            note = f"报送单位：{'、'.join(units)}"
+            data[-1] = f"{data[-1]}；{note}" if data[-1] else note
+        rows.append(data)
+    return Merged(rows, warnings)
+
+
+def _normal_month(month: str) -> str | None:
+    m = _MONTH.match(month)
+    return f"{int(m[1])}-{int(m[2]):02d}" if m else None
+
+
+COLUMN_WIDTHS = (6, 30, 24, 16, 12, 14, 16, 10, 10, 10, 10, 14, 12, 10, 40)  # in characters, A–O
+_LINE_POINTS = 15.0  # one line of 11-point text, with leading
+_FULL_WIDTH = 1.75  # a CJK character, in column-width units (measured on LibreOffice's rendering)
+
+
+def _text_width(text: str) -> float:
+    """Display width in column-width units: CJK and full-width forms count 1.75."""
+    import unicodedata
+
+    return sum(_FULL_WIDTH if unicodedata.east_asian_width(ch) in "WF" else 1.0 for ch in text)
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines a wrapped cell of ``width`` characters needs for ``text``."""
+    import math
+
+    usable = max(1.0, width - 1.5)  # the cell's padding
+    return sum(max(1, math.ceil(_text_width(part) / usable)) for part in str(text).split("\n"))
+
+
+def _print_setup(sheet: Any, *, data_rows: int, last_col: str) -> None:
+    """Print as the form it is: A4 landscape, one page wide, the column header repeated
+    on every page, rows tall enough for their wrapped text, the notes inside the print
+    area. LibreOffice and Excel do not grow rows for wrapped text in a file they did
+    not lay out, so the heights are computed here."""
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    header_row, first, last_data = _HEADER_ROW, _HEADER_ROW + 1, _HEADER_ROW + data_rows
+    widths = dict(zip("ABCDEFGHIJKLMNO", COLUMN_WIDTHS))
+    total = sum(COLUMN_WIDTHS)
+    for r in range(header_row, last_data + 1):
+        lines = max(_lines(c.value or "", widths[c.column_letter]) for c in sheet[r])
+        sheet.row_dimensions[r].height = lines * _LINE_POINTS + 4
+    sheet.row_dimensions[1].height = 28  # the 16-point title
+    for r in range(last_data + 2, sheet.max_row + 1):  # the notes, each merged over the full width
+        sheet.row_dimensions[r].height = _lines(sheet.cell(r, 1).value or "", total) * _LINE_POINTS + 2
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages down as the rows need
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    sheet.print_area = f"A1:{last_col}{sheet.max_row}"
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.5
+    sheet.page_margins.header = sheet.page_margins.footer = 0.3
+    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
 
 
 def write_report(rows: list[list[Any]], header: ReportHeader, output: str | Path) -> int:
@@ -230,14 +320,14 @@ def write_report(rows: list[list[Any]], header: ReportHeader, output: str | Path
     unit_line[0] = f"{_UNIT_PREFIX}{header.unit}（加盖单位公章）"
     unit_line[8] = f"填报时间：{chinese_date(filled_on)}"
     unit_line[12] = f"填报人：{header.filler}"
-    sheet.append(unit_line)
+    sheet.append([xlsx_safe(v) for v in unit_line])
     sheet.merge_cells("A2:H2")
     sheet.merge_cells("I2:L2")
     sheet.merge_cells(f"M2:{last_col}2")
     sheet.append(list(REPORT_COLUMNS))
     thin = Side(style="thin")
     for i, row in enumerate(rows, start=1):
-        sheet.append([i, *[neutralise_formula(v) for v in row]])
+        sheet.append([i, *[neutralise_formula(xlsx_safe(v)) for v in row]])
     for r in sheet.iter_rows(min_row=_HEADER_ROW, max_row=_HEADER_ROW + len(rows)):
         for cell in r:
             cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
@@ -248,12 +338,14 @@ def write_report(rows: list[list[Any]], header: ReportHeader, output: str | Path
     signature[0] = "负责人："
     signature[5] = f"填表人：{header.filler}"
     signature[10] = f"日期：{chinese_date(filled_on)}"
-    sheet.append(signature)
+    sheet.append([xlsx_safe(v) for v in signature])
     for note in NOTES:
         sheet.append([note])
         sheet.merge_cells(f"A{sheet.max_row}:{last_col}{sheet.max_row}")
-    for col, w in zip("ABCDEFGHIJKLMNO", (6, 30, 28, 18, 12, 14, 18, 10, 10, 10, 10, 14, 12, 10, 40)):
+        sheet.cell(sheet.max_row, 1).alignment = Alignment(wrap_text=True, vertical="top")
+    for col, w in zip("ABCDEFGHIJKLMNO", COLUMN_WIDTHS):
         sheet.column_dimensions[col].width = w
+    _print_setup(sheet, data_rows=len(rows), last_col=last_col)
     with output_file(output) as tmp:  # complete or absent, never a half-written table
         book.save(tmp)
     return len(rows)

@@ -5,7 +5,7 @@ CSV fast path of csvscan). The summary says what was read, not only what was fou
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -38,7 +38,7 @@ def scan_file(
     jobs: int = 1,
     only_flagged: bool = False,
     chunk_rows: int = 20_000,
-    progress: bool = False,
+    progress: bool | Callable[[int], None] = False,
     columns: Mapping[str, Any] | None = None,
     header_row: int | None = None,
     sheets: Sequence[str] = (),
@@ -50,7 +50,8 @@ def scan_file(
     byte range of the file (see csvscan). Other formats go in chunks of ``chunk_rows``
     rows, screened in ``jobs`` processes. Either way the output is in input order and
     the same for any ``jobs``, and memory stays flat. A file in which nothing can be
-    screened (no sheet with a name column) is a TableError.
+    screened (no sheet with a name column) is a TableError. ``progress`` is a terminal
+    bar (True) or a function called with the number of rows each time some are done.
     """
     lists = tuple(str(p) for p in lists)
     shared_screener(lists)  # fails here, once, on a bad list
@@ -159,6 +160,8 @@ def _scan_frames(
                 writer.write(screened)
                 if bar is not None:
                     bar.update(len(chunk.frame))
+            if hasattr(bar, "set_postfix_str"):
+                bar.set_postfix_str("正在保存 saving…")  # zipping a large XLSX takes a while
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
@@ -194,7 +197,23 @@ def _ordered(pool: Any, tasks: Iterator[tuple[Chunk, ColumnMap]], defaults: dict
         yield c, f.result()
 
 
-def _progress_bar(enabled: bool) -> Any:
+class _Callback:
+    """A progress function in the shape of a bar, for the web pages: ``update`` calls it,
+    whatever else a bar is asked to do (close, set_postfix_str …) does nothing."""
+
+    def __init__(self, update: Callable[[int], None]) -> None:
+        self.update = update
+
+    def set_postfix_str(self, text: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar(enabled: bool | Callable[[int], None]) -> Any:
+    if callable(enabled):
+        return _Callback(enabled)
     if not enabled:
         return None
     from tqdm import tqdm

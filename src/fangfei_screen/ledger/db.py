@@ -19,7 +19,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, Operationa
 DEFAULT_DB = "fangfei-ledger.db"
 ENV_VAR = "FANGFEI_DB"
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-_LOCK_KEY = 0x66616E67  # pg_advisory_xact_lock key shared by every ledger writer
+LOCK_KEY = 0x66616E67  # pg_advisory_xact_lock key shared by every ledger writer
 _RETRIES = 8
 T = TypeVar("T")
 
@@ -51,7 +51,8 @@ def _sqlite_events(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # readers take a snapshot (WAL) and never wait for, or hold up, a writer
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("ledger_read") else "BEGIN IMMEDIATE")
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ class Ledger:
         from alembic.script import ScriptDirectory
 
         head = ScriptDirectory.from_config(self._config()).get_current_head()
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             current = MigrationContext.configure(conn).get_current_revision()
         return current, head
 
@@ -133,13 +134,14 @@ class Ledger:
         before, _ = self.revisions()
         with self.engine.begin() as conn:
             if not self.is_sqlite:
-                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOCK_KEY})")
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({LOCK_KEY})")
             command.upgrade(self._config(conn), "head")
         return before, self.revisions()[0]
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        """A connection for reading: never takes the write lock."""
+        with self.engine.connect().execution_options(ledger_read=True) as conn:
             yield conn
 
     def write(self, work: Callable[[Connection], T]) -> T:
@@ -150,7 +152,7 @@ class Ledger:
             try:
                 with self.engine.begin() as conn:
                     if not self.is_sqlite:
-                        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOCK_KEY})")
+                        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({LOCK_KEY})")
                     return work(conn)
             except IntegrityError:
                 raise

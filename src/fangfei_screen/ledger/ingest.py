@@ -93,12 +93,14 @@ def _findings_of(row: ScreenedRow, hits: Iterable[dict[str, Any]]) -> dict[tuple
         term, fld = str(h["keyword"]), str(h["field"])
         if (term, fld) in out:
             continue
-        text = row.name if fld == "name" else row.scope
+        known = fld == "name" or row.has_scope  # rescreen's output has no scope: its text is unknown
+        text = row.text_of(h)
         start, end = int(h.get("start", 0)), int(h.get("end", 0))
         out[(term, fld)] = {
             "text": str(h.get("text", "")),
-            "context": text[max(0, start - _CONTEXT) : end + _CONTEXT],
-            "text_sha": _sha(text),
+            "context": text[max(0, start - _CONTEXT) : end + _CONTEXT] if known else str(h.get("text", "")),
+            # the whole field (every scope column together): a change anywhere in it reopens a decision
+            "text_sha": _sha(row.name if fld == "name" else row.scope) if known else "",
             "category": int(h.get("category", 6)),
             "list_name": str(h.get("list", "")),
             "list_version": str(h.get("list_version", "")),
@@ -116,6 +118,7 @@ def ingest(
     by: str,
     complete: bool = False,
     replace: bool = False,
+    chunk_rows: int = 10_000,  # rows read at a time: what bounds the memory an ingest needs
 ) -> IngestSummary:
     """Record a results file of ``scan`` (or ``rescreen``-style output with hits) for a unit and month."""
     month = parse_month(month)
@@ -125,10 +128,13 @@ def ingest(
     if not by:
         raise LedgerError("--by 不能为空：台账的每一处改动都记录由谁做出 / --by is required")
     sha = file_sha256(path)
-    return ledger.write(lambda conn: _ingest(conn, Path(path), sha=sha, month=month, unit=unit, by=by, complete=complete, replace=replace))
+    return ledger.write(lambda conn: _ingest(conn, Path(path), sha=sha, month=month, unit=unit, by=by, complete=complete,
+                                             replace=replace, chunk_rows=chunk_rows))
 
 
-def _ingest(conn: Connection, path: Path, *, sha: str, month: str, unit: str, by: str, complete: bool, replace: bool) -> IngestSummary:
+def _ingest(
+    conn: Connection, path: Path, *, sha: str, month: str, unit: str, by: str, complete: bool, replace: bool, chunk_rows: int
+) -> IngestSummary:
     summary = IngestSummary(batch_id=None, unit=unit, month=month)
     current = conn.execute(
         select(unit_months.c.batch_id, batches.c.sha256)
@@ -156,14 +162,26 @@ def _ingest(conn: Connection, path: Path, *, sha: str, month: str, unit: str, by
 
     previous = latest_states(conn, month)
     open_keys = {k for k, s in previous.items() if s in OPEN_STATES}
-    flagged: dict[str, _Seen] = {}
-    cleared: dict[str, ScreenedRow] = {}  # open clues seen without counted terms, or closed
+    batch_id = conn.execute(
+        insert(batches).values(
+            unit=unit, month=month, sha256=sha, file_name=path.name, rows=0, flagged=0,
+            complete=complete, list_versions="", by=by, at=at,
+        )
+    ).inserted_primary_key[0]
+    summary.batch_id = batch_id
+    conn.execute(insert(unit_months).values(unit=unit, month=month, batch_id=batch_id))
+    if current is not None:
+        conn.execute(update(batches).where(batches.c.id == current.batch_id).values(replaced_by=batch_id))
+
+    # Flagged rows are written chunk by chunk (memory stays flat whatever the file's size);
+    # clearances wait for the end, since a later row of the same entity may be flagged.
+    run = _Run(conn, unit=unit, month=month, batch_id=batch_id, by=by, at=at, previous=previous, summary=summary)
+    cleared: dict[str, tuple[ScreenedRow, int]] = {}  # open clues seen without counted terms, or closed
     present: set[str] = set()
-    order: dict[str, int] = {}
     watch_unflagged = bool(open_keys) or complete
-    for chunk in screened_chunks(path):
-        actions = chunk.action
-        for i, action in enumerate(actions):
+    for chunk in screened_chunks(path, chunk_rows=chunk_rows):
+        flagged: dict[str, _Seen] = {}
+        for i, action in enumerate(chunk.action):
             summary.rows += 1
             if action in FLAGGED or action == CLOSED_ACTION:
                 row = chunk.row(i)
@@ -186,90 +204,108 @@ def _ingest(conn: Connection, path: Path, *, sha: str, month: str, unit: str, by
                 else:
                     seen.hits.extend(row.hits)  # the same entity twice in one file: one clue
                 cleared.pop(key, None)
-            elif key in open_keys and key not in flagged:
+            elif key in open_keys and key not in flagged and key not in run.done:
                 if row.closed or key not in cleared:
-                    cleared[key] = row
-                    order[key] = summary.rows
-    taken = _taken_this_month(conn, month, [*flagged, *cleared])
-    for key in taken:  # recorded this month by another unit's file (same credit code): keep theirs
-        flagged.pop(key, None)
-        cleared.pop(key, None)
-    summary.skipped = len(taken)
-    summary.flagged = len(flagged)
-
-    batch_id = conn.execute(
-        insert(batches).values(
-            unit=unit, month=month, sha256=sha, file_name=path.name, rows=summary.rows, flagged=len(flagged),
-            complete=complete, list_versions=_versions(flagged.values()), by=by, at=at,
-        )
-    ).inserted_primary_key[0]
-    summary.batch_id = batch_id
-    conn.execute(insert(unit_months).values(unit=unit, month=month, batch_id=batch_id))
-    if current is not None:
-        conn.execute(update(batches).where(batches.c.id == current.batch_id).values(replaced_by=batch_id))
-
-    known = _existing_entities(conn, list(flagged))
-    new_entities, changed_entities = [], []
+                    cleared[key] = (row, summary.rows)
+        run.flagged(flagged)
+    for key in run.taken(list(cleared)):
+        cleared.pop(key)
     month_rows, events = [], []
-    for key, seen in flagged.items():
-        row = seen.row
-        state = "recurring" if previous.get(key) in OPEN_STATES else "new"
-        summary.states[state] += 1
-        facts = {"name": row.name, "scope": row.scope, "address": row.address}
-        if key not in known:
-            new_entities.append({"key": key, "unit": unit, "credit_code": row.credit_code.strip().upper() or None, "first_month": month, **facts})
-        elif known[key] != facts:
-            changed_entities.append({"k": key, **facts})
-        month_rows.append(_month_row(key, month, batch_id, state, row, seen.seq))
-        events.append({"key": key, "before": {"state": previous.get(key)}, "state": state, "row": row,
-                       "terms": sorted({str(h["keyword"]) for h in seen.hits})})
-    for key, row in cleared.items():
+    for key, (row, seq) in cleared.items():
+        if key in run.done:
+            continue
         state = "closed" if row.closed else "resolved"
         summary.states[state] += 1
-        month_rows.append(_month_row(key, month, batch_id, state, row, order[key]))
-        events.append({"key": key, "before": {"state": previous.get(key)}, "state": state, "row": row, "terms": []})
+        month_rows.append(_month_row(key, month, batch_id, state, row, seq))
+        events.append(_event(run, key, state, row, []))
     if complete:
         unit_open = _unit_keys(conn, unit, open_keys)
         for key in sorted(unit_open - present):
             summary.states["missing"] += 1
             month_rows.append({"key": key, "month": month, "batch_id": batch_id, "state": "missing", "action": "",
                                "name": "", "scope": "", "address": "", "status": "", "screened_on": "", "seq": summary.rows + 1})
-            events.append({"key": key, "before": {"state": previous.get(key)}, "state": "missing", "row": None, "terms": []})
-
-    bulk_insert(conn, entities, new_entities)
-    if changed_entities:
-        from sqlalchemy import bindparam
-
-        conn.execute(
-            update(entities).where(entities.c.key == bindparam("k")).values(
-                name=bindparam("name"), scope=bindparam("scope"), address=bindparam("address")
-            ),
-            changed_entities,
-        )
+            events.append(_event(run, key, "missing", None, []))
     bulk_insert(conn, clue_months, month_rows)
-    summary.reopened = _record_findings(conn, flagged, month=month, batch_id=batch_id, by=by, at=at)
-    record_many(
-        conn,
-        (
-            {
-                "by": by, "subject": "entity", "action": e["state"], "key": e["key"], "batch_id": batch_id,
-                "before": e["before"],
-                "after": {"state": e["state"], "month": month, "terms": e["terms"],
-                          **({"name": e["row"].name, "scope": e["row"].scope, "status": e["row"].status} if e["row"] else {})},
-            }
-            for e in events
-        ),
-        at=at,
-    )
+    record_many(conn, events, at=at)
+    summary.flagged = len(run.done)
+    conn.execute(update(batches).where(batches.c.id == batch_id).values(
+        rows=summary.rows, flagged=summary.flagged, list_versions="; ".join(sorted(run.versions))[:500]))
     record(conn, by=by, subject="batch", action="ingest", batch_id=batch_id, at=at,
            after={"unit": unit, "month": month, "sha256": sha, "file": path.name, "rows": summary.rows,
                   "states": dict(summary.states), "replaced": summary.replaced, "complete": complete})
     return summary
 
 
-def _versions(seen: Iterable[_Seen]) -> str:
-    versions = sorted({f"{h.get('list', '')} {h.get('list_version', '')}".strip() for s in seen for h in s.hits})
-    return "; ".join(versions)[:500]
+def _event(run: _Run, key: str, state: str, row: ScreenedRow | None, terms: list[str]) -> dict[str, Any]:
+    after: dict[str, Any] = {"state": state, "month": run.month, "terms": terms}
+    if row is not None:
+        after.update(name=row.name, scope=row.scope, status=row.status)
+    return {"by": run.by, "subject": "entity", "action": state, "key": key, "batch_id": run.batch_id,
+            "before": {"state": run.previous.get(key)}, "after": after}
+
+
+@dataclass
+class _Run:
+    """One ingest's writing state across the file's chunks."""
+
+    conn: Connection
+    unit: str
+    month: str
+    batch_id: int
+    by: str
+    at: Any
+    previous: dict[str, str]
+    summary: IngestSummary
+    done: set[str] = field(default_factory=set)  # entities recorded this month by this file
+    pairs: set[tuple[str, str, str]] = field(default_factory=set)  # (key, term, field) sighted this month
+    versions: set[str] = field(default_factory=set)
+
+    def taken(self, keys: Sequence[str]) -> set[str]:
+        """Keys recorded this month by another unit's file (same credit code): theirs stand."""
+        out = _taken_this_month(self.conn, self.month, [k for k in keys if k not in self.done])
+        self.summary.skipped += len(out)
+        return out
+
+    def flagged(self, flagged: dict[str, _Seen]) -> None:
+        """Record one chunk's flagged entities."""
+        again = {k: s for k, s in flagged.items() if k in self.done}  # seen in an earlier chunk: more findings only
+        fresh = {k: s for k, s in flagged.items() if k not in self.done}
+        for key in self.taken(list(fresh)):
+            del fresh[key]
+        conn, month = self.conn, self.month
+        known = _existing_entities(conn, list(fresh))
+        new_entities, changed_entities, month_rows, events = [], [], [], []
+        for key, seen in fresh.items():
+            row = seen.row
+            state = "recurring" if self.previous.get(key) in OPEN_STATES else "new"
+            self.summary.states[state] += 1
+            facts = {"name": row.name, "scope": row.scope, "address": row.address}
+            if key in known and not row.has_scope:
+                facts = {**facts, "scope": known[key]["scope"], "address": known[key]["address"]}
+            if key not in known:
+                new_entities.append({"key": key, "unit": self.unit, "credit_code": row.credit_code.strip().upper() or None,
+                                     "first_month": month, **facts})
+            elif known[key] != facts:
+                changed_entities.append({"k": key, **facts})
+            month_rows.append(_month_row(key, month, self.batch_id, state, row, seen.seq))
+            events.append(_event(self, key, state, row, sorted({str(h["keyword"]) for h in seen.hits})))
+        for s in flagged.values():
+            self.versions.update(f"{h.get('list', '')} {h.get('list_version', '')}".strip() for h in s.hits)
+        bulk_insert(conn, entities, new_entities)
+        if changed_entities:
+            from sqlalchemy import bindparam
+
+            conn.execute(
+                update(entities).where(entities.c.key == bindparam("k")).values(
+                    name=bindparam("name"), scope=bindparam("scope"), address=bindparam("address")
+                ),
+                changed_entities,
+            )
+        bulk_insert(conn, clue_months, month_rows)
+        self.done.update(fresh)
+        self.summary.reopened += _record_findings(conn, {**fresh, **again}, month=month, batch_id=self.batch_id,
+                                                  by=self.by, at=self.at, pairs=self.pairs)
+        record_many(conn, events, at=self.at)
 
 
 def _month_row(key: str, month: str, batch_id: int, state: str, row: ScreenedRow, seq: int) -> dict[str, Any]:
@@ -300,7 +336,9 @@ def _unit_keys(conn: Connection, unit: str, keys: set[str]) -> set[str]:
     return {k for (k,) in conn.execute(select(entities.c.key).where(entities.c.unit == unit))} & keys
 
 
-def _record_findings(conn: Connection, flagged: dict[str, _Seen], *, month: str, batch_id: int, by: str, at: Any) -> int:
+def _record_findings(
+    conn: Connection, flagged: dict[str, _Seen], *, month: str, batch_id: int, by: str, at: Any, pairs: set[tuple[str, str, str]]
+) -> int:
     """Insert new findings and this month's sightings; reopen decisions whose text changed."""
     existing: dict[tuple[str, str, str], Any] = {}
     keys = list(flagged)
@@ -312,10 +350,13 @@ def _record_findings(conn: Connection, flagged: dict[str, _Seen], *, month: str,
     new_rows, month_rows, reopen, events = [], [], [], []
     for key, seen in flagged.items():
         for (term, fld), f in _findings_of(seen.row, seen.hits).items():
+            if (key, term, fld) in pairs:
+                continue  # already sighted this month by an earlier row of the same entity
+            pairs.add((key, term, fld))
             old = existing.get((key, term, fld))
             if old is None:
                 new_rows.append({"key": key, "term": term, "field": fld, "category": f["category"], "first_month": month})
-            elif old.decision and old.decided_text_sha != f["text_sha"]:
+            elif old.decision and f["text_sha"] and old.decided_text_sha != f["text_sha"]:
                 reopen.append({"k": key, "t": term, "f": fld})
                 events.append({"by": by, "subject": "finding", "action": "reopened", "key": key, "batch_id": batch_id,
                                "before": {"term": term, "field": fld, "decision": old.decision, "reason": old.reason},

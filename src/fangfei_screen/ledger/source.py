@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fangfei_screen.batch import OUTPUT_COLUMNS, ColumnMap
+from fangfei_screen.batch import OUTPUT_COLUMNS, SCOPE_JOINER, results_columns
+from fangfei_screen.columns import ColumnMap
 from fangfei_screen.models import ACTIONABLE
+from fangfei_screen.rescreen import CHANGE_COLUMNS as RESCREEN_COLUMNS
 from fangfei_screen.tables import read_chunks
 
 from .db import LedgerError
@@ -34,6 +36,16 @@ class ScreenedRow:
     action: str
     screened_on: str
     hits: tuple[dict[str, Any], ...]
+    has_scope: bool = True
+    scope_parts: dict[str, str] | None = None
+
+    def text_of(self, hit: dict[str, Any]) -> str:
+        """The text a hit's offsets index: the name, the scope, or the scope column it names."""
+        if hit.get("field") == "name":
+            return self.name
+        if self.scope_parts and hit.get("column") in self.scope_parts:
+            return self.scope_parts[hit["column"]]
+        return self.scope
 
     @property
     def flagged(self) -> bool:
@@ -92,6 +104,8 @@ class ScreenedChunk:
     action: list[str]
     screened_on: list[str]
     hits: list[str]
+    has_scope: bool = True  # rescreen's output carries names only
+    scope_parts: list[dict[str, str]] | None = None  # per row, when the scope came from several columns
 
     def __len__(self) -> int:
         return len(self.action)
@@ -105,32 +119,61 @@ class ScreenedChunk:
         return ScreenedRow(
             credit_code=self.credit_code[i], name=self.name[i], scope=self.scope[i], address=self.address[i],
             status=self.status[i].strip(), action=action, screened_on=self.screened_on[i], hits=hits,
+            has_scope=self.has_scope, scope_parts=self.scope_parts[i] if self.scope_parts else None,
         )
 
 
-def screened_chunks(path: str | Path) -> Iterator[ScreenedChunk]:
-    """A results file in chunks; LedgerError if it is not one."""
-    cols: ColumnMap | None = None
+_FIELDS = ("credit_code", "name", "address", "status")
+
+
+def screened_chunks(path: str | Path, *, chunk_rows: int = 50_000) -> Iterator[ScreenedChunk]:
+    """A results file in chunks; LedgerError if it is not one. Each row's columns come
+    from its ``columns`` cell where it has one (see batch.results_columns), else the header."""
+    cache: dict[str, ColumnMap] = {}
     line = 2  # the first data row (after the header)
-    for chunk in read_chunks(path):
+    action_col: str | None = None
+    for chunk in read_chunks(path, chunk_rows=chunk_rows):
         frame = chunk.frame
-        if cols is None:
-            missing = [c for c in ("action", "hits", "screened_on") if c not in frame.columns]
+        if action_col is None:
+            # rescreen's output names the new outcome new_action and has no screened_on
+            action_col = "action" if "action" in frame.columns else "new_action"
+            missing = [c for c in (action_col, "hits") if c not in frame.columns]
             if missing:
                 raise LedgerError(f"{path} 不是 fangfei-screen scan 的结果文件（缺少 {'、'.join(missing)} 列）")
-            inputs = [c for c in frame.columns if c not in OUTPUT_COLUMNS]
-            cols = ColumnMap.find(inputs)
+        header = [c for c in frame.columns if c not in OUTPUT_COLUMNS and c not in RESCREEN_COLUMNS]
         n = len(frame)
+        lists: dict[str, list[str]] = {}
 
         def column(name: str | None) -> list[str]:
             if not name:
                 return [""] * n
-            return ["" if v is None else str(v) for v in frame[name].tolist()]
+            if name not in lists:
+                lists[name] = ["" if v is None else str(v) for v in frame[name].tolist()]
+            return lists[name]
 
+        cells = column("columns") if "columns" in frame.columns else [""] * n
+        maps = {cell: results_columns(header, cell, cache=cache) for cell in set(cells)}
+        values: dict[str, list[str]] = {}
+        if len(maps) == 1:
+            (cols,) = maps.values()
+            for f in _FIELDS:
+                values[f] = column(getattr(cols, f))
+            scopes = [column(c) for c in cols.scopes]
+            values["scope"] = scopes[0] if len(scopes) == 1 else [SCOPE_JOINER.join(p) for p in zip(*scopes)] if scopes else [""] * n
+            parts = [dict(zip(cols.scopes, p)) for p in zip(*scopes)] if len(scopes) > 1 else None
+            has_scope = bool(cols.scopes)
+        else:  # rows from sheets with different headers
+            row_maps = [maps[c] for c in cells]
+            for f in _FIELDS:
+                values[f] = [column(getattr(m, f))[i] if getattr(m, f) else "" for i, m in enumerate(row_maps)]
+            parts = [{c: column(c)[i] for c in m.scopes} for i, m in enumerate(row_maps)]
+            values["scope"] = [SCOPE_JOINER.join(p.values()) for p in parts]
+            has_scope = any(m.scopes for m in row_maps)
         yield ScreenedChunk(
-            where=str(path), first_line=line, credit_code=column(cols.credit_code), name=column(cols.name),
-            scope=column(cols.scope), address=column(cols.address), status=column(cols.status),
-            action=column("action"), screened_on=column("screened_on"), hits=column("hits"),
+            where=str(path), first_line=line, credit_code=values["credit_code"], name=values["name"],
+            scope=values["scope"], address=values["address"], status=values["status"],
+            action=column(action_col), screened_on=column("screened_on" if "screened_on" in frame.columns else None),
+            hits=column("hits"), has_scope=has_scope, scope_parts=parts,
         )
         line += n
 

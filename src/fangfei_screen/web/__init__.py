@@ -145,7 +145,7 @@ def mount_web(app: FastAPI, *, screener: Callable[[], Screener], settings: WebSe
 
         return signed_in(inner)
 
-    router.add_api_route("/bulk", signed_in(lambda r, u: bulk.upload_form(r, store, settings.upload_limit)), methods=["GET"])
+    router.add_api_route("/bulk", signed_in(lambda r, u: bulk.upload_form(r, store, settings.upload_limit, u)), methods=["GET"])
     router.add_api_route("/bulk/jobs/{job_id}", job_route(lambda r, j: bulk.job_page(r, store, j)), methods=["GET"])
     router.add_api_route("/bulk/jobs/{job_id}/start", job_route(lambda r, j: bulk.start_job(r, store, j)), methods=["POST"])
     router.add_api_route("/bulk/jobs/{job_id}/files/{name}",

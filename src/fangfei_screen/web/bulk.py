@@ -47,24 +47,33 @@ def not_found(request: Request) -> Response:
     return render(request, "gone.html", {"errors": Errors()}, status=404, page="bulk")
 
 
-def upload_form(request: Request, store: JobStore, limit: int) -> Response:
+JOB_STATE_LABELS = {"uploaded": "待确认读法", "queued": "排队中", "running": "正在筛查", "done": "已完成", "failed": "未完成"}
+
+
+def upload_form(request: Request, store: JobStore, limit: int, user: Any) -> Response:
     store.sweep()
     errors = Errors()
     code = request.query_params.get("error", "")
     if code in UPLOAD_ERRORS:
         errors.add(FILE_FIELD, UPLOAD_ERRORS[code].format(limit=_size(limit)))
+    jobs = store.recent(unit=None if user.role.value == "admin" else user.unit)
     return render(request, "bulk.html", {"errors": errors, "limit": _size(limit), "ttl_hours": store.ttl / 3600,
-                                         "file_field": FILE_FIELD}, page="bulk")
+                                         "file_field": FILE_FIELD, "jobs": jobs, "job_states": JOB_STATE_LABELS,
+                                         "when": lambda t: time.strftime("%Y-%m-%d %H:%M", time.localtime(float(t)))},
+                  page="bulk")
 
 
 def job_page(request: Request, store: JobStore, job_id: str, *, errors: Errors | None = None,
-             report_values: dict[str, str] | None = None) -> Response:
+             report_values: dict[str, str] | None = None,
+             reading: tuple[int | None, tuple[str, ...]] | None = None) -> Response:
     state = store.state(job_id)
     if state is None:
         return not_found(request)
     ctx: dict[str, Any] = {"job": state, "errors": errors or Errors(), "kinds": KIND_LABELS}
     if state["state"] == "uploaded":
-        ctx.update(preview=store.preview(job_id), fields=COLUMN_FIELDS, today=date.today().isoformat())
+        header_row, sheets = reading or _reading_options(request.query_params)
+        ctx.update(preview=store.preview(job_id, header_row=header_row, sheets=sheets), fields=COLUMN_FIELDS,
+                   today=date.today().isoformat(), header_row=header_row or "", chosen_sheets=sheets)
     elif state["state"] in ("queued", "running"):
         elapsed = max(time.time() - float(state.get("started") or time.time()), 0.001)
         done, total = int(state.get("rows_done") or 0), state.get("total")
@@ -95,14 +104,20 @@ def _results(request: Request, store: JobStore, job_id: str, state: dict[str, An
         page = 1
     shown = rows[(page - 1) * PAGE_ROWS: page * PAGE_ROWS]
     for r in shown:
-        r["hit_objects"] = [_SpanHit(Field(h["field"]), int(h["start"]), int(h["end"]), h["keyword"], h["category"])
-                            for h in r["hits"] if h.get("field") in ("name", "scope")]
+        spans = [(h, _SpanHit(Field(h["field"]), int(h["start"]), int(h["end"]), h["keyword"], h["category"]))
+                 for h in r["hits"] if h.get("field") in ("name", "scope")
+                 and isinstance(h.get("start"), int) and isinstance(h.get("end"), int)]
+        r["name_segments"] = segments(r["name"], [s for _, s in spans], Field.NAME)
+        # a hit in one of several scope columns names its column; with one column it need not
+        r["scope_segments"] = [
+            segments(text, [s for h, s in spans if h.get("column", column) == column], Field.SCOPE)
+            for column, text in r["scopes"]
+        ]
     filters = {"action": action, "keyword": keyword, "category": category, "q": name}
     query = urlencode({k: v for k, v in filters.items() if v})
     return {
         "summary": state["summary"], "rows": shown, "matching": len(rows), "flagged_total": len(flagged),
-        "page_no": page, "pages": pages, "filters": filters, "query": query, "segments": segments, "Field": Field,
-        "action_filters": ACTION_FILTER_LABELS, "category_labels": {str(int(c)): c.label for c in Category},
+        "page_no": page, "pages": pages, "filters": filters, "query": query,         "action_filters": ACTION_FILTER_LABELS, "category_labels": {str(int(c)): c.label for c in Category},
         "action_labels": {a.value: a.label for a in Action} | {"error": "无法筛查"},
         "has_xlsx": (folder / "screened.xlsx").is_file(),
     }
@@ -117,6 +132,14 @@ class _SpanHit:
         self.field, self.start, self.end, self.keyword, self.category = field, start, end, keyword, category
 
 
+def _reading_options(values: Any) -> tuple[int | None, tuple[str, ...]]:
+    """The header row and sheets the user chose (from a query or a form); bad ones are ignored."""
+    raw = values.get("header_row", "")
+    header_row = int(raw) if isinstance(raw, str) and raw.strip().isdigit() and 0 < int(raw) < 1_000_000 else None
+    sheets = tuple(v for v in values.getlist("sheet") if isinstance(v, str) and v)[:100]
+    return header_row, sheets
+
+
 async def start_job(request: Request, store: JobStore, job_id: str) -> Response:
     state = store.state(job_id)
     if state is None:
@@ -127,8 +150,9 @@ async def start_job(request: Request, store: JobStore, job_id: str) -> Response:
     errors = Errors()
     if not csrf_ok(request, form.get(CSRF_FIELD)):
         errors.add("col-name", "页面已过期，请再点一次“开始筛查”")
-        return job_page(request, store, job_id, errors=errors)
-    header = store.preview(job_id)["header"]
+        return job_page(request, store, job_id, errors=errors, reading=_reading_options(form))
+    header_row, sheets = _reading_options(form)
+    header = store.preview(job_id, header_row=header_row, sheets=sheets)["header"]
     columns = {}
     for key, label in COLUMN_FIELDS:
         value = text(form, f"col-{key}")
@@ -148,8 +172,8 @@ async def start_job(request: Request, store: JobStore, job_id: str) -> Response:
         except ValueError:
             errors.add("as_of", "核查日期应为“年-月-日”，例如 2025-06-30")
     if errors:
-        return job_page(request, store, job_id, errors=errors)
-    store.start(job_id, columns=columns, kind=kind, as_of=as_of)
+        return job_page(request, store, job_id, errors=errors, reading=(header_row, sheets))
+    store.start(job_id, columns=columns, kind=kind, as_of=as_of, header_row=header_row, sheets=sheets)
     return RedirectResponse(f"/bulk/jobs/{job_id}", status_code=303)
 
 

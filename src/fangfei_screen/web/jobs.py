@@ -4,6 +4,7 @@ that a reload or another tab sees the same job."""
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import os
@@ -14,13 +15,16 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ..batch import FLAGGED_ACTIONS, JSON_COLUMNS, ColumnMap, Summary, screen_rows
-from ..screener import Screener, ScreeningInputError, parse_options
-from ..tables import TableError, TableWriter, read_chunks
+from ..batch import FLAGGED_ACTIONS, JSON_COLUMNS, results_columns
+from ..columns import ColumnMap, looks_like_header
+from ..readers import TableError, open_source, read_chunks
+from ..scanfile import scan_file
+from ..screener import Screener, ScreeningInputError
+from ..tables import open_writer
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +82,14 @@ class JobStore:
             state.update(state="failed", message="服务曾重启，这次筛查被中断。请重新上传文件。")
         return dict(state)
 
+    def recent(self, *, unit: str | None, limit: int = 20) -> list[dict[str, Any]]:
+        """The newest jobs of a unit (every unit's when ``unit`` is None), newest first."""
+        if not self.root.is_dir():
+            return []
+        states = [self.state(f.name) for f in self.root.iterdir() if JOB_ID.match(f.name)]
+        mine = [s for s in states if s is not None and (unit is None or s.get("unit") == unit)]
+        return sorted(mine, key=lambda s: -float(s.get("created", 0)))[:limit]
+
     def update(self, folder: Path, **changes: Any) -> dict[str, Any]:
         with self._lock:
             path = folder / "state.json"
@@ -112,47 +124,61 @@ class JobStore:
 
     # -- preview and run ---------------------------------------------------------
 
-    def preview(self, job_id: str) -> dict[str, Any]:
-        """The header, a few rows, the sheets and the columns found, for the user to check."""
+    def preview(self, job_id: str, *, header_row: int | None = None, sheets: tuple[str, ...] = ()) -> dict[str, Any]:
+        """What the reader finds (the library's own reader): per table its sheet, header row,
+        header, first rows and the columns found; the sheets skipped and why."""
         path = self.input_path(job_id)
         assert path is not None
-        out: dict[str, Any] = {"sheets": [], "header_row": 1, "header": [], "rows": [], "columns": {}, "problem": ""}
-        if path.suffix == ".xlsx":
-            out["sheets"] = _sheet_names(path)
+        out: dict[str, Any] = {"parts": [], "skipped": [], "sheets": [], "header": [], "columns": {}, "problem": ""}
         try:
-            first = next(read_chunks(path, chunk_rows=PREVIEW_ROWS), None)
-        except (TableError, ScreeningInputError, OSError, ValueError) as exc:
+            with open_source(path, header_test=partial(looks_like_header, name=None), header_row=header_row,
+                             sheets=sheets) as source:
+                out["skipped"] = list(source.skipped)
+                seen: set[int] = set()
+                for chunk in source.chunks(chunk_rows=PREVIEW_ROWS):
+                    if id(chunk.part) in seen:
+                        continue
+                    seen.add(id(chunk.part))
+                    out["parts"].append(_describe_part(chunk.part, chunk.frame))
+                    if len(seen) == len(source.parts):
+                        break
+                for part in source.parts:
+                    if id(part) not in seen:
+                        out["parts"].append(_describe_part(part, None))
+        except (TableError, ScreeningInputError, OSError, ValueError, KeyError) as exc:
             out["problem"] = f"无法读取这个文件：{exc}"
             return out
-        if first is None:
-            out["problem"] = "文件里没有数据行。"
+        if path.suffix == ".xlsx":
+            out["sheets"] = _sheet_names(path)  # after open_source has checked the workbook is safe to open
+        if not out["parts"]:
+            out["problem"] = "没有找到可以筛查的表格：" + ("；".join(out["skipped"]) or "文件里没有数据行")
             return out
-        out["header"] = [str(c) for c in first.frame.columns]
-        out["rows"] = [[str(v) for v in row] for row in first.frame.head(PREVIEW_ROWS).itertuples(index=False, name=None)]
-        try:
-            found = ColumnMap.find(out["header"])
-            out["columns"] = {key: getattr(found, key) or "" for key, _ in COLUMN_FIELDS}
-        except ScreeningInputError:
-            out["columns"] = {key: "" for key, _ in COLUMN_FIELDS}
+        out["header"] = list(dict.fromkeys(h for part in out["parts"] for h in part["header"]))
+        first = out["parts"][0]
+        out["columns"] = first["columns"]
+        if not first["columns"].get("name"):
             out["problem"] = "没有找到名称列，请在下面选择哪一列是名称。"
         return out
 
-    def start(self, job_id: str, *, columns: dict[str, str], kind: str, as_of: str | None) -> None:
+    def start(self, job_id: str, *, columns: dict[str, str], kind: str, as_of: str | None,
+              header_row: int | None = None, sheets: tuple[str, ...] = ()) -> None:
         folder = self.folder(job_id)
-        assert folder is not None
-        state = self.update(folder, state="queued", options={"columns": columns, "kind": kind, "as_of": as_of},
-                            pid=os.getpid(), rows_done=0, total=_estimate_rows(folder / f"input{self.state(job_id)['suffix']}"))
-        screener = self.screener()
-        self._pool.submit(self._run, folder, state, screener)
+        state = self.state(job_id)
+        assert folder is not None and state is not None
+        options = {"columns": columns, "kind": kind, "as_of": as_of, "header_row": header_row, "sheets": list(sheets)}
+        state = self.update(folder, state="queued", options=options, pid=os.getpid(), rows_done=0,
+                            total=_estimate_rows(folder / f"input{state['suffix']}"))
+        lists = tuple(kl.path for kl in self.screener().lists)
+        self._pool.submit(self._run, folder, state, lists)
 
-    def _run(self, folder: Path, state: dict[str, Any], screener: Screener) -> None:
+    def _run(self, folder: Path, state: dict[str, Any], lists: tuple[str, ...]) -> None:
         work = folder / "work"
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir()
         started = time.time()
         self.update(folder, state="running", started=started)
         try:
-            summary = self._screen(folder, work, state, screener, started)
+            summary = self._screen(folder, work, state, lists, started)
         except (TableError, ScreeningInputError, OSError, ValueError) as exc:
             shutil.rmtree(work, ignore_errors=True)
             self.update(folder, state="failed", message=f"筛查没有完成：{exc}", finished=time.time())
@@ -167,40 +193,33 @@ class JobStore:
         work.rmdir()
         self.update(folder, state="done", finished=time.time(), rows_done=summary["rows"], summary=summary)
 
-    def _screen(self, folder: Path, work: Path, state: dict[str, Any], screener: Screener, started: float) -> dict[str, Any]:
+    def _screen(self, folder: Path, work: Path, state: dict[str, Any], lists: tuple[str, ...], started: float) -> dict[str, Any]:
+        """scan_file, as `fangfei-screen scan` runs it, into CSV; the XLSX is the same table
+        written again; the flagged rows are kept aside for the results table."""
         options = state["options"]
-        given = {k: (v or None) for k, v in options["columns"].items()}
-        defaults = parse_options({"kind": options["kind"], "as_of": options["as_of"]})
-        defaults["as_of"] = defaults["as_of"] or date.today()
-        csv_out = TableWriter(work / "screened.csv", json_columns=JSON_COLUMNS)
-        xlsx_out: TableWriter | None = TableWriter(work / "screened.xlsx", json_columns=JSON_COLUMNS)
-        xlsx_problem = ""
-        summary = Summary()
         done = 0
-        cols: ColumnMap | None = None
-        with (work / "flagged.jsonl").open("w", encoding="utf-8", errors="backslashreplace") as flagged:
-            try:
-                for chunk in read_chunks(folder / f"input{state['suffix']}", chunk_rows=CHUNK_ROWS):
-                    if cols is None:
-                        cols = ColumnMap.find([str(c) for c in chunk.frame.columns], **given)
-                    screened = screen_rows(chunk.frame, cols, screener, defaults=defaults, read_errors=chunk.errors)
-                    summary.add_frame(screened)
-                    csv_out.write(screened)
-                    if xlsx_out is not None:
-                        try:
-                            xlsx_out.write(screened)
-                        except TableError as exc:  # over Excel's row limit: the CSV still comes
-                            xlsx_problem = str(exc)
-                            xlsx_out = None
-                    _write_flagged(flagged, chunk.frame, screened, cols, done)
-                    done += len(screened)
-                    self.update(folder, rows_done=done, updated=time.time())
-            finally:
-                csv_out.close()
-                if xlsx_out is not None:
-                    xlsx_out.close()
-        if xlsx_problem:
-            (work / "screened.xlsx").unlink(missing_ok=True)
+
+        def progress(rows: int) -> None:
+            nonlocal done
+            done += rows
+            self.update(folder, rows_done=done, updated=time.time())
+
+        screened = work / "screened.csv"
+        summary = scan_file(
+            str(folder / f"input{state['suffix']}"), str(screened), kind=options["kind"], as_of=options["as_of"],
+            lists=lists, columns={k: v for k, v in options["columns"].items() if v}, header_row=options["header_row"],
+            sheets=tuple(options["sheets"]), progress=progress,
+        )
+        xlsx_problem = ""
+        try:
+            with open_writer(work / "screened.xlsx", json_columns=JSON_COLUMNS) as writer:
+                for chunk in read_chunks(screened):
+                    writer.write(chunk.frame)
+        except TableError as exc:  # over Excel's row limit: the CSV still comes
+            xlsx_problem = str(exc)
+        _write_flagged(screened, work / "flagged.jsonl")
+        with screened.open(encoding="utf-8-sig", newline="") as f:
+            version = next(csv.DictReader(f), {}).get("list_version", "")
         return {
             "rows": summary.rows,
             "actions": dict(summary.actions.most_common()),
@@ -208,26 +227,55 @@ class JobStore:
             "categories": {str(c): n for c, n in sorted(summary.categories.items())},
             "errors": summary.errors[:100],
             "error_count": len(summary.errors),
+            "reading": list(summary.reading),
+            "alarms": list(summary.alarms),
             "xlsx_problem": xlsx_problem,
             "seconds": round(time.time() - started, 2),
-            "list_version": screener.list_version,
-            "list_sha256": screener.list_sha256,
+            "list_version": version,
         }
 
 
-def _write_flagged(out: Any, frame: Any, screened: Any, cols: ColumnMap, base: int) -> None:
+def _describe_part(part: Any, frame: Any) -> dict[str, Any]:
+    try:
+        found = ColumnMap.find(part.header)
+        columns = {key: (found.scope if key == "scope" else getattr(found, key)) or "" for key, _ in COLUMN_FIELDS}
+    except ScreeningInputError:
+        columns = {key: "" for key, _ in COLUMN_FIELDS}
+    rows = [[str(v) for v in row] for row in frame.head(PREVIEW_ROWS).itertuples(index=False, name=None)] if frame is not None else []
+    return {"sheet": part.sheet, "header_row": part.header_row, "skipped_above": part.skipped_above,
+            "notes": list(part.notes), "header": list(part.header), "rows": rows, "columns": columns}
+
+
+def _write_flagged(screened: Path, out_path: Path) -> None:
     """The rows someone must act on (and the errors), one JSON line each, for the results table."""
-    names = frame[cols.name].tolist()
-    scopes = frame[cols.scope].tolist() if cols.scope else [""] * len(frame)
-    cells = zip(screened["action"], screened["action_label"], screened["keywords"], screened["categories"],
-                screened["hits"], screened["supervise"], screened["error"])
-    for i, (action, label, keywords, categories, hits, supervise, error) in enumerate(cells):
-        if action not in FLAGGED_ACTIONS and supervise != "yes":
-            continue
-        record = {"row": base + i + 1, "name": str(names[i] or ""), "scope": str(scopes[i] or ""), "action": action,
-                  "action_label": label if action != "error" else "无法筛查", "keywords": keywords,
-                  "categories": categories, "hits": json.loads(hits or "[]"), "error": error or ""}
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    cache: dict[str, ColumnMap] = {}
+    with screened.open(encoding="utf-8-sig", newline="") as f, out_path.open("w", encoding="utf-8") as out:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if header is None:
+            return
+        at = {h: i for i, h in enumerate(header)}
+        for number, row in enumerate(reader, start=1):
+            cell = dict(zip(header, row))
+            action, supervise = cell.get("action", ""), cell.get("supervise", "")
+            if action not in FLAGGED_ACTIONS and supervise != "yes":
+                continue
+            try:
+                cols = results_columns(header, cell.get("columns", ""), cache=cache)
+            except ScreeningInputError:
+                cols = None
+            name = row[at[cols.name]] if cols is not None and cols.name in at else ""
+            scopes = [(c, row[at[c]]) for c in (cols.scopes if cols is not None else ()) if c in at]
+            try:
+                hits = json.loads(cell.get("hits") or "[]")
+            except ValueError:
+                hits = []
+            record = {"row": int(cell["sheet_row"]) if cell.get("sheet_row", "").isdigit() else number,
+                      "sheet": cell.get("sheet", ""), "name": name, "scopes": scopes, "action": action,
+                      "action_label": cell.get("action_label", "") if action != "error" else "无法筛查",
+                      "keywords": cell.get("keywords", ""), "categories": cell.get("categories", ""),
+                      "hits": hits if isinstance(hits, list) else [], "error": cell.get("error", "")}
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def read_flagged(folder: Path) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""The pyahocorasick adapter: every folded form of every term and exclusion, one pass.
+"""The pyahocorasick adapter: every folded form of every term, one pass.
 
 Kept behind this one class so that the engine can change (e.g. to ahocorasick_rs)
 without touching the judging code.
@@ -17,7 +17,6 @@ import ahocorasick
 class PatternKind(StrEnum):
     TERM = "term"
     SYNONYM = "synonym"
-    EXCLUSION = "exclusion"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +26,6 @@ class Pattern:
     kind: PatternKind
     term_id: int
     form: str  # as written in the list
-    exclusion_reason: str = ""
-    note: str = ""  # an exclusion's reason in words, quoted in the suppressed hit's detail
 
 
 class Match(NamedTuple):

@@ -1,5 +1,6 @@
-"""Judging raw matches of one field: longest match, exclusions, negated clauses and
-word boundaries. Works in folded coordinates; the screener maps spans back."""
+"""Judging raw matches of one field: longest match, exclusions (place names, other
+senses), product names judged by their head noun, negated clauses and word boundaries.
+Works in folded coordinates; the screener maps spans back."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Sequence
 from typing import Generic, NamedTuple, TypeVar
 
-from .automaton import Match, PatternKind
+from .automaton import Match
 from .boundary import BoundaryJudge
+from .lexicon import Exclusion
 from .models import SuppressReason
 
 T = TypeVar("T")
@@ -30,7 +32,42 @@ _OUTER_END = re.compile("[；;。，,）)】\\]〕}》]")
 _ITEM_START = frozenset("，,；;。、")
 _OPEN = frozenset("（(【[〔{《")
 _BRACKET = re.compile("[（(【\\[〔{《）)】\\]〕}》]")
+_WAI, _DE = re.compile("外"), re.compile("的")
 _DETAIL_CHARS = 60  # of a clause quoted in a suppressed hit's detail
+
+
+class ExclusionContext(NamedTuple):
+    """A listed exclusion as the judge checks it: its folded ``word`` holds a form of
+    the term at ``offset``."""
+
+    word: str
+    offset: int
+    form: str  # as written in the list
+    reason: SuppressReason
+    note: str
+
+
+def exclusion_contexts(forms: Sequence[str], exclusions: Sequence[tuple[str, Exclusion]]) -> tuple[ExclusionContext, ...]:
+    """Every place where a folded form of a term lies in one of its folded exclusions
+    (``exclusions``: (folded word, Exclusion) pairs)."""
+    out = []
+    for word, ex in exclusions:
+        for form in set(forms):
+            at = word.find(form) if form else -1
+            while at >= 0:
+                out.append(ExclusionContext(word, at, ex.pattern, ex.reason, ex.note))
+                at = word.find(form, at + 1)
+    # longest first: the first that holds a hit is the most specific (微积分学 over 微积分)
+    return tuple(sorted(out, key=lambda c: -len(c.word)))
+
+
+def _excluded(folded: str, start: int, end: int, contexts: Sequence[ExclusionContext]) -> ExclusionContext | None:
+    """The exclusion whose word holds the hit text[start:end], if any."""
+    for c in contexts:
+        at = start - c.offset
+        if at >= 0 and at + len(c.word) >= end and folded.startswith(c.word, at):
+            return c
+    return None
 
 
 class Verdict(NamedTuple):
@@ -83,8 +120,8 @@ def negated_spans(scope: str, spaces: Sequence[int] = ()) -> list[tuple[int, int
                 inner_end[k] = pos
     inner_stops = [m.start() for m in _INNER_END.finditer(scope)]
     outer_stops = [m.start() for m in _OUTER_END.finditer(scope)]
-    wai = [i for i, ch in enumerate(scope) if ch == "外"] if "外" in scope else []
-    de_at = [i for i, ch in enumerate(scope) if ch == "的"] if "的" in scope else []
+    wai = [m.start() for m in _WAI.finditer(scope)]
+    de_at = [m.start() for m in _DE.finditer(scope)]
     spans = []
     chu_end = -1  # the end of the last 除…外 clause: openers inside it stay inside it
     for k, m in enumerate(openers):
@@ -176,38 +213,30 @@ def judge_field(
     is_scope: bool,
     boundary: BoundaryJudge,
     group_of: Sequence[int] | None = None,
+    exclusions: Sequence[Sequence[ExclusionContext]] | None = None,
     heads: Sequence[tuple[str, ...]] | None = None,
     separated: Collection[int] = frozenset(),
     spaces: Sequence[int] = (),
 ) -> list[Verdict]:
     """Every kept term match of one field, each with its verdict.
 
+    ``exclusions[term_id]``: the contexts that mark a term's harmless uses.
     ``heads[term_id]``: the head nouns after which a term names a product of another
     sense (积分 + 仪). ``separated`` and ``spaces`` say where the text as written had visible noise or
     white space that folding removed (see FoldedText.separators): Latin word edges and
     scope items are judged on the text as written.
     """
-    terms = [m for m in matches if m.pattern.kind is not PatternKind.EXCLUSION]
-    excluding: dict[int, _SpanIndex[Match]] = {}
-    if len(terms) < len(matches):
-        grouped: dict[int, list[tuple[int, int, Match]]] = {}
-        for x in matches:
-            if x.pattern.kind is PatternKind.EXCLUSION:
-                grouped.setdefault(x.pattern.term_id, []).append((x.start, x.end, x))
-        excluding = {term_id: _SpanIndex(spans) for term_id, spans in grouped.items()}
     # Negated clauses only where the scope has an opener at all.
     clauses: _SpanIndex[str] | None = (
         _SpanIndex(negated_spans(folded, spaces)) if is_scope and _NEGATION.search(folded) else None
     )
     quoted: dict[int, str] = {}  # clause start -> its quotation, made once per clause
     verdicts = []
-    for m in longest_matches(terms, len(folded), group_of):
-        index = excluding.get(m.pattern.term_id) if excluding else None
-        held = index.holding(m.start, m.end) if index is not None else None
+    for m in longest_matches(matches, len(folded), group_of):
+        held = _excluded(folded, m.start, m.end, exclusions[m.pattern.term_id]) if exclusions else None
         if held is not None:
-            exclusion = held[2].pattern
-            note = f"：{exclusion.note}" if exclusion.note else ""
-            verdicts.append(Verdict(m, SuppressReason(exclusion.exclusion_reason), f"「{exclusion.form}」{note}"))
+            note = f"：{held.note}" if held.note else ""
+            verdicts.append(Verdict(m, held.reason, f"「{held.form}」{note}"))
             continue
         head = _head_noun(folded, m.end, heads[m.pattern.term_id]) if heads else ""
         if head:

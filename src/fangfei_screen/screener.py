@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from .automaton import Pattern, PatternIndex, PatternKind
 from .boundary import BoundaryJudge
-from .judge import judge_field
+from .judge import ExclusionContext, exclusion_contexts, judge_field
 from .lexicon import KeywordList, bundled_list_path, load_list
 from .models import (
     Action,
@@ -101,11 +101,19 @@ class Screener:
                 forms.append((term.term, Pattern(PatternKind.TERM, tid, term.term)))
                 for syn in term.synonyms:
                     forms.append((syn, Pattern(PatternKind.SYNONYM, tid, syn)))
-                for ex in term.exclusions:
-                    forms.append((ex.pattern, Pattern(PatternKind.EXCLUSION, tid, ex.pattern, ex.reason.value, ex.note)))
         self._terms = tuple(infos)
         self._list_of = tuple(list_of) if len(loaded) > 1 else None
-        self._folder = Folder(ch for form in [f for f, _ in forms] + [h for hs in heads for h in hs] for ch in basic_fold(form))
+        terms = [term for kl in loaded for term in kl.terms]  # by term_id
+        alphabet = [f for f, _ in forms] + [h for hs in heads for h in hs] + [x.pattern for t in terms for x in t.exclusions]
+        self._folder = Folder(ch for form in alphabet for ch in basic_fold(form))
+        # Exclusions are not in the automaton: each one is checked around the hits of its
+        # own term only, so that hundreds of them cost the scan of every record nothing.
+        fold = self._folder.fold
+        contexts: tuple[tuple[ExclusionContext, ...], ...] = tuple(
+            exclusion_contexts([fold(f) for f in (t.term, *t.synonyms)], [(fold(x.pattern), x) for x in t.exclusions])
+            for t in terms
+        )
+        self._exclusions = contexts if any(contexts) else None
         # longest first, so that 打印机 is tried before 打印
         self._heads = (
             tuple(tuple(sorted({self._folder.fold(h) for h in hs}, key=len, reverse=True)) for hs in heads)
@@ -169,6 +177,7 @@ class Screener:
             is_scope=field is Field.SCOPE,
             boundary=self._boundary,
             group_of=self._list_of,
+            exclusions=self._exclusions,
             heads=self._heads,
             separated=separated,
             spaces=spaces,

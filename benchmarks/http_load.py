@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import socket
 import statistics
@@ -170,11 +171,23 @@ async def mixed_phase(host: str, port: int, args: argparse.Namespace, large_clie
     return {"small": small, "health": health, "errors": errors, "large": outcomes}
 
 
-def run_mix(host: str, port: int, args: argparse.Namespace) -> None:
+def _cpu_seconds(pid: int | None) -> float:
+    """CPU time the server process has used (a figure the shared machine's load does not inflate much)."""
+    if pid is None:
+        return float("nan")
+    import psutil
+
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
+def run_mix(host: str, port: int, args: argparse.Namespace, server_pid: int | None) -> None:
     asyncio.run(drive(host, port, 4, args.warmup))
     rows = []
     for label, n_large in (("small only", 0), (f"with {args.large_clients} large clients", args.large_clients)):
+        cpu0 = _cpu_seconds(server_pid)
         r = asyncio.run(mixed_phase(host, port, args, n_large))
+        cpu = _cpu_seconds(server_pid) - cpu0
         small, health, large = r["small"], r["health"], r["large"]
         assert isinstance(small, list) and isinstance(health, list) and isinstance(large, list)
         large_desc = ", ".join(
@@ -186,12 +199,14 @@ def run_mix(host: str, port: int, args: argparse.Namespace) -> None:
         rows.append(
             f"| {label} | {len(small)} | {statistics.median(small) * 1000:.1f} | {_p(small, 0.99):.1f} | "
             f"{max(small) * 1000:.0f} | {len(health)} | {statistics.median(health) * 1000:.1f} | {_p(health, 0.99):.1f} | "
-            f"{len(r['errors'])} | {large_desc} |"  # type: ignore[arg-type]
+            f"{len(r['errors'])} | {cpu:.1f} | {large_desc} |"  # type: ignore[arg-type]
         )
     print(f"small clients {args.small_clients} (one request per {args.pace * 1000:.0f} ms each) + /healthz probe, "
           f"{args.seconds:.0f} s per phase")
-    print("| phase | small checks | p50 ms | p99 ms | max ms | /healthz | p50 ms | p99 ms | failed (non-200 or dropped) | large requests |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    print(f"load average at the end: {' / '.join(f'{x:.1f}' for x in os.getloadavg())} (1/5/15 min)")
+    print("| phase | small checks | p50 ms | p99 ms | max ms | /healthz | p50 ms | p99 ms | failed (non-200 or dropped) "
+          "| server CPU s | large requests |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     print("\n".join(rows))
 
 
@@ -223,7 +238,7 @@ def main() -> int:
                 time.sleep(0.1)
     try:
         if args.mix:
-            run_mix(host, port, args)
+            run_mix(host, port, args, server.pid if server is not None else None)
             return 0
         asyncio.run(drive(host, port, args.clients, args.warmup))
         latencies, errors, elapsed = asyncio.run(drive(host, port, args.clients, args.seconds))

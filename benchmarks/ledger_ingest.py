@@ -24,8 +24,8 @@ HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).with_name("fangfei-screen")
 
 
-def timed(cmd: list[str]) -> tuple[float, float, str]:
-    """(seconds, peak RSS of the child in MB, stdout) of one command."""
+def timed(cmd: list[str]) -> tuple[float, float, float, str]:
+    """(wall seconds, CPU seconds, peak RSS of the child in MB, stdout) of one command."""
     start = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
@@ -35,7 +35,7 @@ def timed(cmd: list[str]) -> tuple[float, float, str]:
         out.seek(0), err.seek(0)
         if proc.returncode != 0:
             raise SystemExit(f"{' '.join(cmd)} failed:\n{err.read()}")
-        return elapsed, usage.ru_maxrss / 1024, out.read()
+        return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.read()
 
 
 def main() -> None:
@@ -58,10 +58,11 @@ def main() -> None:
     results = {"rows": args.n, "db": "sqlite" if db.startswith("sqlite") else "postgresql",
                "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"}
     for month, label in (("2025-06", "month1_new"), ("2025-07", "month2_recurring")):
-        seconds, peak, out = timed([str(BIN), "ledger", "ingest", str(screened), "--month", month, "--unit", "基准",
+        seconds, cpu, peak, out = timed([str(BIN), "ledger", "ingest", str(screened), "--month", month, "--unit", "基准",
                                     "--by", "bench", "--db", db])
-        results[label] = {"seconds": round(seconds, 2), "peak_rss_mb": round(peak, 1), "summary": out.strip().splitlines()[1:3]}
-        print(f"{label}: {seconds:.2f} s, peak RSS {peak:.0f} MB", flush=True)
+        results[label] = {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2), "peak_rss_mb": round(peak, 1),
+                          "load_average": os.getloadavg()[0], "summary": out.strip().splitlines()[1:3]}
+        print(f"{label}: {seconds:.2f} s wall, {cpu:.2f} s CPU, peak RSS {peak:.0f} MB, load {os.getloadavg()[0]:.1f}", flush=True)
     print(json.dumps(results, ensure_ascii=False, indent=2))
 
 

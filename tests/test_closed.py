@@ -13,6 +13,7 @@ import pytest
 from fangfei_screen import Action, Screener
 from fangfei_screen.cli import main
 from fangfei_screen.models import ACTIONABLE, Status
+from fangfei_screen.values import status_of
 
 from .test_bulk import HEADER, write_csv
 
@@ -74,9 +75,9 @@ def test_check_exits_0_for_a_closed_entity(status: str) -> None:
 def test_closed_rows_are_screened_but_not_rows_of_attachment_2(tmp_path: Path) -> None:
     rows = [
         ["91340323MA0000011X", "固镇县甲投资有限公司", "有限责任公司", "2019-04-01", "存续", "", "", "投资咨询"],
-        ["91340323MA0000012X", "固镇县乙投资有限公司", "有限责任公司", "2019-04-01", "deregistered", "", "", "投资咨询"],
-        ["91340323MA0000013X", "固镇县丙寄卖行", "个体工商户", "2019-04-01", "revoked", "", "", "寄卖服务"],
-        ["91340323MA0000014X", "固镇县丁拍卖有限公司", "有限责任公司", "2019-04-01", "moved_out", "", "", "拍卖业务"],
+        ["91340323MA0000012X", "固镇县乙投资有限公司", "有限责任公司", "2019-04-01", "注销", "", "", "投资咨询"],
+        ["91340323MA0000013X", "固镇县丙寄卖行", "个体工商户", "2019-04-01", "吊销，未注销", "", "", "寄卖服务"],
+        ["91340323MA0000014X", "固镇县丁拍卖有限公司", "有限责任公司", "2019-04-01", "迁出", "", "", "拍卖业务"],
     ]
     src = write_csv(tmp_path / "in.csv", rows, "utf-8")
     out = tmp_path / "screened.csv"
@@ -89,3 +90,38 @@ def test_closed_rows_are_screened_but_not_rows_of_attachment_2(tmp_path: Path) -
     assert main(["report", str(out), "--month", "2025-06", "--unit", "固镇县市场监督管理局", "-o", str(table)]) == 0
     cells = [list(r) for r in openpyxl.load_workbook(table).active.iter_rows(values_only=True)]
     assert [row[1] for row in cells if isinstance(row[0], int)] == ["固镇县甲投资有限公司"]
+
+
+@pytest.mark.parametrize(
+    "text,status",
+    [
+        ("注销", Status.DEREGISTERED),
+        ("已注销", Status.DEREGISTERED),
+        ("吊销，已注销", Status.DEREGISTERED),
+        ("吊销,已注销", Status.DEREGISTERED),
+        ("吊销", Status.REVOKED),
+        ("已吊销", Status.REVOKED),
+        ("吊销，未注销", Status.REVOKED),
+        ("吊销,未注销", Status.REVOKED),
+        ("吊销未注销", Status.REVOKED),
+        ("吊销（未注销）", Status.REVOKED),
+        (" 吊销 ，未注销 ", Status.REVOKED),
+        ("迁出", Status.MOVED_OUT),
+        ("已迁出", Status.MOVED_OUT),
+        ("moved_out", Status.MOVED_OUT),
+        ("存续(在营,开业,在册)", Status.OPERATING),  # the same leniency for the old spellings
+        ("迁入", None),  # moved in: a status nobody guesses
+    ],
+)
+def test_registry_spellings_of_the_closed_statuses(text: str, status: Status | None) -> None:
+    assert status_of(text) is status
+
+
+def test_check_reads_the_chinese_spelling_too() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "fangfei_screen", "check", "--name", "某投资有限公司", "--kind", "existing", "--status", "吊销未注销"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0 and CLOSED["revoked"] in proc.stdout, proc.stdout + proc.stderr

@@ -23,6 +23,17 @@ def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProce
     return subprocess.run([CLI, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
+def _default_sigint() -> None:
+    # A test run started in the background inherits SIGINT ignored, and Python keeps it
+    # ignored; Ctrl-C at a terminal is what these tests play.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def start(*args: str | Path, **options: object) -> subprocess.Popen[str]:
+    """The CLI started in the background, with Ctrl-C as at a terminal."""
+    return subprocess.Popen([CLI, *map(str, args)], text=True, preexec_fn=_default_sigint, **options)  # type: ignore[call-overload]
+
+
 def make_corpus(path: Path, n: int) -> Path:
     subprocess.run([sys.executable, str(ROOT / "benchmarks" / "corpus.py"), "-n", str(n), "-o", str(path)], check=True, capture_output=True)
     return path
@@ -161,7 +172,7 @@ def test_second_scan_onto_an_output_being_written_is_refused(tmp_path: Path, cor
 
 def test_two_scans_at_once_onto_one_output_never_duplicate_rows(tmp_path: Path, big: Path) -> None:
     out = tmp_path / "same.csv"
-    procs = [subprocess.Popen([CLI, "scan", str(big), "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [start("scan", big, "-o", out, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
     results = [p.communicate(timeout=300) + (p.returncode,) for p in procs]
     codes = sorted(r[2] for r in results)
     assert codes in ([0, 0], [0, 2]), results
@@ -209,7 +220,7 @@ def _parts(folder: Path) -> list[Path]:
 def test_killed_parallel_scan_leaves_no_workers_and_next_run_removes_its_parts(tmp_path: Path, big: Path) -> None:
     out = tmp_path / "out.csv"
     out.write_bytes(b"previous")
-    proc = subprocess.Popen([CLI, "scan", str(big), "-o", str(out), "--jobs", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = start("scan", big, "-o", out, "--jobs", "2", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         assert _wait_for(lambda: _parts(tmp_path) and any((p / "00000.csv").exists() for p in _parts(tmp_path)) and len(_children(proc.pid)) >= 2)
         workers = _children(proc.pid)
@@ -230,7 +241,7 @@ def test_killed_parallel_scan_leaves_no_workers_and_next_run_removes_its_parts(t
 def test_interrupted_parallel_scan_stops_its_workers_and_cleans_up(tmp_path: Path, big: Path, sig: signal.Signals) -> None:
     out = tmp_path / "out.csv"
     out.write_bytes(b"previous")
-    proc = subprocess.Popen([CLI, "scan", str(big), "-o", str(out), "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = start("scan", big, "-o", out, "--jobs", "2", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert _wait_for(lambda: _parts(tmp_path) and len(_children(proc.pid)) >= 2)
     workers = _children(proc.pid)
     proc.send_signal(sig)
@@ -241,3 +252,85 @@ def test_interrupted_parallel_scan_stops_its_workers_and_cleans_up(tmp_path: Pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
 
 
+
+
+# --- report: a flagged name holding a control character (item 9, report part) -----------
+
+
+def test_report_with_a_control_character_in_a_flagged_name(tmp_path: Path) -> None:
+    src = tmp_path / "ctl.csv"
+    src.write_text("统一社会信用代码,企业名称,经营范围\n913400000000000001,固镇县\x01投资有限公司,日用百货\n", encoding="utf-8")
+    assert run("scan", src, "-o", tmp_path / "r.csv").returncode == 0
+    proc = run("report", tmp_path / "r.csv", "--month", "2025-05", "--unit", "固镇县\x02", "-o", tmp_path / "t.xlsx")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    import openpyxl
+
+    book = openpyxl.load_workbook(tmp_path / "t.xlsx", read_only=True)
+    values = [v for row in book.worksheets[0].iter_rows(values_only=True) for v in row if isinstance(v, str)]
+    book.close()
+    assert "固镇县\ufffd投资有限公司" in values
+
+
+# --- Done when: a scan killed at random points -----------------------------------------
+
+
+def _same_table(a: Path, b: Path) -> bool:
+    if a.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.read_table(a).equals(pq.read_table(b))
+    return a.read_bytes() == b.read_bytes()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_scan_killed_at_random_points_leaves_the_earlier_output_or_the_complete_one(tmp_path: Path) -> None:
+    """Several runs killed (SIGKILL, SIGINT) at random moments: the output is always
+    the earlier one or the complete new one, byte for byte, never a part; no worker is
+    left; the next run removes what a killed one left beside the output."""
+    import random
+
+    src = make_corpus(tmp_path / "c50k.csv", 50_000)
+    small = tmp_path / "c100.csv"
+    small.write_text("".join(src.read_text(encoding="utf-8").splitlines(keepends=True)[:101]), encoding="utf-8")
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    rng = random.Random(int.from_bytes(os.urandom(4), "big"))
+    runs = [
+        (".csv", "1", signal.SIGKILL), (".csv", "2", signal.SIGKILL), (".csv", "2", signal.SIGINT),
+        (".csv", "1", signal.SIGINT), (".parquet", "1", signal.SIGKILL), (".parquet", "1", signal.SIGINT),
+    ]
+    names = {f"out{s}" for s, _, _ in runs}
+    references: dict[tuple[str, str], tuple[Path, Path, float]] = {}
+    for suffix, jobs, sig in runs:
+        if (suffix, jobs) not in references:
+            earlier, complete = tmp_path / f"earlier{jobs}{suffix}", tmp_path / f"complete{jobs}{suffix}"
+            assert run("scan", small, "-o", earlier).returncode == 0
+            started = time.monotonic()
+            assert run("scan", src, "-o", complete, "--jobs", jobs).returncode == 0
+            references[(suffix, jobs)] = (earlier, complete, time.monotonic() - started)
+        earlier, complete, duration = references[(suffix, jobs)]
+        out = out_dir / f"out{suffix}"
+        out.write_bytes(earlier.read_bytes())
+        delay = rng.uniform(0.05, 1.1) * duration  # where in the run the kill lands: anywhere, even after it
+        proc = start("scan", src, "-o", out, "--jobs", jobs, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(delay)
+        workers = _children(proc.pid) if proc.poll() is None else set()
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=120)
+        where = f"{suffix} --jobs {jobs} {sig.name} after {delay:.2f}s of {duration:.2f}s, exit {proc.returncode}"
+        # Ctrl-C while Python is still importing the package is Python's own traceback,
+        # before anything is opened; from main() on it is one line
+        assert "Traceback" not in err or "sys.exit(main())" not in err, where + err
+        assert _wait_for(lambda: not any(_alive(w) for w in workers)), where
+        visible = {p.name for p in out_dir.iterdir() if not p.name.startswith(".")}
+        assert out.name in visible and visible <= names, where
+        assert _same_table(out, earlier) or _same_table(out, complete), where
+        if sig == signal.SIGINT or proc.returncode == 0:
+            # cleaned up on the way out (what an earlier SIGKILLed run left may still be there)
+            mine = [p for p in out_dir.iterdir() if f"-{proc.pid}-" in p.name]
+            lock = out_dir / f".{out.name}.lock"
+            assert not mine and not (lock.exists() and lock.read_text() == str(proc.pid)), where
+    # what the SIGKILLed runs left beside their outputs goes with the next run onto them
+    for name in names:
+        assert run("scan", small, "-o", out_dir / name).returncode == 0
+    assert {p.name for p in out_dir.iterdir()} == names

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import openpyxl
 import pytest
 from sqlalchemy import func, select, text
 
@@ -18,6 +19,7 @@ from fangfei_screen.ledger.db import LOCK_KEY
 from fangfei_screen.ledger.ingest import ingest
 from fangfei_screen.ledger.queries import list_clues
 from fangfei_screen.ledger.schema import batches, clue_months, history, metadata
+from fangfei_screen.ledger.sheets import HEADERS, export_sheet
 
 from .ledger_db import db_url, pg_url, screened_file  # noqa: F401 - fixtures
 from .test_ledger import A, B, C, D
@@ -42,10 +44,16 @@ def test_concurrent_ingests_and_import_lose_and_duplicate_nothing(db_url: str, t
     f1 = screened_file(tmp_path, "u1", [A, B, D, *registry("AA", 300), *shared])
     f2 = screened_file(tmp_path, "u2", [C, *registry("BB", 300), *shared])
     led = Ledger.open(db_url)
-    base = tmp_path / "base.csv"
     base = screened_file(tmp_path, "base", [A])
     ingest(led, base, month="2025-05", unit="城关镇", by="seed")
+    sheet = tmp_path / "台账-05.xlsx"
+    export_sheet(led, month="2025-05", output=sheet)
+    book = openpyxl.load_workbook(sheet)
+    row = book["台账"][2]
+    row[HEADERS.index("处置措施")].value, row[HEADERS.index("处置日期（YYYY-MM-DD）")].value = "责令整改", "2025-05-30"
+    book.save(sheet)
     runs = [
+        cli("ledger", "import", str(sheet), "--by", "p5", "--db", db_url),
         cli("ledger", "ingest", str(f1), "--month", "2025-06", "--unit", "城关镇", "--by", "p1", "--db", db_url),
         cli("ledger", "ingest", str(f1), "--month", "2025-06", "--unit", "城关镇", "--by", "p2", "--db", db_url),
         cli("ledger", "ingest", str(f2), "--month", "2025-06", "--unit", "湖沟镇", "--by", "p3", "--db", db_url),
@@ -55,7 +63,7 @@ def test_concurrent_ingests_and_import_lose_and_duplicate_nothing(db_url: str, t
     outs = [p.communicate(timeout=300) for p in runs]
     for p, (out, err) in zip(runs, outs):
         assert p.returncode == 0, err
-    assert sum("台账未变" in out for out, _ in outs[:2]) == 1  # one recorded, the other found it done
+    assert sum("台账未变" in out for out, _ in outs[1:3]) == 1  # one recorded, the other found it done
     june = list_clues(led, month="2025-06")
     keys = [c["key"] for c in june]
     expected = {A[0], B[0], *(r[0] for r in registry("AA", 300)), *(r[0] for r in registry("BB", 300)), C[0], *(r[0] for r in shared)}
@@ -67,7 +75,7 @@ def test_concurrent_ingests_and_import_lose_and_duplicate_nothing(db_url: str, t
             select(func.count()).select_from(history).where(history.c.subject == "entity", history.c.batch_id.isnot(None))
         ).scalar_one()
         assert entity_events == conn.execute(select(func.count()).select_from(clue_months)).scalar_one()
-        assert conn.execute(select(func.count()).select_from(history).where(history.c.action == "disposed")).scalar_one() == 1
+        assert conn.execute(select(func.count()).select_from(history).where(history.c.action == "disposed")).scalar_one() == 2
     led.dispose()
 
 

@@ -53,6 +53,7 @@ def att3(ledger: Ledger, month: str, out: Path) -> list[list[object]]:
     assert [rows[2][i] for i in (0, 6, 11, 12, 15, 16)] == ["基本情况", "调查认定", "移送公安（必填）", "处罚", "已清退资金金额（选填）万元", "备注"]
     assert tuple(rows[3][:15]) == ATT3_COLUMNS[:15]
     assert {str(r) for r in sheet.merged_cells.ranges} >= {"A3:F3", "G3:K3", "M3:O3", "P3:P4", "Q3:Q4"}
+    assert (sheet.page_setup.orientation, sheet.print_title_rows, sheet.page_setup.fitToWidth) == ("landscape", "$3:$4", 1)
     (dv,) = sheet.data_validations.dataValidation
     assert dv.formula1.strip('"').split(",") == list(PENALTY_TYPES) and str(dv.sqref).startswith("O5:")
     return [r for r in rows[4:] if isinstance(r[0], int)]

@@ -68,3 +68,15 @@ def test_users_add_command_prints_the_token_once(tmp_path, capsys) -> None:  # t
     assert main(["users", "list", "--json", "--db", db]) == 0
     listed = capsys.readouterr().out
     assert '"张三"' in listed and "ff_" not in listed
+
+
+def test_users_revoke_command(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from fangfei_screen.cli import main
+
+    db = f"sqlite:///{tmp_path / 'l.db'}"
+    led = Ledger.open(db)
+    _, token = add_user(led, name="张三", unit="城关镇", role="clerk")
+    assert main(["users", "revoke", "张三", "--by", "管理员", "--db", db]) == 0
+    assert authenticate(led, token) is None
+    assert main(["users", "revoke", "张三", "--db", db]) == 2
+    assert "没有有效用户" in capsys.readouterr().err

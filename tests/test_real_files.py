@@ -374,3 +374,12 @@ def test_legacy_xls_and_ods_saved_by_an_office_suite(tmp_path: Path, fmt: str) -
     assert list(df["企业名称"]) == [r[1] for r in expected]
     assert list(df["sheet"]) == [t for t, rows in TOWNS.items() for _ in rows]
     assert list(df["成立日期"])[:2] == ["2019-04-01", "2019-04-01"]
+
+
+@pytest.mark.parametrize("body", ["", "91340323MA0000001X,\n91340323MA0000002X,\n"])
+def test_a_file_in_which_nothing_is_screened_exits_2(tmp_path: Path, body: str) -> None:
+    (tmp_path / "in.csv").write_text("统一社会信用代码,企业名称\n" + body, encoding="utf-8")
+    err = one_line_failure(["scan", "in.csv", "-o", "out.csv"], tmp_path)
+    assert "没有筛查任何主体" in err
+    rows = read_csv_out(tmp_path / "out.csv")  # what was read is still written, errors marked
+    assert len(rows) == body.count("\n") and set(rows["action"]) <= {"error"}

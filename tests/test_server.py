@@ -285,6 +285,23 @@ def test_large_requests_past_the_queue_get_503_and_the_service_stays_up(server: 
     assert set(statuses) <= {200, 503} and statuses.count(200) >= 8 and 503 in statuses, statuses
 
 
+def test_large_requests_are_answered_from_the_list_serving_when_they_arrive(own_server: Server, list_file: Path) -> None:
+    """Large requests are screened in another process: after a reload they too use the new list."""
+    app = {"name": "某配资投资有限公司", "scope": "日用百货销售；" * 1400}  # 9,800 characters
+    body = {"applications": {"a": app, "b": app, "c": app}}  # over 20,000: the heavy lane
+    with httpx.Client(base_url=own_server.url, timeout=120) as c:
+        before = c.post("/v1/check/batch", json=body).json()
+        assert before["list_version"] == "2025-05-30" and before["results"]["a"]["keywords"] == ["投资"]
+        text = list_file.read_text(encoding="utf-8")
+        list_file.write_text(text.replace('version: "2025-05-30"', 'version: "2025-07-01"') + "  - {term: 配资, category: 3}\n",
+                             encoding="utf-8")
+        assert c.post("/v1/keywords/reload", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+        after = c.post("/v1/check/batch", json=body).json()
+        assert after["list_version"] == "2025-07-01"
+        assert after["results"]["a"]["keywords"] == ["配资", "投资"] == after["results"]["b"]["keywords"]
+        assert after["results"]["a"]["list_sha256"] == c.get("/healthz").json()["list_sha256"]
+
+
 def test_hits_are_listed_up_to_20_per_field_and_the_rest_counted(server: Server) -> None:
     r = httpx.post(f"{server.url}/v1/check", json={"name": "某投资有限公司", "scope": "投资" * 4999 + "寄卖"}, timeout=60)
     assert r.status_code == 200
@@ -445,3 +462,18 @@ def test_a_kept_alive_connection_serves_several_requests_then_idles_out(impatien
                     length = int(line.split(b":")[1])
             assert json.loads(reader.read(length))["status"] == "ok"
         assert _closed_by_server(sock).startswith(b"HTTP/1.1 408")
+
+
+def test_the_mixed_load_benchmark_runs(root: Path) -> None:
+    """A short run of benchmarks/http_load.py --mix, so that it cannot rot (times are not checked)."""
+    proc = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "http_load.py"), "--mix", "--seconds", "1", "--warmup", "0.5",
+         "--large-clients", "1", "--small-clients", "2"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| small only") or line.startswith("| with 1 large")]
+    assert len(rows) == 2, proc.stdout
+    failed = [int(row.split("|")[9]) for row in rows]
+    assert failed == [0, 0], proc.stdout
+    assert "single:" in rows[1] and "status [422]" in rows[1], rows[1]  # the first large request: over 10,000 characters

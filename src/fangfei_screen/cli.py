@@ -89,7 +89,7 @@ def _add_list_option(p: argparse.ArgumentParser) -> None:
 
 _KIND_HELP = (
     "申请类型 kind: new = 设立登记 (a new registration: a listed word blocks it); "
-    "change = 变更登记 (a change: compared with --before-name/--before-scope, removing a word is allowed); "
+    "change = 变更登记 (a change: compared with the name and scope before it; removing a word is allowed); "
     "existing = 存量主体 (a registered entity: rename, deregister or propose revocation)"
 )
 
@@ -211,6 +211,11 @@ def run_scan(args: argparse.Namespace) -> int:
     )
     print("\n".join(summary.lines()))
     print(f"结果已写入 {args.output}")
+    if summary.rows == len(summary.errors):
+        # nothing was screened: a clerk must not take this file for a clean one
+        what = "文件没有数据行" if summary.rows == 0 else "每一行都无法筛查"
+        print(f"fangfei-screen scan: {what}，没有筛查任何主体 / nothing was screened in {args.input}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     return 0
 
 
@@ -380,7 +385,11 @@ def _terminated(signum: int, _frame: object) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    try:
+        parser = build_parser()
+    except KeyboardInterrupt:
+        print("fangfei-screen: interrupted", file=sys.stderr)
+        return 130
     args = parser.parse_args(argv)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminated)

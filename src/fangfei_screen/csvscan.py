@@ -69,7 +69,7 @@ def screen_range(
     write_passing = csv.writer(buffer, lineterminator=_MARK + "\r\n").writerow
     done = 0
     with out_path.open("a" if append else "w", encoding="utf-8", errors="backslashreplace", newline="") as out:
-        for row, problem, _line, joined in records(path, rng, encoding, width, delimiter=delimiter):
+        for row, problem, _line, joined in records(path, rng, encoding, width, delimiter=delimiter, header=header):
             if _FORMULA.search(joined):
                 row = [neutralise_formula(c) for c in row]
             cells = rows.error_cells(problem) if problem else rows.cells(row)

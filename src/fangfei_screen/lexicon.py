@@ -454,7 +454,7 @@ def _parse_term(item: yaml.Node, c: _Collector, seen: dict[str, tuple[str, str, 
     def claim(form: str, node: yaml.Node, what: str) -> bool:
         key = basic_fold(form)
         if not key or not _visible(form):
-            c.add(node, word, f"{what} '{form}' 只含空白或噪声字符，没有可见字符 / {what} has no visible character")
+            c.add(node, word, f"{what} '{form}' 只含空白或噪声等不可见字符 / {what} has no visible character")
             return False
         line = node.start_mark.line + 1
         if key in seen:
@@ -514,8 +514,8 @@ def _parse_term(item: yaml.Node, c: _Collector, seen: dict[str, tuple[str, str, 
 
     heads = []
     for head, node in _str_list(fields.get("heads"), c, word, "heads"):
-        if not basic_fold(head):
-            c.add(node, word, f"中心词 '{head}' 只含空白或噪声字符 / head is empty after folding")
+        if not basic_fold(head) or not _visible(head):
+            c.add(node, word, f"中心词 '{head}' 只含空白、噪声或不可见字符 / head has no visible character")
             ok = False
         heads.append(head.strip())
 

@@ -215,7 +215,7 @@ class Source:
         for rng in shape.ranges:
             rows: list[list[str]] = []
             errors: dict[int, str] = {}
-            for row, problem, _line, _joined in records(self.text_path, rng, shape.encoding, width, delimiter=shape.delimiter):
+            for row, problem, _line, _joined in records(self.text_path, rng, shape.encoding, width, delimiter=shape.delimiter, header=part.header):
                 if problem:
                     errors[len(rows)] = problem
                 rows.append(row)

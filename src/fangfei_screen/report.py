@@ -18,7 +18,7 @@ from .batch import results_columns
 from .columns import ColumnMap
 from .models import ACTIONABLE, CATEGORY_LABELS, Action, Category
 from .readers import TableError, read_chunks
-from .tables import neutralise_formula, output_file
+from .tables import neutralise_formula, output_file, xlsx_safe
 
 REPORT_COLUMNS = (
     "序号",
@@ -320,14 +320,14 @@ def write_report(rows: list[list[Any]], header: ReportHeader, output: str | Path
     unit_line[0] = f"{_UNIT_PREFIX}{header.unit}（加盖单位公章）"
     unit_line[8] = f"填报时间：{chinese_date(filled_on)}"
     unit_line[12] = f"填报人：{header.filler}"
-    sheet.append(unit_line)
+    sheet.append([xlsx_safe(v) for v in unit_line])
     sheet.merge_cells("A2:H2")
     sheet.merge_cells("I2:L2")
     sheet.merge_cells(f"M2:{last_col}2")
     sheet.append(list(REPORT_COLUMNS))
     thin = Side(style="thin")
     for i, row in enumerate(rows, start=1):
-        sheet.append([i, *[neutralise_formula(v) for v in row]])
+        sheet.append([i, *[neutralise_formula(xlsx_safe(v)) for v in row]])
     for r in sheet.iter_rows(min_row=_HEADER_ROW, max_row=_HEADER_ROW + len(rows)):
         for cell in r:
             cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
@@ -338,7 +338,7 @@ def write_report(rows: list[list[Any]], header: ReportHeader, output: str | Path
     signature[0] = "负责人："
     signature[5] = f"填表人：{header.filler}"
     signature[10] = f"日期：{chinese_date(filled_on)}"
-    sheet.append(signature)
+    sheet.append([xlsx_safe(v) for v in signature])
     for note in NOTES:
         sheet.append([note])
         sheet.merge_cells(f"A{sheet.max_row}:{last_col}{sheet.max_row}")

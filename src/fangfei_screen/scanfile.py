@@ -160,7 +160,7 @@ def _scan_frames(
                 writer.write(screened)
                 if bar is not None:
                     bar.update(len(chunk.frame))
-            if bar is not None:
+            if hasattr(bar, "set_postfix_str"):
                 bar.set_postfix_str("正在保存 saving…")  # zipping a large XLSX takes a while
         finally:
             if pool is not None:
@@ -204,8 +204,11 @@ class _Callback:
     def __init__(self, update: Callable[[int], None]) -> None:
         self.update = update
 
-    def __getattr__(self, _name: str) -> Callable[..., None]:
-        return lambda *_args, **_kwargs: None
+    def set_postfix_str(self, text: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 def _progress_bar(enabled: bool | Callable[[int], None]) -> Any:

@@ -5,9 +5,9 @@ new screener aside and swaps it in with one assignment, so an answer always come
 from exactly one list version, and a list that fails validation never replaces the
 one serving.
 
-Screening and the rendering of its answer run in worker threads, never on the event
-loop: requests with much text go one at a time through their own lane, so that
-/healthz and small checks are answered while a large batch is screened.
+Screening and the rendering of its answer never run on the event loop: ordinary
+requests in worker threads, requests with much text one at a time in a worker process,
+so that /healthz and small checks are answered while a large batch is screened.
 """
 
 from __future__ import annotations
@@ -16,9 +16,14 @@ import asyncio
 import gc
 import hmac
 import json
+import multiprocessing
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import asynccontextmanager
 from datetime import date
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import anyio
@@ -27,15 +32,16 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, ValidationInfo
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .hook import MAX_FIELD_CHARS, TEXT_FIELDS, answer, check_application, check_field_length
-from .lexicon import KeywordListError
+from .lexicon import KeywordList, KeywordListError
 from .listtools import describe_list
 from .screener import Screener, ScreeningInputError
+from .workers import die_with_parent, pool_initargs
 
 MAX_BODY_BYTES = 1_000_000
 MAX_BATCH = 1_000
@@ -68,10 +74,12 @@ def _iso_text_only(value: Any) -> Any:
 
 
 IsoDate = Annotated[date | None, BeforeValidator(_iso_text_only)]
-def _bounded(value: str) -> str:
+
+
+def _bounded(value: str, info: ValidationInfo) -> str:
     # pydantic's own max_length would refuse lone surrogates, which JSON allows; checked
     # here so that an over-long field is refused before it waits for a screening lane
-    check_field_length("text", value)
+    check_field_length(info.field_name or "text", value)
     return value
 
 
@@ -206,47 +214,105 @@ def _keywords_body(screener: Screener) -> dict[str, Any]:
     }
 
 
-def _screen(screener: Screener, app: Application) -> dict[str, Any]:
-    # JSON mode hands dates on as ISO text: hook.check_application is the one check
-    return answer(check_application(app.model_dump(mode="json"), screener=screener))
+def _json(content: Any) -> bytes:
+    return SafeJSONResponse(content).body
+
+
+def _answers(screener: Screener, items: list[tuple[str, dict[str, Any]]], batch: bool) -> bytes:
+    """The rendered answer to one check or a batch; ``items`` are (caller's id, application)."""
+    if not batch:
+        return _json(answer(check_application(items[0][1], screener=screener)))
+    results = {key: answer(check_application(app, screener=screener)) for key, app in items}
+    return _json({"list_version": screener.list_version, "list_sha256": screener.list_sha256, "results": results})
+
+
+@lru_cache(maxsize=2)
+def _worker_screener(lists: tuple[KeywordList, ...]) -> Screener:
+    # one per list version in the heavy lane's process: the lists come with each request,
+    # so the answer is always from the version serving when the request arrived
+    return Screener(lists=list(lists)).warm_up()
+
+
+def _answers_in_worker(lists: tuple[KeywordList, ...], items: list[tuple[str, dict[str, Any]]], batch: bool) -> bytes:
+    return _answers(_worker_screener(lists), items, batch)
 
 
 class Lanes:
-    """Worker threads for screening: a light lane for ordinary requests and a heavy lane,
-    one request at a time, for requests with much text. Used from the event loop only."""
+    """Where screening runs, never on the event loop: ordinary requests in a pool of
+    threads; requests with much text one at a time in a process of their own, so that
+    they hold neither the interpreter lock nor the collector of the serving process.
+    Used from the event loop only."""
 
     def __init__(self) -> None:
         self.light = anyio.CapacityLimiter(LIGHT_WORKERS)
-        self.heavy = anyio.CapacityLimiter(1)
         self.heavy_waiting = 0
+        self._pool: ProcessPoolExecutor | None = None
 
-    async def run(self, chars: int, work: Callable[[], Response]) -> Response:
-        if chars <= HEAVY_CHARS:
-            return await anyio.to_thread.run_sync(work, limiter=self.light)
-        if self.heavy_waiting >= HEAVY_WAITING:
-            return SafeJSONResponse(
-                {"error": "busy", "detail": "大批量请求过多，请稍后重试 / too many large requests waiting; retry later"},
-                status_code=503,
-                headers={"Retry-After": "1"},
+    def _heavy_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                initializer=die_with_parent, initargs=pool_initargs(),
             )
+        return self._pool
+
+    def start(self, screener: Screener) -> None:
+        """Start the heavy lane's process and build its screener before the first request."""
+        self._heavy_pool().submit(_worker_screener, screener.lists)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    async def run(self, screener: Screener, applications: dict[str, Application], *, batch: bool) -> Response:
+        items = [(key, app.model_dump(mode="json")) for key, app in applications.items()]
+        # JSON mode hands dates on as ISO text: hook.check_application is the one check
+        chars = sum(app.chars() for app in applications.values())
+        if chars <= HEAVY_CHARS:
+            body = await anyio.to_thread.run_sync(_answers, screener, items, batch, limiter=self.light)
+            return Response(body, media_type="application/json")
+        if self.heavy_waiting >= HEAVY_WAITING:
+            return _busy()
         self.heavy_waiting += 1
         try:
-            return await anyio.to_thread.run_sync(work, limiter=self.heavy)
+            loop = asyncio.get_running_loop()
+            body = await loop.run_in_executor(self._heavy_pool(), _answers_in_worker, screener.lists, items, batch)
+        except BrokenProcessPool:
+            self._pool = None  # the process died (killed, out of memory): the next request starts another
+            return _busy()
         finally:
             self.heavy_waiting -= 1
+        return Response(body, media_type="application/json")
+
+
+def _busy() -> Response:
+    return SafeJSONResponse(
+        {"error": "busy", "detail": "大批量请求过多，请稍后重试 / too many large requests waiting; retry later"},
+        status_code=503,
+        headers={"Retry-After": "1"},
+    )
 
 
 def create_app(*, list_paths: list[str] | None = None, admin_token: str | None = None) -> FastAPI:
     """The service. ``admin_token`` defaults to $FANGFEI_ADMIN_TOKEN; reload is off without one."""
     token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV) or None
     holder = ScreenerHolder(list_paths)
+    lanes = Lanes()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        lanes.start(holder.screener)
+        yield
+        lanes.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="fangfei-screen",
         summary="涉金融字样预登记检查 / pre-registration check for words that may involve financial activity",
         default_response_class=SafeJSONResponse,
     )
     app.state.holder = holder
-    lanes = Lanes()
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> Response:
@@ -282,21 +348,12 @@ def create_app(*, list_paths: list[str] | None = None, admin_token: str | None =
     async def check(application: Application) -> Response:
         """Screen one application; the answer is Result.to_dict(), listing at most 20 hits of
         each kind per field, with `omitted` counting the rest."""
-        screener = holder.screener
-        return await lanes.run(application.chars(), lambda: SafeJSONResponse(_screen(screener, application)))
+        return await lanes.run(holder.screener, {"": application}, batch=False)
 
     @app.post("/v1/check/batch", response_model=None, responses=_ERRORS)
     async def check_batch(batch: Batch) -> Response:
         """Screen up to 1,000 applications keyed by the caller's ids, answered under the same ids."""
-        screener = holder.screener
-
-        def work() -> Response:
-            results = {key: _screen(screener, a) for key, a in batch.applications.items()}
-            return SafeJSONResponse(
-                {"list_version": screener.list_version, "list_sha256": screener.list_sha256, "results": results}
-            )
-
-        return await lanes.run(sum(a.chars() for a in batch.applications.values()), work)
+        return await lanes.run(holder.screener, batch.applications, batch=True)
 
     @app.get("/v1/keywords", responses={304: {"description": "unchanged since the ETag given in If-None-Match"}})
     async def keywords(request: Request) -> Response:

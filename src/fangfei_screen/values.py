@@ -23,7 +23,25 @@ STATUS_VALUES: dict[str, Status] = {
     "在营": Status.OPERATING,
     "正常": Status.OPERATING,
     "存续（在营、开业、在册）": Status.OPERATING,
+    # closed: reported, nothing ordered (action closed)
+    "注销": Status.DEREGISTERED,
+    "已注销": Status.DEREGISTERED,
+    "注销企业": Status.DEREGISTERED,
+    "吊销，已注销": Status.DEREGISTERED,  # revoked, then deregistered: gone
+    "吊销后注销": Status.DEREGISTERED,
+    "吊销": Status.REVOKED,
+    "已吊销": Status.REVOKED,
+    "吊销，未注销": Status.REVOKED,
+    "吊销营业执照": Status.REVOKED,
+    "被吊销营业执照": Status.REVOKED,
+    "迁出": Status.MOVED_OUT,
+    "已迁出": Status.MOVED_OUT,
+    "迁往外地": Status.MOVED_OUT,
+    "迁出本辖区": Status.MOVED_OUT,
 }
+# Spellings differ in commas, brackets and spaces (吊销，未注销 / 吊销,未注销 / 吊销未注销 /
+# 吊销（未注销）): those are dropped on both sides before a value is looked up.
+_STATUS_NOISE = re.compile(r"[\s,，、;；:：()（）\[\]【】]")
 
 TRUE_VALUES = frozenset({"1", "true", "yes", "y", "是", "持牌", "已批准"})
 
@@ -82,6 +100,10 @@ def status_of(text: str) -> Status | None:
         return None
     if text in STATUS_VALUES:
         return STATUS_VALUES[text]
+    key = _STATUS_NOISE.sub("", text)
+    for spelling, status in STATUS_VALUES.items():
+        if _STATUS_NOISE.sub("", spelling) == key:
+            return status
     try:
         return Status(text.lower())
     except ValueError:

@@ -28,6 +28,8 @@ def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Nam
     def wrapper(args: argparse.Namespace) -> int:
         from sqlalchemy.exc import SQLAlchemyError
 
+        from fangfei_screen.atomic import OutputError
+        from fangfei_screen.report import ReportError
         from fangfei_screen.screener import ScreeningInputError
         from fangfei_screen.tables import TableError
 
@@ -36,7 +38,7 @@ def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Nam
         name = " ".join(x for x in (args.command, getattr(args, "ledger_command", None) or getattr(args, "users_command", None)) if x)
         try:
             return run(args)
-        except (LedgerError, TableError, ScreeningInputError) as exc:
+        except (LedgerError, TableError, ScreeningInputError, ReportError, OutputError) as exc:
             print(f"fangfei-screen {name}: {exc}", file=sys.stderr)
         except SQLAlchemyError as exc:
             detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
@@ -152,6 +154,11 @@ def add_ledger_commands(sub: argparse._SubParsersAction) -> None:
     ua.add_argument("--role", required=True, choices=("clerk", "reviewer", "admin"))
     _db_option(ua)
     ua.set_defaults(run=_guarded(run_users_add))
+    ur = uc.add_parser("revoke", help="deactivate a user: their token stops working (history kept)")
+    ur.add_argument("name")
+    ur.add_argument("--by", default="", metavar="NAME")
+    _db_option(ur)
+    ur.set_defaults(run=_guarded(run_users_revoke))
     ul = uc.add_parser("list", help="the active users")
     ul.add_argument("--json", action="store_true")
     _db_option(ul)
@@ -216,7 +223,7 @@ def run_list(args: argparse.Namespace) -> int:
         _print_json([{k: v for k, v in i.items() if k != "findings"} for i in items])
         return 0
     for i in items:
-        print(f"{i['month']}  {_state_text(i):<10}  {i['key']}  {i['name']}  {'、'.join(i['terms'])}")
+        print(f"{i['month']}\t{_state_text(i)}\t{i['key']}\t{i['name']}\t{'、'.join(i['terms'])}")
     print(f"共 {len(items)} 条 / clue(s)")
     return 0
 
@@ -292,6 +299,15 @@ def run_users_add(args: argparse.Namespace) -> int:
     user, token = add_user(ledger, name=args.name, unit=args.unit, role=args.role)
     print(f"已添加用户 {user.name}（{user.unit}，{user.role.value}）")
     print(f"令牌 token（只显示这一次，请妥善保存 / shown once）：{token}")
+    return 0
+
+
+def run_users_revoke(args: argparse.Namespace) -> int:
+    from .users import revoke_user
+
+    ledger = _open(args)
+    revoke_user(ledger, args.name, by=args.by)
+    print(f"已停用用户 {args.name}，其令牌不再有效")
     return 0
 
 

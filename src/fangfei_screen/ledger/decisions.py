@@ -39,7 +39,8 @@ def review(ledger: Ledger, key: str, *, term: str, decision: str, by: str, reaso
         for r in rows:
             last = conn.execute(
                 select(finding_months.c.text_sha, finding_months.c.month)
-                .where(finding_months.c.key == k, finding_months.c.term == r["term"], finding_months.c.field == r["field"])
+                .where(finding_months.c.key == k, finding_months.c.term == r["term"], finding_months.c.field == r["field"],
+                       finding_months.c.text_sha != "")  # a rescreen sighting does not know the text
                 .order_by(finding_months.c.month.desc()).limit(1)
             ).first()
             after = {"term": r["term"], "field": r["field"], "decision": decision, "reason": reason.strip(),

@@ -27,7 +27,8 @@ def resolve_key(conn: Connection, key: str) -> str:
     named = [k for (k,) in conn.execute(select(entities.c.key).where(entities.c.name == text))]
     if not named:
         wanted = normal_name(text)
-        named = [k for (k,) in conn.execute(select(entities.c.key).where(entities.c.key.like(f"%/{wanted}")))]
+        pattern = wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        named = [k for (k,) in conn.execute(select(entities.c.key).where(entities.c.key.like(f"%/{pattern}", escape="\\")))]
     if len(named) == 1:
         return named[0]
     if len(named) > 1:

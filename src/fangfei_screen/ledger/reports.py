@@ -10,8 +10,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from fangfei_screen.atomic import atomic_output
 from fangfei_screen.models import CATEGORY_LABELS, Action, Category
-from fangfei_screen.report import PlaceFinder, ReportError, chinese_date, clue_row
+from fangfei_screen.report import PlaceFinder, ReportError, clue_row
 
 from .db import Ledger, LedgerError
 from .forms import PENALTY_TYPES
@@ -188,8 +189,13 @@ def write_attachment3(rows: list[list[Any]], *, month: str, unit: str, output: s
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_title_rows = "3:4"
+    sheet.print_area = f"A1:{last}{sheet.max_row}"
     sheet.print_options.horizontalCentered = True
-    book.save(output)
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.5
+    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+    with atomic_output(output) as tmp:  # complete or absent
+        book.save(tmp)
     return len(rows)
 
 
@@ -223,4 +229,4 @@ def write_feedback(rows: list[list[Any]], *, month: str, output: str | Path) -> 
     return len(rows)
 
 
-__all__ = ["ATT3_COLUMNS", "attachment2_rows", "attachment3_rows", "chinese_date", "feedback_rows", "write_attachment3", "write_feedback"]
+__all__ = ["ATT3_COLUMNS", "FEEDBACK_COLUMNS", "attachment2_rows", "attachment3_rows", "feedback_rows", "write_attachment3", "write_feedback"]

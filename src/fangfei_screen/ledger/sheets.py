@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from fangfei_screen.atomic import atomic_output
+
 from .db import Ledger, LedgerError
 from .decisions import add_disposal
 from .forms import MEASURES, PENALTY_TYPES, YES_NO, Disposal
@@ -84,7 +86,8 @@ def export_sheet(ledger: Ledger, *, month: str, output: str | Path, unit: str | 
         dv.add(f"{letter}2:{letter}{last}")
     for i, header in enumerate(HEADERS, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = 40 if header == "涉及字样及位置" else max(12, len(header) * 2)
-    book.save(output)
+    with atomic_output(output) as tmp:  # complete or absent
+        book.save(tmp)
     return len(clues)
 
 
@@ -126,6 +129,8 @@ def read_sheet(path: str | Path) -> tuple[list[tuple[int, str, Disposal]], list[
     path = Path(path)
     if not path.is_file():
         raise LedgerError(f"找不到文件 / no such file: {path}")
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise LedgerError(f"台账表应为 ledger export 导出的 .xlsx 文件，而非 {path.name}")
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file

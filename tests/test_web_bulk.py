@@ -90,6 +90,15 @@ def run_job(client: httpx.Client, filename: str, content: bytes, **columns: str)
     raise AssertionError("job did not finish")
 
 
+def wait_for_xlsx(client: httpx.Client, job: str) -> None:
+    """The XLSX is written after the results show; the page says so until it is there."""
+    for _ in range(600):
+        if 'id="xlsx-pending"' not in client.get(job).text:
+            return
+        time.sleep(0.1)
+    raise AssertionError("XLSX never came")
+
+
 def sample_counts() -> tuple[int, int]:
     """(rows, rows flagged) of the sample, from the CLI's own scan."""
     import subprocess
@@ -134,6 +143,11 @@ def test_upload_preview_run_filter_and_download(page: Any, server: Server, tmp_p
     csv_path = tmp_path / "screened.csv"
     d.value.save_as(csv_path)
     assert len(list(csv.DictReader(csv_path.open(encoding="utf-8-sig")))) == rows
+    for _ in range(600):  # "正在生成，请稍后刷新本页": as a person would, refresh until the link is there
+        if not page.locator("#xlsx-pending").count():
+            break
+        page.wait_for_timeout(100)
+        page.reload()
     with page.expect_download() as d:
         page.get_by_role("link", name="筛查结果（XLSX）").click()
     xlsx_path = tmp_path / "screened.xlsx"
@@ -200,6 +214,7 @@ def test_formulas_never_live_in_downloads(client: httpx.Client) -> None:
     text = client.get(job + "/files/screened.csv").content.decode("utf-8-sig")
     cells = [c for row in csv.reader(io.StringIO(text)) for c in row]
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")]
+    wait_for_xlsx(client, job)
     book = openpyxl.load_workbook(io.BytesIO(client.get(job + "/files/screened.xlsx").content))
     for row in book.active.iter_rows():
         for cell in row:

@@ -118,6 +118,8 @@ def screenshot(page: Any, name: str, *, full_page: bool = True) -> list[Path]:
     original = page.viewport_size
     for label, (w, h) in WIDTHS.items():
         page.set_viewport_size({"width": w, "height": h})
+        # nothing runs off the side: wide tables scroll in their own box
+        assert page.evaluate("document.documentElement.scrollWidth") <= w, f"{name} overflows at {w}px"
         path = SCREENSHOTS / f"{name}-{label}.png"
         page.screenshot(path=str(path), full_page=full_page)
         out.append(path)

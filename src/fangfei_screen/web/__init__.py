@@ -6,10 +6,12 @@ same library functions as the CLI. Every asset is a file of this package.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
@@ -52,13 +54,17 @@ def mount_web(app: FastAPI, *, screener: Callable[[], Screener], settings: WebSe
     def signed_in(page: Callable[[Request, Any], Any]) -> Callable[[Request], Awaitable[Response]]:
         """The page for a signed-in user; others are sent to sign in and back."""
 
-        async def guarded(request: Request) -> Response:
+        def sync_part(request: Request) -> Any:
             user = who(request)
             if user is None:
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return RedirectResponse(f"/signin?next={_quote(target)}", status_code=303)
-            result = page(request, user)
-            return await result if hasattr(result, "__await__") else result
+            return page(request, user)
+
+        async def guarded(request: Request) -> Response:
+            # files and the database are read in a worker thread, never on the event loop
+            result = await run_in_threadpool(sync_part, request)
+            return await result if inspect.isawaitable(result) else result
 
         return guarded
 

@@ -18,7 +18,7 @@ from ..tables import TableError
 from .check import KIND_LABELS
 from .csrf import CSRF_FIELD, csrf_ok
 from .forms import Errors, text
-from .jobs import COLUMN_FIELDS, JobStore, read_flagged
+from .jobs import COLUMN_FIELDS, JobStore
 from .marks import segments
 from .render import render
 from .upload import FILE_FIELD
@@ -87,7 +87,7 @@ def job_page(request: Request, store: JobStore, job_id: str, *, errors: Errors |
 def _results(request: Request, store: JobStore, job_id: str, state: dict[str, Any]) -> dict[str, Any]:
     folder = store.folder(job_id)
     assert folder is not None
-    flagged = read_flagged(folder)
+    flagged = store.flagged(job_id)
     q = request.query_params
     action, keyword, category, name = q.get("action", ""), q.get("keyword", ""), q.get("category", ""), q.get("q", "").strip()
     rows = [
@@ -119,7 +119,8 @@ def _results(request: Request, store: JobStore, job_id: str, state: dict[str, An
         "summary": state["summary"], "rows": shown, "matching": len(rows), "flagged_total": len(flagged),
         "page_no": page, "pages": pages, "filters": filters, "query": query,         "action_filters": ACTION_FILTER_LABELS, "category_labels": {str(int(c)): c.label for c in Category},
         "action_labels": {a.value: a.label for a in Action} | {"error": "无法筛查"},
-        "has_xlsx": (folder / "screened.xlsx").is_file(),
+        "xlsx": state.get("xlsx", "ready" if (folder / "screened.xlsx").is_file() else "failed"),
+        "xlsx_problem": state.get("xlsx_problem", ""),
     }
 
 

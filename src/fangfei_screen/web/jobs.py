@@ -48,6 +48,7 @@ class JobStore:
         self.screener = screener
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fangfei-web-job")
         self._lock = threading.Lock()
+        self._flagged: dict[str, tuple[int, list[dict[str, Any]]]] = {}
 
     # -- folders -------------------------------------------------------------
 
@@ -191,11 +192,51 @@ class JobStore:
         for produced in work.iterdir():
             os.replace(produced, folder / produced.name)
         work.rmdir()
-        self.update(folder, state="done", finished=time.time(), rows_done=summary["rows"], summary=summary)
+        self.update(folder, state="done", finished=time.time(), rows_done=summary["rows"], summary=summary, xlsx="pending")
+        self._write_xlsx(folder)
+
+    def _write_xlsx(self, folder: Path) -> None:
+        """The screened table again as XLSX, after the results are shown (openpyxl writes
+        some 2,000 rows a second; the results need not wait for it)."""
+        target = folder / "screened.xlsx"
+        try:
+            with open_writer(target, json_columns=JSON_COLUMNS) as writer:
+                for chunk in read_chunks(folder / "screened.csv"):
+                    writer.write(chunk.frame)
+        except (TableError, OSError, ValueError) as exc:  # over Excel's row limit: the CSV is there
+            target.unlink(missing_ok=True)
+            self.update(folder, xlsx="failed", xlsx_problem=str(exc))
+        except Exception:
+            log.exception("bulk job %s: XLSX failed", folder.name)
+            target.unlink(missing_ok=True)
+            self.update(folder, xlsx="failed", xlsx_problem="生成 XLSX 时出现意外错误，请下载 CSV")
+        else:
+            self.update(folder, xlsx="ready")
+
+    def flagged(self, job_id: str) -> list[dict[str, Any]]:
+        """The flagged rows of a finished job, kept in memory for the last few jobs viewed."""
+        folder = self.folder(job_id)
+        if folder is None:
+            return []
+        path = folder / "flagged.jsonl"
+        try:
+            stamp = path.stat().st_mtime_ns
+        except OSError:
+            return []
+        with self._lock:
+            cached = self._flagged.get(job_id)
+            if cached is not None and cached[0] == stamp:
+                return cached[1]
+        rows = read_flagged(folder)
+        with self._lock:
+            self._flagged[job_id] = (stamp, rows)
+            while len(self._flagged) > 4:
+                self._flagged.pop(next(iter(self._flagged)))
+        return rows
 
     def _screen(self, folder: Path, work: Path, state: dict[str, Any], lists: tuple[str, ...], started: float) -> dict[str, Any]:
-        """scan_file, as `fangfei-screen scan` runs it, into CSV; the XLSX is the same table
-        written again; the flagged rows are kept aside for the results table."""
+        """scan_file, as `fangfei-screen scan` runs it, into CSV; the flagged rows are kept
+        aside for the results table."""
         options = state["options"]
         done = 0
 
@@ -210,13 +251,6 @@ class JobStore:
             lists=lists, columns={k: v for k, v in options["columns"].items() if v}, header_row=options["header_row"],
             sheets=tuple(options["sheets"]), progress=progress,
         )
-        xlsx_problem = ""
-        try:
-            with open_writer(work / "screened.xlsx", json_columns=JSON_COLUMNS) as writer:
-                for chunk in read_chunks(screened):
-                    writer.write(chunk.frame)
-        except TableError as exc:  # over Excel's row limit: the CSV still comes
-            xlsx_problem = str(exc)
         _write_flagged(screened, work / "flagged.jsonl")
         with screened.open(encoding="utf-8-sig", newline="") as f:
             version = next(csv.DictReader(f), {}).get("list_version", "")
@@ -229,7 +263,6 @@ class JobStore:
             "error_count": len(summary.errors),
             "reading": list(summary.reading),
             "alarms": list(summary.alarms),
-            "xlsx_problem": xlsx_problem,
             "seconds": round(time.time() - started, 2),
             "list_version": version,
         }

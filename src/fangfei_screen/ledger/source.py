@@ -13,17 +13,15 @@ from typing import Any
 
 from fangfei_screen.batch import OUTPUT_COLUMNS, SCOPE_JOINER, results_columns
 from fangfei_screen.columns import ColumnMap
-from fangfei_screen.models import ACTIONABLE
+from fangfei_screen.models import ACTIONABLE, Action
 from fangfei_screen.rescreen import CHANGE_COLUMNS as RESCREEN_COLUMNS
 from fangfei_screen.tables import read_chunks
+from fangfei_screen.values import status_of
 
 from .db import LedgerError
 
 FLAGGED = frozenset(a.value for a in ACTIONABLE)
-# 登记状态 spellings of an entity that no longer exists here (the precision branch names
-# the same set; the status column is read as the file wrote it, so both agree).
-CLOSED_WORDS = ("注销", "吊销", "迁出")
-CLOSED_ACTION = "closed"
+CLOSED_ACTION = Action.CLOSED.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +51,12 @@ class ScreenedRow:
 
     @property
     def closed(self) -> bool:
-        return self.action == CLOSED_ACTION or any(w in self.status for w in CLOSED_WORDS)
+        # The status column is read with scan's own parser, so a file screened as "new"
+        # or by an older version still closes its clues when the entity is gone.
+        if self.action == CLOSED_ACTION:
+            return True
+        status = status_of(self.status)
+        return status is not None and status.closed
 
 
 def normal_name(name: str) -> str:

@@ -200,6 +200,20 @@ class ScreenerHolder:
     def build(self) -> Screener:
         return Screener(lists=self.list_paths or None).warm_up()
 
+    async def reload(self) -> tuple[Screener, Screener]:
+        """Re-read the list files, build the new screener aside and swap it in: (old, new).
+
+        An invalid list raises KeywordListError and the old screener keeps serving. The API's
+        /v1/keywords/reload and the admin's button on the 清单 page both come here.
+        """
+        async with self.lock:
+            old = self.screener
+            new = await asyncio.to_thread(self.build)
+            self.screener = new  # one assignment: requests already running keep `old`
+            if gc.isenabled() and gc.get_freeze_count():
+                await asyncio.to_thread(_freeze_heap)  # the new list's objects too; the old one's freed
+        return old, new
+
 
 def _keywords_body(screener: Screener) -> dict[str, Any]:
     return {
@@ -385,22 +399,18 @@ def create_app(*, list_paths: list[str] | None = None, admin_token: str | None =
                 status_code=401,
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        async with holder.lock:
-            old = holder.screener
-            try:
-                new = await asyncio.to_thread(holder.build)
-            except KeywordListError as exc:
-                return SafeJSONResponse(
-                    {
-                        "error": "invalid_list",
-                        "detail": [str(p) for p in exc.problems],
-                        "serving": {"list_version": old.list_version, "list_sha256": old.list_sha256},
-                    },
-                    status_code=422,
-                )
-            holder.screener = new  # one assignment: requests already running keep `old`
-            if gc.isenabled() and gc.get_freeze_count():
-                await asyncio.to_thread(_freeze_heap)  # the new list's objects too; the old one's freed
+        try:
+            old, new = await holder.reload()
+        except KeywordListError as exc:
+            serving = holder.screener
+            return SafeJSONResponse(
+                {
+                    "error": "invalid_list",
+                    "detail": [str(p) for p in exc.problems],
+                    "serving": {"list_version": serving.list_version, "list_sha256": serving.list_sha256},
+                },
+                status_code=422,
+            )
         return SafeJSONResponse(
             {
                 "status": "reloaded",
@@ -413,7 +423,7 @@ def create_app(*, list_paths: list[str] | None = None, admin_token: str | None =
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     from .web import mount_web  # the pages at / (issue 13); after BodyLimit, so uploads get their own limit
 
-    mount_web(app, screener=lambda: holder.screener)
+    mount_web(app, screener=lambda: holder.screener, reload=holder.reload)
     return app
 
 

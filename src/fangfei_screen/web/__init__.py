@@ -22,8 +22,15 @@ from .settings import WebSettings
 __all__ = ["WebSettings", "mount_web"]
 
 
-def mount_web(app: FastAPI, *, screener: Callable[[], Screener], settings: WebSettings | None = None) -> None:
-    """Add the pages to ``app``; ``screener`` returns the screener serving right now.
+def mount_web(
+    app: FastAPI,
+    *,
+    screener: Callable[[], Screener],
+    reload: Callable[[], Awaitable[tuple[Screener, Screener]]] | None = None,
+    settings: WebSettings | None = None,
+) -> None:
+    """Add the pages to ``app``; ``screener`` returns the screener serving right now, and
+    ``reload`` (the service's own) re-reads the list files for an admin's button.
 
     Call it after the app's own middleware is added: the upload endpoint sits outside
     them, with its own size limit.
@@ -172,6 +179,11 @@ def mount_web(app: FastAPI, *, screener: Callable[[], Screener], settings: WebSe
     router.add_api_route("/ledger/entity/dispose", with_ledger(ledgerpages.dispose_post), methods=["POST"])
     router.add_api_route("/ledger/reports/{what}",
                          with_ledger(lambda r, led, u: ledgerpages.report_download(r, led, u, r.path_params["what"])), methods=["GET"])
+
+    async def reload_lists(request: Request, user: Any) -> Response:
+        return await lists.lists_reload(request, user, screener=screener, reload=reload)
+
+    router.add_api_route("/lists/reload", signed_in(reload_lists), methods=["POST"])
 
     async def uploader(request: Request) -> Any:
         return who(request) or False

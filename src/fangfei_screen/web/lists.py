@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from itertools import groupby
 from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.datastructures import UploadFile
@@ -72,3 +73,34 @@ async def lists_diff(request: Request, screener: Screener) -> Response:
                     ctx["diff_new_sha256"] = new.sha256
     return render(request, "lists.html", {**ctx, "errors": errors, "against": against},
                   status=403 if forged else 200, page="lists")
+
+
+async def lists_reload(
+    request: Request,
+    user: Any,
+    *,
+    screener: Callable[[], Screener],
+    reload: Callable[[], Awaitable[tuple[Screener, Screener]]] | None,
+) -> Response:
+    """An admin re-reads the list files the service was started with (as /v1/keywords/reload)."""
+    from .ledgerpages import forbidden
+
+    form = await request.form()
+    if user.role.value != "admin":
+        return forbidden(request, "只有管理员可以重新加载清单。")
+    if not csrf_ok(request, form.get(CSRF_FIELD)):
+        return forbidden(request, "页面已过期，请返回后重新提交。")
+    errors = Errors()
+    reloaded = None
+    if reload is None:
+        errors.add("reload", "本服务未开放重新加载清单")
+    else:
+        try:
+            old, new = await reload()
+        except KeywordListError as exc:
+            for p in exc.problems[:50]:
+                errors.add("reload", f"清单文件有误，仍使用原清单：{p}")
+        else:
+            reloaded = {"old": old.list_version, "new": new.list_version, "sha256": new.list_sha256}
+    ctx = _lists_context(screener())
+    return render(request, "lists.html", {**ctx, "errors": errors, "against": "0", "reloaded": reloaded}, page="lists")

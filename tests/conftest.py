@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from fangfei_screen import Screener
+
+from .web_helpers import launch_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,3 +21,12 @@ def screener() -> Screener:
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium through Playwright, one per test module (skips without it, fails under CI)."""
+    pw, b = launch_chromium()
+    yield b
+    b.close()
+    pw.stop()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import select
 import shutil
 import socket
@@ -22,44 +21,14 @@ from schemathesis import GenerationMode
 
 from fangfei_screen import bundled_list_path
 
+from .serving import Server
+
 TOKEN = "s3cret-token"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, list_path: Path, token: str | None, *options: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if k != "FANGFEI_ADMIN_TOKEN"}
-        if token:
-            env["FANGFEI_ADMIN_TOKEN"] = token
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "fangfei_screen", "serve", "--port", str(self.port), "--list", str(list_path), *options],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"server did not start: {self.proc.stderr.read() if self.proc.stderr else ''}")
-
-    def stop(self) -> str:
-        self.proc.terminate()
-        try:
-            _, err = self.proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            _, err = self.proc.communicate()
-        return err
+def serve_list(list_path: Path, token: str | None, *options: str) -> Server:
+    """The service on one list file, with the admin token given or none."""
+    return Server("--list", str(list_path), *options, env={"FANGFEI_ADMIN_TOKEN": token} if token else None)
 
 
 @pytest.fixture()
@@ -74,7 +43,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One server for the tests that do not change its list."""
     path = tmp_path_factory.mktemp("list") / "keywords.yaml"
     shutil.copy(bundled_list_path(), path)
-    s = Server(path, TOKEN)
+    s = serve_list(path, TOKEN)
     yield s
     err = s.stop()
     assert "Traceback" not in err, err
@@ -83,7 +52,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture()
 def own_server(list_file: Path) -> Iterator[Server]:
     """A server whose list file the test changes."""
-    s = Server(list_file, TOKEN)
+    s = serve_list(list_file, TOKEN)
     yield s
     err = s.stop()
     assert "Traceback" not in err, err
@@ -177,7 +146,7 @@ def test_reload_token_rules(own_server: Server, list_file: Path) -> None:
 
 
 def test_reload_is_disabled_without_a_token(list_file: Path) -> None:
-    s = Server(list_file, None)
+    s = serve_list(list_file, None)
     try:
         r = httpx.post(f"{s.url}/v1/keywords/reload", headers={"Authorization": "Bearer anything"})
         assert r.status_code == 403
@@ -397,7 +366,7 @@ def test_schemathesis_finds_nothing(server: Server, mode: GenerationMode) -> Non
 def impatient_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     path = tmp_path_factory.mktemp("list") / "keywords.yaml"
     shutil.copy(bundled_list_path(), path)
-    s = Server(path, None, "--read-timeout", "1")
+    s = serve_list(path, None, "--read-timeout", "1")
     yield s
     err = s.stop()
     assert "Traceback" not in err, err

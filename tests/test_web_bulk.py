@@ -15,7 +15,7 @@ import httpx
 import openpyxl
 import pytest
 
-from .web_helpers import ROOT, Server, Watch, add_user, launch_chromium, screenshot, sign_in, sign_in_page, start_server
+from .web_helpers import ROOT, Server, Watch, add_user, screenshot, sign_in, sign_in_page, start_server
 
 SAMPLE = ROOT / "data" / "samples" / "entities.csv"
 
@@ -41,14 +41,6 @@ def client(server: Server, tokens: dict[str, str]) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url) as c:
         assert sign_in(c, tokens["clerk"]).status_code == 303
         yield c
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    pw, b = launch_chromium()
-    yield b
-    b.close()
-    pw.stop()
 
 
 @pytest.fixture()

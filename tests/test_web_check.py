@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from fangfei_screen.models import Field
 from fangfei_screen.web.marks import segments
 
-from .web_helpers import Server, Watch, launch_chromium, screenshot, start_server
+from .web_helpers import Server, Watch, screenshot, start_server
 
 NAME = "固镇县鑫源投资管理有限公司"
 SCOPE = "以自有资金从事投资活动；日用百货销售（不含拍卖）"
@@ -23,14 +23,6 @@ SCOPE = "以自有资金从事投资活动；日用百货销售（不含拍卖�
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
     yield from start_server()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    pw, b = launch_chromium()
-    yield b
-    b.close()
-    pw.stop()
 
 
 @pytest.fixture()

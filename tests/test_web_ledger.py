@@ -17,7 +17,7 @@ import pytest
 
 from fangfei_screen.ledger import Ledger, revoke_user
 
-from .web_helpers import ROOT, Server, Watch, add_user, launch_chromium, screenshot, sign_in, sign_in_page, start_server
+from .web_helpers import ROOT, Server, Watch, add_user, screenshot, sign_in, sign_in_page, start_server
 
 SAMPLE = ROOT / "data" / "samples" / "entities.csv"
 MONTH = "2025-06"
@@ -45,14 +45,6 @@ def ledger_db(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def server(ledger_db: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     yield from start_server(env={"FANGFEI_DB": ledger_db["db"], "FANGFEI_WEB_JOBS_DIR": str(tmp_path_factory.mktemp("jobs"))})
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    pw, b = launch_chromium()
-    yield b
-    b.close()
-    pw.stop()
 
 
 @pytest.fixture()

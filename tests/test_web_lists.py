@@ -13,7 +13,7 @@ import pytest
 from fangfei_screen import bundled_list_path
 from fangfei_screen.lexicon import load_list
 
-from .web_helpers import Server, Watch, launch_chromium, screenshot, start_server
+from .web_helpers import Server, Watch, screenshot, start_server
 
 WATCH_LIST = bundled_list_path("keywords-watch.yaml")
 
@@ -21,14 +21,6 @@ WATCH_LIST = bundled_list_path("keywords-watch.yaml")
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
     yield from start_server("--list", str(bundled_list_path()), "--list", str(WATCH_LIST))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    pw, b = launch_chromium()
-    yield b
-    b.close()
-    pw.stop()
 
 
 @pytest.fixture()

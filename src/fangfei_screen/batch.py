@@ -169,6 +169,9 @@ class RowScreener:
         self.defaults["as_of"] = self.defaults.get("as_of") or date.today()
         screened_on = self._screened_on = self.defaults["as_of"].isoformat()
         self._quick = self.defaults["kind"] is not Kind.CHANGE
+        self.quick = self._quick  # a row whose name and scope are clean gets pass_cells
+        self.name_index = self._name
+        self.scope_indices = tuple(i for i, _ in self._scopes)
         self._columns = columns_cell(cols, out_header if out_header is not None else output_header(columns))
         self.pass_cells = (*_result_cells(screener.screen("", "", **self.defaults)), screened_on, "", self._columns)
         self._error_head = (ERROR_ACTION, "无法筛查", "", "", "[]", "[]", "[]", "",

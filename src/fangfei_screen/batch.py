@@ -55,6 +55,7 @@ class Summary:
     errors: list[str] = field(default_factory=list)
     warnings: int = 0  # rows screened with a status or date that was not understood
     reading: list[str] = field(default_factory=list)  # what was read: columns, sheets, gaps
+    not_entities: list[str] = field(default_factory=list)  # rows skipped as not entities (repeated header, 合计 …): where, why
     alarms: list[str] = field(default_factory=list)  # what the user must not miss
 
     def add(self, cells: Sequence[Any]) -> None:
@@ -80,10 +81,14 @@ class Summary:
         self.categories.update(other.categories)
         self.errors.extend(other.errors)
         self.warnings += other.warnings
+        self.not_entities.extend(other.not_entities)
 
     def lines(self) -> list[str]:
         out = [*self.reading, *(f"！注意 WARNING: {a}" for a in self.alarms)]
         out.append(f"读取行数 rows: {self.rows}")
+        if self.not_entities:
+            shown = "，".join(self.not_entities[:20]) + (f" …另有 {len(self.not_entities) - 20} 行" if len(self.not_entities) > 20 else "")
+            out.append(f"跳过的非主体行 not entities: {len(self.not_entities)} 行（重复的表头、合计、表尾、标题），未筛查：{shown}")
         for action, n in self.actions.most_common():
             label = Action(action).label if action != ERROR_ACTION else "无法筛查"
             out.append(f"  {action}（{label}）: {n}")

@@ -21,7 +21,7 @@ from .atomic import scratch_dir
 from .batch import FLAGGED_ACTIONS, OUTPUT_COLUMNS, RowScreener, Summary, input_columns_out
 from .columns import ColumnMap
 from .csvrecords import SEP, Range, records
-from .readers import Source
+from .readers import Part, Source, TableError
 from .screener import shared_screener
 from .tables import FORMULA_START, neutralise_formula, output_file
 from .workers import die_with_parent, pool_initargs, starting_workers
@@ -48,9 +48,12 @@ def screen_range(
     delimiter: str = ",",
     append: bool = False,
     progress: Callable[[int], None] | None = None,
+    part: Part | None = None,
 ) -> Summary:
-    """Screen the records of one range into ``out_path`` (UTF-8, no header)."""
+    """Screen the records of one range into ``out_path`` (UTF-8, no header); rows that
+    are not entities (see rowkinds) are counted, not written."""
     rows = RowScreener(shared_screener(lists), header, cols, defaults)
+    kind_of = part.kinds().of if part is not None else None
     summary = Summary()
     width = len(header)
     flagged = FLAGGED_ACTIONS
@@ -69,7 +72,12 @@ def screen_range(
     write_passing = csv.writer(buffer, lineterminator=_MARK + "\r\n").writerow
     done = 0
     with out_path.open("a" if append else "w", encoding="utf-8", errors="backslashreplace", newline="") as out:
-        for row, problem, _line, joined in records(path, rng, encoding, width, delimiter=delimiter, header=header):
+        for row, problem, line, joined in records(path, rng, encoding, width, delimiter=delimiter, header=header):
+            if kind_of is not None and part is not None:
+                kind = kind_of(row)
+                if kind is not None:
+                    summary.not_entities.append(f"{part.where(line)}（{kind}）")
+                    continue
             if _FORMULA.search(joined):
                 row = [neutralise_formula(c) for c in row]
             cells = rows.error_cells(problem) if problem else rows.cells(row)
@@ -135,8 +143,10 @@ def scan_csv(
     jobs: int,
     only_flagged: bool,
     progress: Callable[[int], None] | None = None,
+    empty: Callable[[Source], TableError] | None = None,
 ) -> Summary:
-    """Screen a delimited text file into a CSV file (UTF-8 with BOM, the input's columns first)."""
+    """Screen a delimited text file into a CSV file (UTF-8 with BOM, the input's columns
+    first). A file with no data rows raises ``empty(source)`` and leaves no output."""
     shape = source.csv_layout
     assert shape is not None and source.text_path is not None
     input_path = source.text_path
@@ -144,7 +154,7 @@ def scan_csv(
     out_header = [*input_columns_out(header), *OUTPUT_COLUMNS]
     kwargs: dict[str, Any] = dict(
         encoding=shape.encoding, header=header, cols=cols, defaults=defaults, lists=lists, only_flagged=only_flagged,
-        delimiter=shape.delimiter,
+        delimiter=shape.delimiter, part=source.parts[0],
     )
     summary = Summary()
     with output_file(output_path) as out_path:
@@ -153,6 +163,8 @@ def scan_csv(
         if jobs <= 1 or len(ranges) == 1:
             for rng in ranges:
                 summary.merge(screen_range(input_path, rng, out_path, append=True, progress=progress, **kwargs))
+            if summary.rows == 0 and empty is not None:
+                raise empty(source)  # inside output_file: no output is left
             return summary
         # Named after the output, so that the next run onto it removes it if this one is killed.
         parts_dir = scratch_dir(out_path)
@@ -178,4 +190,6 @@ def scan_csv(
                 os.close(out_fd)
         finally:
             shutil.rmtree(parts_dir, ignore_errors=True)
+        if summary.rows == 0 and empty is not None:
+            raise empty(source)
     return summary

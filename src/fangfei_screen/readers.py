@@ -126,6 +126,9 @@ def check_input(path: str | Path) -> Path:
     if not path.is_file():
         raise TableError(f"找不到输入文件 / no such file: {path}")
     if path.suffix.lower() not in READ_SUFFIXES:
+        found = sniff(path)
+        if found.kind not in (*BOOKS, FileKind.HTML, FileKind.TEXT, FileKind.PARQUET, FileKind.ZIP):
+            raise TableError(refusal(found, path.name))  # a PDF, an image …: say what it is
         raise TableError(f"不支持的输入文件类型 '{path.suffix.lower()}'，支持：{'、'.join(READ_SUFFIXES)} / unknown input suffix")
     return path
 

@@ -445,3 +445,21 @@ def test_random_bytes_under_every_suffix_fail_in_one_chinese_line(tmp_path: Path
         for foreign in ("Error", "error:", "Cfb", "Invalid", "zip file", "Errno"):
             assert foreign not in err, err
         assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_scope_spread_over_two_rows_is_reported_as_a_continuation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One entity's scope typed over two rows (the second without a name): the second
+    row is an error row that says so, in the CSV and the workbook path alike."""
+    code, name, general, _p, status = ENTITIES[0]
+    rows = [["统一社会信用代码", "企业名称", "经营范围", "登记状态"], [code, name, general, status],
+            ["", "", "许可项目：拍卖业务（依法须经批准的项目，经相关部门批准后方可开展经营活动）", ""],
+            [ENTITIES[3][0], ENTITIES[3][1], ENTITIES[3][2], ENTITIES[3][4]]]
+    book = openpyxl.Workbook()
+    for r in rows:
+        book.active.append(r)
+    book.save(tmp_path / "in.xlsx")
+    (tmp_path / "in.csv").write_text("".join(",".join(r) + "\n" for r in rows), encoding="utf-8")
+    for src in ("in.xlsx", "in.csv"):
+        df, text = scan(tmp_path / src, tmp_path / "out.csv", capsys)
+        assert len(df) == 3 and list(df["action"])[1] == "error", src  # rows in = rows out
+        assert "续行" in df.loc[1, "error"] and "续行" in text, src

@@ -40,6 +40,8 @@ OUTPUT_COLUMNS = (
 )
 JSON_COLUMNS = ("hits", "suppressed", "watch")
 ERROR_ACTION = "error"
+CONTINUATION = ("名称为空而有经营范围：可能是上一行的续行（一个经营范围写在了两行），请并入上一行后重新筛查"
+                " / no name but a scope: a continuation of the row above?")
 
 _COL = {name: i for i, name in enumerate(OUTPUT_COLUMNS)}
 
@@ -203,6 +205,8 @@ class RowScreener:
         else:
             scope = ""
         if not name.strip():
+            if scope.strip():  # a scope spread over two rows, or merged cells copied as values
+                return self.error_cells(CONTINUATION)
             return self.error_cells("名称为空 / the name is empty")
         if self._quick and self.screener.clean(name, scope):
             return self.pass_cells

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 _TOTAL = re.compile(r"^(?:合计|总计|小计|共计|总数)(?:$|[:：\d（(户家个]|[一二三四五六七八九十])")
@@ -22,6 +22,7 @@ _SECTION = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|第[一�
 _PLACE = re.compile(r"^.{1,8}(?:镇|乡|街道|社区|村)$")  # a township heading; a name always has a form (店、公司 …)
 _BRACKETS = re.compile(r"[（(][^（()）]*[)）]$")
 _SPACES = re.compile(r"[\s\u3000]+")
+_STARTS = frozenset("合总小共填制审负单统经说注备联报数 \t\u3000")  # first characters of the total and footer words
 
 
 class RowKind(StrEnum):
@@ -39,9 +40,25 @@ class RowKinds:
     header row(s) as read (a repeated one is recognised by them)."""
 
     headers: tuple[tuple[str, ...], ...] = ()
+    _cells: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_cells", frozenset(c for h in self.headers for c in h if c))
 
     def of(self, row: Sequence[str]) -> RowKind | None:
         """Why ``row`` is not an entity, or None for an entity (or a blank row)."""
+        # The quick look, which every record of a registry passes: it shares no cell
+        # with a header, and its first cell begins with no total or footer word
+        # (nor white space), unless it is the only cell.
+        if self._cells.isdisjoint(row):
+            first = row[0] if row and row[0] else next((c for c in row if c), None)
+            if first is None:
+                return None
+            if first[:1] not in _STARTS and len(row) - row.count("") > 1:
+                return None
+        return self._look(row)
+
+    def _look(self, row: Sequence[str]) -> RowKind | None:
         filled = [(i, _SPACES.sub("", c)) for i, c in enumerate(row) if c and c.strip()]
         if not filled:
             return None

@@ -21,6 +21,7 @@ import pytest
 
 from fangfei_screen.cli import main
 from tests.test_real_files import one_line_failure, read_csv_out
+from tests.tools import require_tools, under_ci
 
 # Scopes phrased as registrations since the 2021 scope standard write them.
 GENERAL = "一般项目：日用百货销售；五金产品零售（除依法须经批准的项目外，凭营业执照依法自主开展经营活动）"
@@ -37,18 +38,9 @@ ENTITIES = [  # code, name, general, permit, status
 FLAGGED = {"固镇县鑫源商贸有限公司", "固镇县聚宝文化传播有限公司"}  # 投资 in the general items, 拍卖 only in the permit items
 
 
-def ci_tool(name: str) -> str:
-    """The path of a tool the test needs: skipped without it, failed under CI=true."""
-    found = shutil.which(name)
-    if not found:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{name} is needed (CI=true)")
-        pytest.skip(f"needs {name}")
-    return found
-
-
 def libreoffice_convert(src: Path, fmt: str, outdir: Path) -> Path:
-    soffice = ci_tool("soffice")
+    require_tools("soffice")
+    soffice = "soffice"
     profile = outdir / "profile"
     subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", fmt,
                     "--outdir", str(outdir), str(src)], check=True, capture_output=True, timeout=240,
@@ -381,7 +373,7 @@ def test_a_zip_bomb_is_refused(tmp_path: Path) -> None:
 # ---- 10. password-protected workbooks -------------------------------------------------
 
 def test_a_password_protected_workbook_is_refused_in_one_line(tmp_path: Path) -> None:
-    msoffcrypto = pytest.importorskip("msoffcrypto") if os.environ.get("CI") != "true" else __import__("msoffcrypto")
+    msoffcrypto = __import__("msoffcrypto") if under_ci() else pytest.importorskip("msoffcrypto")  # a test dependency
     from msoffcrypto.format.ooxml import OOXMLFile
 
     hidden_sheets_workbook(tmp_path / "plain.xlsx")
@@ -462,4 +454,4 @@ def test_a_scope_spread_over_two_rows_is_reported_as_a_continuation(tmp_path: Pa
     for src in ("in.xlsx", "in.csv"):
         df, text = scan(tmp_path / src, tmp_path / "out.csv", capsys)
         assert len(df) == 3 and list(df["action"])[1] == "error", src  # rows in = rows out
-        assert "续行" in df.loc[1, "error"] and "续行" in text, src
+        assert "续行" in df.loc[1, "error"] and "第3行名称为空而有经营范围" in text, src

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import scratch_dir
-from .batch import FLAGGED_ACTIONS, OUTPUT_COLUMNS, RowScreener, Summary, input_columns_out
+from .batch import CONTINUATION, FLAGGED_ACTIONS, OUTPUT_COLUMNS, RowScreener, Summary, input_columns_out
 from .columns import ColumnMap
 from .csvrecords import SEP, Range, records
 from .readers import Part, Source, TableError
@@ -59,6 +59,7 @@ def screen_range(
     flagged = FLAGGED_ACTIONS
     action_at = OUTPUT_COLUMNS.index("action")
     supervise_at = OUTPUT_COLUMNS.index("supervise")
+    error_at = OUTPUT_COLUMNS.index("error")
     pass_cells = rows.pass_cells
     passed = 0  # rows that share pass_cells, counted in one go at the end
     # The output cells of a passing row never change: rendered once as CSV text, they
@@ -81,6 +82,8 @@ def screen_range(
             if _FORMULA.search(joined):
                 row = [neutralise_formula(c) for c in row]
             cells = rows.error_cells(problem) if problem else rows.cells(row)
+            if cells[error_at] is CONTINUATION:  # name the line of a continuation
+                cells = rows.error_cells(f"{part.where(line) if part is not None else f'第{line}行'}{CONTINUATION}")
             if cells is pass_cells:
                 passed += 1
                 if not only_flagged:

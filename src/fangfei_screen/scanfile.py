@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .atomic import check_distinct
-from .batch import FLAGGED_ACTIONS, JSON_COLUMNS, OUTPUT_COLUMNS, Summary, input_columns_out, screen_rows
+from .batch import CONTINUATION, FLAGGED_ACTIONS, JSON_COLUMNS, OUTPUT_COLUMNS, Summary, input_columns_out, screen_rows
 from .columns import ColumnMap, column_options, looks_like_header
 from .models import Kind
 from .readers import Chunk, ReadLimits, Source, TableError, open_source
@@ -163,6 +163,7 @@ def _scan_frames(
             else:
                 results = ((c, _screen_chunk(c.frame, c.errors, m, defaults, lists, out_header)) for c, m in tasks)
             for chunk, screened in results:
+                screened = _continuations_named(screened, chunk)
                 summary.add_frame(screened)
                 summary.not_entities.extend(chunk.not_entities)
                 if book:
@@ -181,6 +182,20 @@ def _scan_frames(
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
     return summary
+
+
+def _continuations_named(screened: pd.DataFrame, chunk: Chunk) -> pd.DataFrame:
+    """A continuation's error names its row (the screening knows no rows)."""
+    if chunk.rows is None or "error" not in screened.columns:
+        return screened
+    mask = (screened["error"] == CONTINUATION).to_numpy()
+    if not mask.any():
+        return screened
+    screened = screened.copy()
+    at = screened.columns.get_loc("error")
+    for i in mask.nonzero()[0]:
+        screened.iat[i, at] = f"{chunk.part.where(chunk.rows[i])}{CONTINUATION}"
+    return screened
 
 
 def _with_sheet(screened: pd.DataFrame, chunk: Chunk, union: list[str], *, files: bool = False) -> pd.DataFrame:

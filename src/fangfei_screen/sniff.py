@@ -68,8 +68,8 @@ def sniff(path: Path) -> Sniffed:
         head = f.read(_HEAD)
     if not head:
         return Sniffed(FileKind.EMPTY)
-    if head.startswith(_OLE2):
-        return _ole(path)
+    if head.startswith(_OLE2[:4]):  # a truncated signature is a damaged workbook, not text
+        return _ole(path) if head.startswith(_OLE2) else Sniffed(FileKind.BINARY)
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return _zip(path)
     if head.startswith(b"%PDF"):

@@ -11,6 +11,7 @@ from typing import Generic, NamedTuple, TypeVar
 
 from .automaton import Match
 from .boundary import BoundaryJudge
+from .clausesenses import ClauseSense, other_sense
 from .lexicon import Exclusion
 from .models import SuppressReason
 
@@ -281,6 +282,7 @@ def judge_field(
     group_of: Sequence[int] | None = None,
     exclusions: Sequence[Sequence[ExclusionContext]] | None = None,
     heads: Sequence[tuple[str, ...]] | None = None,
+    senses: Sequence[tuple[ClauseSense, ...]] | None = None,
     separated: Collection[int] = frozenset(),
     spaces: Sequence[int] = (),
 ) -> list[Verdict]:
@@ -288,7 +290,8 @@ def judge_field(
 
     ``exclusions[term_id]``: the contexts that mark a term's harmless uses.
     ``heads[term_id]``: the head nouns after which a term names a product of another
-    sense (积分 + 仪). ``separated`` and ``spaces`` say where the text as written had visible noise or
+    sense (积分 + 仪). ``senses[term_id]``: the rules that read a term in another
+    sense from its sentence (clausesenses). ``separated`` and ``spaces`` say where the text as written had visible noise or
     white space that folding removed (see FoldedText.separators): Latin word edges and
     scope items are judged on the text as written.
     """
@@ -305,6 +308,11 @@ def judge_field(
         if held is not None:
             note = f"：{held.note}" if held.note else ""
             verdicts.append(Verdict(m, held.reason, f"「{held.form}」{note}"))
+            continue
+        rules = senses[m.pattern.term_id] if senses else ()
+        sense = other_sense(folded, m.start, m.end, rules) if rules else ""
+        if sense:
+            verdicts.append(Verdict(m, SuppressReason.OTHER_SENSE, sense))
             continue
         head = _head_noun(folded, m.end, heads[m.pattern.term_id]) if heads else ""
         if head:

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from .automaton import Pattern, PatternIndex, PatternKind
 from .boundary import BoundaryJudge
+from .clausesenses import rules_for
 from .judge import ExclusionContext, exclusion_contexts, judge_field
 from .lexicon import KeywordList, bundled_list_path, load_list
 from .models import (
@@ -120,6 +121,8 @@ class Screener:
             if any(heads)
             else None
         )
+        senses = tuple(rules_for(t.term) for t in terms)
+        self._senses = senses if any(senses) else None
         self._index = PatternIndex((self._folder.fold(form), p) for form, p in forms)
         self._boundary = BoundaryJudge()
         if len(loaded) == 1:
@@ -179,6 +182,7 @@ class Screener:
             group_of=self._list_of,
             exclusions=self._exclusions,
             heads=self._heads,
+            senses=self._senses,
             separated=separated,
             spaces=spaces,
         )

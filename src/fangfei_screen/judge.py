@@ -14,6 +14,7 @@ from .boundary import BoundaryJudge
 from .clausesenses import ClauseSense, other_sense
 from .lexicon import Exclusion
 from .models import SuppressReason
+from .names import NameReader, Part, PartKind, part_at
 
 T = TypeVar("T")
 
@@ -283,6 +284,7 @@ def judge_field(
     exclusions: Sequence[Sequence[ExclusionContext]] | None = None,
     heads: Sequence[tuple[str, ...]] | None = None,
     senses: Sequence[tuple[ClauseSense, ...]] | None = None,
+    names: NameReader | None = None,
     separated: Collection[int] = frozenset(),
     spaces: Sequence[int] = (),
 ) -> list[Verdict]:
@@ -291,7 +293,9 @@ def judge_field(
     ``exclusions[term_id]``: the contexts that mark a term's harmless uses.
     ``heads[term_id]``: the head nouns after which a term names a product of another
     sense (积分 + 仪). ``senses[term_id]``: the rules that read a term in another
-    sense from its sentence (clausesenses). ``separated`` and ``spaces`` say where the text as written had visible noise or
+    sense from its sentence (clausesenses). ``names``: reads a name field by its
+    parts (names.py), split only when a hit in it comes to the word-boundary judge.
+    ``separated`` and ``spaces`` say where the text as written had visible noise or
     white space that folding removed (see FoldedText.separators): Latin word edges and
     scope items are judged on the text as written.
     """
@@ -302,6 +306,7 @@ def judge_field(
         else None
     )
     quoted: dict[int, str] = {}  # clause start -> its quotation, made once per clause
+    parts: tuple[Part, ...] | None = None  # a name's parts, split on the first hit that needs them
     verdicts = []
     for m in longest_matches(matches, len(folded), group_of):
         held = _excluded(folded, m.start, m.end, exclusions[m.pattern.term_id]) if exclusions else None
@@ -333,13 +338,43 @@ def judge_field(
             if folded[m.start].isascii() or folded[m.end - 1].isascii()
             else ""
         )
-        if not detail and boundary.needs_judging(folded, m.start, m.end):
+        if not detail and not is_scope and names is not None:
+            if parts is None:
+                parts = names.parts(folded)
+            reason, detail = _name_part_verdict(folded, m.start, m.end, parts, names, boundary)
+            if reason is not None:
+                verdicts.append(Verdict(m, reason, detail))
+                continue
+        elif not detail and boundary.needs_judging(folded, m.start, m.end):
             detail = boundary.straddles(folded, m.start, m.end)
         if detail:
             verdicts.append(Verdict(m, SuppressReason.WORD_BOUNDARY, detail))
             continue
         verdicts.append(Verdict(m))
     return verdicts
+
+
+def _name_part_verdict(
+    name: str, start: int, end: int, parts: tuple[Part, ...], names: NameReader, boundary: BoundaryJudge
+) -> tuple[SuppressReason | None, str]:
+    """A hit in a name judged by the part it stands in: across two parts it is no word
+    of the name (麦积|分公司, 龙云|养殖); a division's name without its suffix where a
+    place stands is a place (互助三合水电, …公司互助分公司); inside one part the word
+    boundaries are those of that part alone (天诚|信用评级: 诚信 is not a word here)."""
+    i, j = part_at(parts, start), part_at(parts, end - 1)
+    if i != j:
+        held = parts[i : j + 1]
+        joined = "|".join(name[p.start : p.end] for p in held)
+        kinds = "|".join(p.kind.label for p in held)
+        return SuppressReason.WORD_BOUNDARY, f"「{joined}」跨越名称的{kinds} / the hit runs across parts of the name"
+    part = parts[i]
+    word = name[start:end]
+    if part.kind is PartKind.PLACE and (start, end) == (part.start, part.end) and names.is_division_head(word):
+        return SuppressReason.PLACE_NAME, f"「{word}」：省略后缀的行政区划名称，位于名称的行政区划位置"
+    text = name[part.start : part.end]
+    s, e = start - part.start, end - part.start
+    detail = boundary.straddles(text, s, e) if boundary.needs_judging(text, s, e) else ""
+    return (SuppressReason.WORD_BOUNDARY, detail) if detail else (None, "")
 
 
 # What may join a term to its head noun in a product name (积分式电表, 票据型打印机).

@@ -24,7 +24,7 @@ def test_a_name_splits_into_its_parts() -> None:
 
 def test_a_branch_is_its_parents_name_and_its_own() -> None:
     parts = split("中国石油天然气股份有限公司青海海东销售分公司互助威远加油站")
-    assert parts[3] == ("股份有限公司", "form")
+    assert ("股份有限公司", "form") in parts
     assert ("青海", "place") in parts and ("分公司", "form") in parts and ("互助", "place") in parts
     assert parts[-1] == ("加油站", "form")
     assert split("天水华天电子集团股份有限公司麦积分公司")[-2:] == [("麦积", "place"), ("分公司", "form")]

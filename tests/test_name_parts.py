@@ -17,7 +17,7 @@ def split(name: str) -> list[tuple[str, str]]:
 
 def test_a_name_splits_into_its_parts() -> None:
     assert split("大连市天诚信用评级有限责任公司") == [
-        ("大连市", "place"), ("天诚", "brand"), ("信用评级", "trade"), ("有限责任公司", "form")
+        ("大连市", "place"), ("天诚", "brand"), ("信用", "trade"), ("评级", "trade"), ("有限责任公司", "form")
     ]
     assert split("哈尔滨龙云养殖有限公司") == [("哈尔滨", "place"), ("龙云", "brand"), ("养殖", "trade"), ("有限公司", "form")]
 

@@ -105,11 +105,15 @@ class NameReader:
         return word in self._heads
 
     def parts(self, name: str) -> tuple[Part, ...]:
-        """The parts of a name, in order, covering it whole."""
+        """The parts of a name, in order, covering it whole. A text that does not end
+        in an organisation form is no registered name (a 字号 alone, 互助共赢): it is
+        one part."""
         self._load()
         out: list[Part] = []
         for seg, (a, b) in enumerate(self._segments(name)):
             out.extend(self._segment_parts(name, a, b, seg))
+        if not out or out[-1].kind is not PartKind.FORM:
+            return (Part(0, len(name), PartKind.BRAND, 0),) if name else ()
         return tuple(out)
 
     def _segments(self, name: str) -> list[tuple[int, int]]:
@@ -160,7 +164,9 @@ class NameReader:
         if trade_at > prev:
             parts.append(Part(prev, trade_at, PartKind.BRAND, seg))
         if form_at > trade_at:
-            parts.append(Part(trade_at, form_at, PartKind.TRADE, seg))
+            # each industry word is a part of its own (信用|评级, 农牧|区块链|科技)
+            words = self._trade_words(name, trade_at, form_at)
+            parts.extend(Part(x, y, PartKind.TRADE, seg) for x, y in words)
         if b > form_at:
             parts.append(Part(form_at, b, PartKind.FORM, seg))
         return parts
@@ -207,6 +213,21 @@ class NameReader:
             else:
                 break
         return pos
+
+    def _trade_words(self, name: str, a: int, b: int) -> list[tuple[int, int]]:
+        """The industry words of name[a:b], as _trade_start found them (right to left,
+        longest first); what is left at the front is one more part."""
+        out, pos = [], b
+        while pos > a:
+            for size in range(min(self._longest_trade, pos - a), 1, -1):
+                if name[pos - size : pos] in self._trades:
+                    out.append((pos - size, pos))
+                    pos -= size
+                    break
+            else:
+                out.append((a, pos))
+                break
+        return out[::-1]
 
 
 def part_at(parts: tuple[Part, ...], at: int) -> int:

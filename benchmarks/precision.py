@@ -158,18 +158,18 @@ def tally_rows(rows: Iterable[tuple[str, str, str]]) -> dict[str, dict[str, Any]
     return out
 
 
-def _run_tally(rows_file: Path, src: Path | None) -> dict[str, dict[str, Any]]:
+def _run_tally(rows_file: Path, src: Path | None, *, mode: str = "--tally") -> dict[str, Any]:
     """tally_rows in a subprocess importing fangfei_screen from ``src`` (None: this checkout)."""
     env = dict(os.environ)
     if src is not None:
         env["PYTHONPATH"] = str(src) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--tally", str(rows_file)],
+        [sys.executable, str(Path(__file__).resolve()), mode, str(rows_file)],
         env=env, capture_output=True, text=True, check=False, cwd=str(rows_file.parent),
     )
     if done.returncode != 0:
         raise SystemExit(f"统计失败 / tally failed ({src or 'this checkout'}): {done.stderr.strip()[-2000:]}")
-    result: dict[str, dict[str, Any]] = json.loads(done.stdout)
+    result: dict[str, Any] = json.loads(done.stdout)
     return result
 
 
@@ -253,6 +253,61 @@ def before_after(*, rows: int, commit: str, public: bool = True) -> str:
     return "\n".join(out) + "\n"
 
 
+def time_rows(rows: list[tuple[str, str, str]], *, repeat: int = 3) -> dict[str, float]:
+    """CPU seconds of screen_many over the clean rows and over all rows (best of
+    ``repeat``), with the screener built and warmed up beforehand."""
+    import gc
+    import time
+
+    import fangfei_screen
+
+    screener = fangfei_screen.Screener().warm_up()
+    sets = {
+        "clean": [{"name": n, "scope": s} for g, n, s in rows if g == "clean"],
+        "all": [{"name": n, "scope": s} for _, n, s in rows],
+    }
+    out = {}
+    for key, records in sets.items():
+        for _ in screener.screen_many(records[:2000], kind="existing", as_of=AS_OF):
+            pass
+        best = float("inf")
+        for _ in range(repeat):
+            gc.collect()
+            t = time.process_time()
+            for _ in screener.screen_many(records, kind="existing", as_of=AS_OF):
+                pass
+            best = min(best, time.process_time() - t)
+        out[key] = best
+        out[key + "_rows"] = len(records)
+    return out
+
+
+def cost(*, rows: int, commit: str, rounds: int) -> str:
+    """CPU per row of screen_many before and after, the two interleaved ``rounds`` times."""
+    sys.path.insert(0, str(HERE))
+    from precision_corpus import records  # noqa: PLC0415
+
+    corpus = [(r.group, r.name, r.scope) for r in records(rows, terms=[t.keyword for t in Screener().terms])]
+    runs: dict[str, list[dict[str, float]]] = {"before": [], "after": []}
+    with tempfile.TemporaryDirectory(prefix="precision-") as tmp:
+        where = Path(tmp)
+        data = where / "rows.json"
+        data.write_text(json.dumps(corpus, ensure_ascii=False), encoding="utf-8")
+        old = _old_source(commit, where / "old")
+        for _ in range(rounds):
+            runs["before"].append(_run_tally(data, old, mode="--time"))
+            runs["after"].append(_run_tally(data, None, mode="--time"))
+    load = os.getloadavg()
+    out = ["| screen_many, existing | rows | before µs/row (best of rounds) | after µs/row | after / before |", "| --- | ---: | ---: | ---: | ---: |"]
+    for key in ("clean", "all"):
+        b = min(r[key] for r in runs["before"]) / runs["before"][0][key + "_rows"] * 1e6
+        a = min(r[key] for r in runs["after"]) / runs["after"][0][key + "_rows"] * 1e6
+        out.append(f"| {key} rows of the realistic register | {int(runs['after'][0][key + '_rows']):,} | {b:.1f} | {a:.1f} | {a / b:.2f} |")
+    out.append("")
+    out.append(f"CPU time (process_time), {rounds} interleaved rounds of best-of-3, git {commit} vs this checkout; load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}.")
+    return "\n".join(out) + "\n"
+
+
 def write_section(text: str, start: str, end: str) -> None:
     """Put a marked section into RESULTS.md, in place of the previous one, else before
     the speed results."""
@@ -274,8 +329,16 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--before-after", action="store_true", help="rows per action and reason, before (--before) and after")
     ap.add_argument("--before", default="5f34117", help="the commit to compare with (default: 5f34117, main before issue 16)")
     ap.add_argument("--rows", type=int, default=100_000, help="rows of the realistic register (default 100000)")
+    ap.add_argument("--cost", type=int, metavar="ROUNDS", help="CPU per row before and after, ROUNDS interleaved rounds")
     ap.add_argument("--tally", type=Path, help=argparse.SUPPRESS)  # the subprocess's side
+    ap.add_argument("--time", type=Path, help=argparse.SUPPRESS)  # the subprocess's side
     args = ap.parse_args(argv)
+    if args.time is not None:
+        print(json.dumps(time_rows([tuple(r) for r in json.loads(args.time.read_text(encoding="utf-8"))])))
+        return 0
+    if args.cost:
+        print(cost(rows=args.rows, commit=args.before, rounds=args.cost), end="")
+        return 0
     if args.tally is not None:
         data = json.loads(args.tally.read_text(encoding="utf-8"))
         print(json.dumps({k: tally_rows(map(tuple, v)) for k, v in data.items()}, ensure_ascii=False))

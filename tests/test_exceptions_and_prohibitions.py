@@ -71,6 +71,17 @@ def test_the_standard_conditions_of_investment_scopes_negate_no_investing(screen
     assert r.action is Action.BLOCK
 
 
+def test_the_variant_with_xiang_and_gongkai_jiaoyi_counts_too(screener: Screener) -> None:
+    """The same conditions as other registries write them (向所投资企业以外的, 公开交易)."""
+    scope = (
+        "投资管理；资产管理。（1、不得以公开方式募集资金；2、不得公开交易证券类产品和金融衍生品；3、不得发放贷款；"
+        "4、不得向所投资企业以外的其他企业提供担保；5、不得向投资者承诺投资本金不受损失或者承诺最低收益）"
+    )
+    r = screener.screen("某某投资管理有限公司", scope)
+    assert [h.keyword for h in r.hits if h.field.value == "scope"] == ["投资"] * 4
+    assert not r.suppressed
+
+
 @pytest.mark.parametrize(
     "scope,counted,negated",
     [

@@ -48,6 +48,7 @@ _PARENT_FORMS = (
     "集团股份有限公司", "集团有限公司", "股份有限公司", "有限责任公司", "有限公司", "公司", "集团",
     "分公司", "支公司", "银行", "分行", "信用合作联社", "联社", "信用社", "合作社", "营业部",
 )
+_PARENT_FORM = re.compile("(?:" + "|".join(sorted(_PARENT_FORMS, key=len, reverse=True)) + ")+")
 # Forms only a branch's own name ends with: 易积分公司 is 易积分 + 公司, not 易积 + 分公司.
 _BRANCH_FORMS = frozenset({"分公司", "支公司", "子公司", "分行", "支行", "分理处", "储蓄所", "营业部", "营业所", "分社", "分店", "分部", "分厂", "分场", "分中心", "分所", "第一分", "第一分公司"})
 # Suffixes of a division's name, written or left out (互助土族自治县 → 互助, 麦积区 → 麦积).
@@ -86,6 +87,9 @@ class NameReader:
     def __init__(self, words: Iterable[str] = ()) -> None:
         self._extra = frozenset(w for w in words if len(w) >= 2)
         self._ready = False
+        # Per-instance memo: the parts are a pure function of the name (bank branches
+        # repeat their parent's name row after row).
+        self.parts = lru_cache(maxsize=1 << 14)(self._parts)  # type: ignore[method-assign]
 
     def _load(self) -> None:
         if self._ready:
@@ -105,6 +109,10 @@ class NameReader:
         return word in self._heads
 
     def parts(self, name: str) -> tuple[Part, ...]:
+        """The parts of a name, in order, covering it whole (memoised; see _parts)."""
+        return self._parts(name)
+
+    def _parts(self, name: str) -> tuple[Part, ...]:
         """The parts of a name, in order, covering it whole. A text that does not end
         in an organisation form is no registered name (a 字号 alone, 互助共赢): it is
         one part."""
@@ -118,22 +126,9 @@ class NameReader:
 
     def _segments(self, name: str) -> list[tuple[int, int]]:
         """Where the name and each branch's own name lie: a parent's form followed by
-        more text ends the parent (…股份有限公司|麦积分公司)."""
-        cuts, i, n = [], 1, len(name)
-        while i < n:
-            form = next((f for f in _PARENT_FORMS if name.startswith(f, i)), None)
-            if form is None:
-                i += 1
-                continue
-            j = i + len(form)
-            while True:  # 集团 + 股份有限公司 is one form
-                more = next((f for f in _PARENT_FORMS if name.startswith(f, j)), None)
-                if more is None:
-                    break
-                j += len(more)
-            if j < n and n - j >= 2:
-                cuts.append(j)
-            i = j
+        more text ends the parent (…股份有限公司|麦积分公司; 集团 + 股份有限公司 is one)."""
+        n = len(name)
+        cuts = [m.end() for m in _PARENT_FORM.finditer(name, 1) if n - m.end() >= 2]
         bounds = [0, *cuts, n]
         return [(bounds[k], bounds[k + 1]) for k in range(len(bounds) - 1)]
 

@@ -5,9 +5,13 @@ standard conditions attached to investment scopes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from fangfei_screen import Action, Screener, SuppressReason
+
+from .test_negation import _characters_touched, _python_steps
 
 
 def verdicts(screener: Screener, scope: str) -> tuple[list[str], list[str]]:
@@ -100,3 +104,26 @@ def test_a_prohibition_negates_its_own_verb_phrase(
     screener: Screener, scope: str, counted: list[str], negated: list[str]
 ) -> None:
     assert verdicts(screener, scope) == (counted, negated)
+
+
+# -- work in proportion to the scope's length, as tests/test_negation.py counts it --
+
+GROWTH: list[Callable[[int], str]] = [
+    lambda n: "甲" + "投资除外" * n,  # n 除外 in one clause
+    lambda n: "（" + "、".join(["投资"] * n) + "除外）",  # one 除外 excluding n words
+    lambda n: "投资以外的" * n + "寄卖",  # n 以外
+    lambda n: "不得对" * n + "投资",  # n prohibitions with a phrase and no verb
+    lambda n: "不得对所投资企业提供担保；" * n,  # n standard conditions
+]
+
+
+@pytest.mark.parametrize("shape", range(len(GROWTH)))
+def test_work_and_copying_grow_linearly(screener: Screener, shape: int) -> None:
+    make = GROWTH[shape]
+    screener.screen("某公司", make(50))
+    small = _python_steps(lambda: screener.screen("某公司", make(2000)))
+    large = _python_steps(lambda: screener.screen("某公司", make(4000)))
+    assert large <= 2.5 * small, (small, large)
+    small = _characters_touched(screener, make(2000))
+    large = _characters_touched(screener, make(4000))
+    assert large <= 2.5 * max(small, 1), (small, large)

@@ -55,6 +55,7 @@ _VERB = re.compile(
 # 不得向投资者承诺投资本金不受损失 the promise is forbidden, not the investing.
 _SAYING = frozenset({"承诺", "宣传", "保证", "许诺"})
 _PROHIBITIONS = frozenset({"不得", "禁止", "严禁"})
+_PHRASE_REACH = 40  # characters a prepositional phrase may run before its verb
 
 
 class ExclusionContext(NamedTuple):
@@ -172,7 +173,7 @@ def negated_spans(scope: str, spaces: Sequence[int] = ()) -> list[tuple[int, int
                 continue
             start = verb if verb is not None else start
         spans.append((start, end, opener))
-    spans.extend(_excepted_spans(scope, excepts, spaces))
+    spans.extend(_excepted_spans(scope, excepts, spaces, [m.start() for m in openers]))
     return spans
 
 
@@ -184,13 +185,15 @@ def _forbidden_verb(scope: str, after: int, end: int) -> tuple[bool, int | None]
     不得对所投资企业以外的其他企业提供担保 only 提供担保 is forbidden."""
     verb = _VERB.match(scope, after)
     if verb is None and after < end and scope[after] in _PREPOSITIONS:
-        verb = _VERB.search(scope, after + 1, end)
+        verb = _VERB.search(scope, after + 1, min(end, after + 1 + _PHRASE_REACH))
     if verb is None:
         return True, None
     return verb.group() not in _SAYING, verb.start()
 
 
-def _excepted_spans(scope: str, excepts: Sequence[re.Match[str]], spaces: Sequence[int]) -> list[tuple[int, int, str]]:
+def _excepted_spans(
+    scope: str, excepts: Sequence[re.Match[str]], spaces: Sequence[int], opener_starts: Sequence[int]
+) -> list[tuple[int, int, str]]:
     """Spans excluded by a closer after them: X除外 (（拍卖除外）, （金融、证券、投资除外）,
     但X除外) and X以外的. X runs back to the start of its clause: a separator other
     than 、, a bracket, 但, or white space between items. X以外 inside a clause that
@@ -209,7 +212,7 @@ def _excepted_spans(scope: str, excepts: Sequence[re.Match[str]], spaces: Sequen
             begin = spaces[j]
         if begin >= at:
             continue
-        if m.group() == "以外" and _NEGATION.search(scope, begin, at):
+        if m.group() == "以外" and _next(opener_starts, begin, at) < at:
             continue
         out.append((begin, m.end(), m.group()))
     return out

@@ -12,8 +12,10 @@ from typing import Any, NamedTuple
 
 from .automaton import Pattern, PatternIndex, PatternKind
 from .boundary import BoundaryJudge
+from .clausesenses import rules_for
 from .judge import ExclusionContext, exclusion_contexts, judge_field
 from .lexicon import KeywordList, bundled_list_path, load_list
+from .names import NameReader
 from .models import (
     Action,
     Effect,
@@ -122,8 +124,12 @@ class Screener:
             if any(heads)
             else None
         )
+        senses = tuple(rules_for(t.term) for t in terms)
+        self._senses = senses if any(senses) else None
         self._index = PatternIndex((self._folder.fold(form), p) for form, p in forms)
         self._boundary = BoundaryJudge()
+        # the terms are industry words of a name too (天诚 + 信用评级 + 有限责任公司)
+        self._names = NameReader(fold(f) for f, p in forms if p.kind is PatternKind.TERM)
         if len(loaded) == 1:
             self.list_version = loaded[0].version
             self.list_sha256 = loaded[0].sha256
@@ -181,6 +187,8 @@ class Screener:
             group_of=self._list_of,
             exclusions=self._exclusions,
             heads=self._heads,
+            senses=self._senses,
+            names=self._names,
             separated=separated,
             spaces=spaces,
         )

@@ -45,12 +45,13 @@ def screen_range(
     defaults: dict[str, Any],
     lists: tuple[str, ...],
     only_flagged: bool,
+    licences: str | None = None,
     delimiter: str = ",",
     append: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> Summary:
     """Screen the records of one range into ``out_path`` (UTF-8, no header)."""
-    rows = RowScreener(shared_screener(lists), header, cols, defaults)
+    rows = RowScreener(shared_screener(lists, licences), header, cols, defaults)
     summary = Summary()
     width = len(header)
     flagged = FLAGGED_ACTIONS
@@ -134,6 +135,7 @@ def scan_csv(
     lists: tuple[str, ...],
     jobs: int,
     only_flagged: bool,
+    licences: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Summary:
     """Screen a delimited text file into a CSV file (UTF-8 with BOM, the input's columns first)."""
@@ -144,7 +146,7 @@ def scan_csv(
     out_header = [*input_columns_out(header), *OUTPUT_COLUMNS]
     kwargs: dict[str, Any] = dict(
         encoding=shape.encoding, header=header, cols=cols, defaults=defaults, lists=lists, only_flagged=only_flagged,
-        delimiter=shape.delimiter,
+        licences=licences, delimiter=shape.delimiter,
     )
     summary = Summary()
     with output_file(output_path) as out_path:

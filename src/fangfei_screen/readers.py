@@ -85,6 +85,7 @@ class Chunk:
     part: Part
     errors: dict[int, str] = field(default_factory=dict)
     rows: list[int] | None = None  # workbooks: each row's number in its sheet
+    lines: list[int] | None = None  # delimited text: each record's first line in the file
 
 
 def detect_encoding(path: Path) -> str:
@@ -215,15 +216,17 @@ class Source:
         for rng in shape.ranges:
             rows: list[list[str]] = []
             errors: dict[int, str] = {}
-            for row, problem, _line, _joined in records(self.text_path, rng, shape.encoding, width, delimiter=shape.delimiter, header=part.header):
+            lines: list[int] = []
+            for row, problem, line, _joined in records(self.text_path, rng, shape.encoding, width, delimiter=shape.delimiter, header=part.header):
                 if problem:
                     errors[len(rows)] = problem
                 rows.append(row)
+                lines.append(line)
                 if len(rows) >= chunk_rows:
-                    yield Chunk(pd.DataFrame(rows, columns=part.header, dtype=object), part, errors)
-                    rows, errors = [], {}
+                    yield Chunk(pd.DataFrame(rows, columns=part.header, dtype=object), part, errors, lines=lines)
+                    rows, errors, lines = [], {}, []
             if rows:
-                yield Chunk(pd.DataFrame(rows, columns=part.header, dtype=object), part, errors)
+                yield Chunk(pd.DataFrame(rows, columns=part.header, dtype=object), part, errors, lines=lines)
 
     def _book_chunks(self, chunk_rows: int) -> Iterator[Chunk]:
         import pandas as pd

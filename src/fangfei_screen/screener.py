@@ -269,7 +269,7 @@ class Screener:
             _date(suspended_since, "suspended_since"),
             licensed,
             _date(as_of, "as_of"),
-            credit_code,
+            _text_option(credit_code, "credit_code"),
         )
 
     def _screen_parsed(
@@ -413,6 +413,12 @@ def parse_options(options: Mapping[str, Any]) -> dict[str, Any]:
     """screen() options with enums and dates parsed (ScreeningInputError on a bad one),
     so that each record need not."""
     return {k: _PARSERS[k](v) if k in _PARSERS else v for k, v in options.items()}
+
+
+def _text_option(value: Any, what: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise ScreeningInputError(f"{what} must be text, not {type(value).__name__}")
 
 
 def _enum(cls: Any, value: Any, what: str) -> Any:

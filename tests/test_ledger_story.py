@@ -76,10 +76,10 @@ def test_three_months(ledger: Ledger, tmp_path: Path) -> None:
     review(ledger, B[0], term="积分", decision="other_sense", reason="会员积分，非金融", by="赵审")
     rows = att2(ledger, "2025-06", tmp_path / "a2-06.xlsx")
     assert [r[1] for r in rows] == [A[1], C[1]]  # B left the report
-    assert rows[0] == [1, A[1], "民间投融资、P2P网贷、第三方财富管理、非法银行、非法保险", "项目投资、投资入股", "行政机关移送",
-                       "2025年6月30日", "安徽省蚌埠市固镇县", None, None, "待核查", "待核查", "行政", None, None,
+    assert rows[0] == [1, A[1], "民间投融资、P2P网贷、第三方财富管理、非法银行、非法保险", "项目投资、投资入股", "其他（市场监管登记排查）",
+                       "2025年6月30日", "固镇县城关镇", None, None, "待核查", "待核查", "行政", None, None,
                        f"建议：督促限期注销或变更名称、经营范围；涉及字样：投资；统一社会信用代码：{A[0]}"]
-    assert rows[1][:6] == [2, C[1], "小额贷款、融资性担保、典当、融资租赁、商业保理", "商品经销、直接借贷", "行政机关移送", "2025年6月30日"]
+    assert rows[1][:6] == [2, C[1], "小额贷款、融资性担保、典当、融资租赁、商业保理", "商品经销、直接借贷", "其他（市场监管登记排查）", "2025年6月30日"]
     assert rows[1][6] == "固镇县"
     # the office fills the exported sheet: A was interviewed and fined
     sheet = tmp_path / "台账-06.xlsx"
@@ -92,7 +92,7 @@ def test_three_months(ledger: Ledger, tmp_path: Path) -> None:
     assert import_sheet(ledger, sheet, by="李四").recorded == 0  # re-import: nothing new
     rows3 = att3(ledger, "2025-06", tmp_path / "a3-06.xlsx")
     assert rows3 == [[1, A[1], "民间投融资、P2P网贷、第三方财富管理、非法银行、非法保险", "名称或经营范围含“投资”等可能涉及金融活动的字样",
-                      "固镇县市场监督管理局", "安徽省蚌埠市固镇县", None, 12.5, None, 30, None, "未移送", None, "2025-06-25", "罚款", None,
+                      "固镇县市场监督管理局", "固镇县城关镇", None, 12.5, None, 30, None, "未移送", None, "2025-06-25", "罚款", None,
                       f"处置措施：2025-06-20 约谈（李四）；统一社会信用代码：{A[0]}"]]
 
     # Month 2: A renamed (resolved), E new, C unchanged (recurring), B unchanged (still other-sense).
@@ -103,7 +103,7 @@ def test_three_months(ledger: Ledger, tmp_path: Path) -> None:
     assert july[A[0]]["state"] == "resolved" and july[A[0]]["name"] == "固镇县鑫源商贸有限公司"
     assert july[B[0]]["other_sense"] and july[C[0]]["state"] == "recurring"
     rows = att2(ledger, "2025-07", tmp_path / "a2-07.xlsx")
-    assert [r[1:6] for r in rows] == [[E[1], "虚拟货币、区块链、互联网金融、支付、征信", "项目投资", "行政机关移送", "2025年7月31日"]]
+    assert [r[1:6] for r in rows] == [[E[1], "虚拟货币、区块链、互联网金融、支付、征信", "项目投资", "其他（市场监管登记排查）", "2025年7月31日"]]
     assert rows[0][9] == "线上"
     dispose(ledger, C[0], Disposal(measure="责令整改", date="2025-07-10", police="是", case_date="2025-07-15",
                                    description="寄卖行吸收公众资金", refunded_amount="3"), by="王五")

@@ -100,6 +100,30 @@ class PlaceFinder:
         return "".join(found)
 
 
+_TOWN = re.compile(r"^[\u4e00-\u9fff]{1,8}?(?:街道|镇|乡)")
+
+
+def region_of(address: str, name: str, places: PlaceFinder) -> str:
+    """涉及地区 as Attachment 2 wants it: the county and the township or town of the
+    address (固镇县城关镇), else the places the address or the name begins with."""
+    address = "".join(str(address or "").split())
+    parts: list[str] = []
+    rest = address
+    while len(parts) < 4:
+        one = places.leading(rest, most=1)
+        if not one:
+            break
+        parts.append(one)
+        rest = rest[len(one):]
+    # the town after the longest run of places that leaves one (安徽省固镇县|连城镇, not 连城|镇)
+    for k in range(len(parts), -1, -1):
+        town = _TOWN.match(address[sum(map(len, parts[:k])):])
+        # a town that is only the head of the next place is no town (蚌埠市|固镇县: not 固镇)
+        if town and len(town.group(0)) > sum(map(len, parts[k:])):
+            return (parts[k - 1] if k else "") + town.group(0)
+    return "".join(parts[:3]) or places.leading(name)
+
+
 def _hits(cell: str) -> list[dict[str, Any]]:
     try:
         value = json.loads(cell) if cell else []
@@ -118,12 +142,13 @@ def clue_row(
     credit_code: str = "",
     places: PlaceFinder,
     where: str = "",
+    source: str = SOURCE,
 ) -> list[Any]:
     """One Attachment 2 row (without 序号) for a flagged entity: from a results file or the ledger."""
     categories = sorted({int(h["category"]) for h in hits})
     methods = list(dict.fromkeys(m for h in hits for m in h.get("methods", [])))
     words = list(dict.fromkeys(h["keyword"] for h in hits))
-    region = places.leading(address) or places.leading(name)
+    region = region_of(address, name, places)
     try:
         when = chinese_date(date.fromisoformat(screened_on) if screened_on else date.today())
     except ValueError:
@@ -135,7 +160,7 @@ def clue_row(
         name,
         "；".join(CATEGORY_LABELS[Category(c)] for c in categories),
         "、".join(methods),
-        SOURCE,
+        source,
         when,
         region,
         "",

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from fangfei_screen.atomic import atomic_output
 from fangfei_screen.models import CATEGORY_LABELS, Action, Category
-from fangfei_screen.report import PlaceFinder, ReportError, clue_row
+from fangfei_screen.report import PlaceFinder, ReportError, clue_row, region_of
 
 from .db import Ledger, LedgerError
 from .forms import PENALTY_TYPES
@@ -40,17 +40,49 @@ def _title(month: str, what: str) -> str:
 def attachment2_rows(ledger: Ledger, *, month: str, unit: str | None = None) -> list[list[Any]]:
     """Attachment 2 rows for the clues new in ``month``: findings judged other-sense left out,
     clues with nothing else left out entirely."""
+    return [row for _, row in attachment2_clues(ledger, month=month, unit=unit)]
+
+
+def attachment2_clues(ledger: Ledger, *, month: str, unit: str | None = None) -> list[tuple[dict[str, Any], list[Any]]]:
+    """(clue, Attachment 2 row) for the clues new in ``month``: hand-recorded ones with their
+    facts as typed, screened ones with the unit's 线索来源 and the region of their address."""
+    from .clues import SCREENING_ORIGINS
+
     places = PlaceFinder()
     rows = []
     for clue in list_clues(ledger, month=parse_month(month), unit=unit, state="new"):
+        if clue.get("facts"):
+            rows.append((clue, manual_row(clue)))
+            continue
         hits = [f["hit"] for f in clue["findings"] if f["decision"] != "other_sense"]
         if not hits:
             continue
-        rows.append(
-            clue_row(name=clue["name"], hits=hits, action=clue["action"], screened_on=clue["screened_on"],
-                     address=clue.get("address", ""), credit_code=clue["credit_code"] or "", places=places, where="台账")
-        )
+        source = clue.get("source") or next(iter(SCREENING_ORIGINS.values()))
+        rows.append((clue, clue_row(name=clue["name"], hits=hits, action=clue["action"], screened_on=clue["screened_on"],
+                                    address=clue.get("address", ""), credit_code=clue["credit_code"] or "", places=places,
+                                    where="台账", source=source)))
     return rows
+
+
+def manual_row(clue: dict[str, Any]) -> list[Any]:
+    """The Attachment 2 row of a hand-recorded clue (without 序号)."""
+    from datetime import date
+
+    from fangfei_screen.report import chinese_date
+
+    from .clues import ORIGINS
+
+    f = clue["facts"]
+
+    def day(text: str) -> str:
+        return chinese_date(date.fromisoformat(text)) if text else ""
+
+    remark = "；".join(x for x in (f["remark"], f"统一社会信用代码：{clue['credit_code']}" if clue.get("credit_code") else "") if x)
+    return [
+        clue["name"], f["category"][3:] if f["category"].startswith("（") else f["category"], f["method"],
+        ORIGINS.get(f["origin"], f["origin"]), day(f["found_on"]), f["region"], _number(f["amount"]), _number(f["people"]),
+        f["internet"], f["illegal"], f["path"], day(f["case_date"]), f["charge"], remark,
+    ]
 
 
 def attachment3_rows(ledger: Ledger, *, month: str, unit: str | None = None) -> list[list[Any]]:
@@ -95,7 +127,7 @@ def attachment3_rows(ledger: Ledger, *, month: str, unit: str | None = None) -> 
             "；".join(CATEGORY_LABELS[Category(c)] for c in categories),
             description,
             latest("authority") or first["unit"],
-            latest("region") or places.leading(first["address"] or "") or places.leading(first["name"]),
+            latest("region") or region_of(first["address"] or "", first["name"], places),
             latest("channel"),
             _number(latest("amount")),
             _number(latest("unrefunded_amount")),

@@ -64,13 +64,14 @@ class ReportHeader:
     unit: str
     filler: str = ""
     filled_on: date | None = None
+    preview: bool = False  # the screened rows of a file, not the table a unit sends (that comes from the ledger)
 
     @property
     def title(self) -> str:
         m = _MONTH.match(self.month)
         if not m or not 1 <= int(m[2]) <= 12:
             raise ReportError(f"--month 应为 YYYY-MM，如 2025-06，而非 '{self.month}'")
-        return f"{int(m[1])}年{int(m[2])}月非法金融活动风险线索排查统计表"
+        return f"{int(m[1])}年{int(m[2])}月非法金融活动风险线索排查统计表" + ("（筛查结果预览，非报送表）" if self.preview else "")
 
 
 def chinese_date(day: date) -> str:

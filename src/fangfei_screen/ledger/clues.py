@@ -125,7 +125,7 @@ class Clue:
         got["category"] = category_label(got["category"]) or got["category"]
         got["credit_code"] = got["credit_code"].upper()
         for n in ("found_on", "case_date"):
-            got[n] = _iso(got[n])
+            got[n] = iso_day(got[n])
         return cls(**got)
 
     def problems(self) -> dict[str, str]:
@@ -176,7 +176,7 @@ class Clue:
         return ORIGINS.get(self.origin, self.origin)
 
 
-def _iso(value: str) -> str:
+def iso_day(value: str) -> str:
     """年-月-日 as typed in Chinese or with slashes (2025年6月20日, 2025/6/20) → 2025-06-20."""
     m = re.fullmatch(r"(\d{4})\s*[年/.\-]\s*(\d{1,2})\s*[月/.\-]\s*(\d{1,2})\s*日?", value)
     return f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d}" if m else value

@@ -28,6 +28,14 @@ _CONTEXT = 6  # characters kept either side of a match
 _IN_CHUNK = 500
 
 
+class IngestConflict(LedgerError):
+    """Another file is recorded for the unit and month: replacing it needs ``replace``."""
+
+    def __init__(self, message: str, *, batch_id: int, file_name: str, by: str, at: Any) -> None:
+        super().__init__(message)
+        self.batch_id, self.file_name, self.by, self.at = batch_id, file_name, by, at
+
+
 @dataclass
 class IngestSummary:
     batch_id: int | None
@@ -155,7 +163,7 @@ def _ingest(
 ) -> IngestSummary:
     summary = IngestSummary(batch_id=None, unit=unit, month=month, selection=selection.describe, left_out=selection.left_out)
     current = conn.execute(
-        select(unit_months.c.batch_id, batches.c.sha256, batches.c.selection)
+        select(unit_months.c.batch_id, batches.c.sha256, batches.c.selection, batches.c.file_name, batches.c.by, batches.c.at)
         .join(batches, batches.c.id == unit_months.c.batch_id)
         .where(unit_months.c.unit == unit, unit_months.c.month == month)
     ).first()
@@ -170,8 +178,9 @@ def _ingest(
     if other is not None:
         raise LedgerError(f"同一文件已作为「{other.unit}」{month} 录入，不能再记为「{unit}」/ this file is already recorded for another unit")
     if current is not None and not replace:
-        raise LedgerError(
-            f"{unit} {month} 已录入另一文件（批次 {current.batch_id}）；如要替换，请加 --replace / another file is recorded for this unit and month"
+        raise IngestConflict(
+            f"{unit} {month} 已录入另一文件（批次 {current.batch_id}）；如要替换，请加 --replace / another file is recorded for this unit and month",
+            batch_id=current.batch_id, file_name=current.file_name, by=current.by, at=current.at,
         )
     at = now()
     if current is not None:

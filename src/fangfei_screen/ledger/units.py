@@ -72,6 +72,16 @@ class Selection:
         return True
 
 
+def sheets_of(path: str | Path) -> list[str]:
+    """The sheets a results file's rows came from, in order (none for a CSV's results)."""
+    seen: dict[str, None] = {}
+    for chunk in read_chunks(path):
+        if "sheet" not in chunk.frame.columns:
+            return []
+        seen.update(dict.fromkeys("" if v is None else str(v) for v in chunk.frame["sheet"].tolist()))
+    return list(seen)
+
+
 def select_rows(path: str | Path, unit: str, *, sheet: str | None = None) -> Selection:
     """The rows of ``unit`` in a results file; LedgerError when the file holds other units' rows only.
 

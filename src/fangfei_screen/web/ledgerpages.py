@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections import Counter
+from datetime import date
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -90,7 +91,18 @@ def clues_page(request: Request, ledger: Any, user: Any) -> Response:
     return render(request, "ledger.html", {
         "errors": errors, "clues": shown[:500], "total": len(shown), "counts": counts, "states": STATE_LABELS,
         "month": month, "state": state, "unit": unit, "units": units, "reports": REPORTS,
+        **_send_context(ledger, user, month or date.today().strftime("%Y-%m"), q),
     }, page="ledger")
+
+
+def _send_context(ledger: Any, user: Any, month: str, q: Any) -> dict[str, Any]:
+    """报送本月 for a clerk: the month's state (已报送 / 报送后有修改 / 未报送 / 逾期)."""
+    from ..ledger.sending import month_state
+
+    if user.role.value != "clerk":
+        return {"send": None, "send_month": month}
+    return {"send": month_state(ledger, unit=user.unit, month=month), "send_month": month,
+            "sent_now": q.get("sent") == "1", "send_error": q.get("sent_error", "")[:200]}
 
 
 def entity_page(request: Request, ledger: Any, user: Any, *, key: str | None = None, errors: Errors | None = None,
@@ -100,10 +112,15 @@ def entity_page(request: Request, ledger: Any, user: Any, *, key: str | None = N
     from ..ledger.forms import MEASURES, PENALTY_TYPES, YES_NO
     from ..ledger.queries import history_of, show
 
+    from ..ledger.county import list_key_cases
+    from ..ledger.history import sentence
+
     key = key if key is not None else request.query_params.get("key", "")
     try:
         entity = show(ledger, key)
         _, history = history_of(ledger, entity["key"])
+        for h in history:
+            h["sentence"] = sentence(h)
     except LedgerError:
         return render(request, "gone.html", {"errors": Errors(), "what": "台账中没有这个主体"}, status=404, page="ledger")
     if not can_see(user, entity["unit"]):
@@ -112,6 +129,7 @@ def entity_page(request: Request, ledger: Any, user: Any, *, key: str | None = N
         "errors": errors or Errors(), "e": entity, "history": history, "states": STATE_LABELS, "decisions": DECISION_LABELS,
         "decision_keys": DECISIONS, "field_names": FIELD_NAMES, "disposal_fields": DISPOSAL_FIELDS, "values": values or {},
         "measures": MEASURES, "penalty_types": PENALTY_TYPES, "yes_no": YES_NO, "notice": notice or request.query_params.get("done", ""),
+        "key_case": next((c for c in list_key_cases(ledger) if c.key == entity["key"]), None),
         "may_review": can_review(user), "history_labels": HISTORY_LABELS, "action_labels": {a.value: a.label for a in Action},
         "more_open": any((values or {}).get(n) for n, _, _ in DISPOSAL_FIELDS[5:]) or any(e.field_id in {f"d-{n}" for n, _, _ in DISPOSAL_FIELDS[5:]} for e in (errors or Errors()).items), "may_dispose": can_dispose(user, entity["unit"]),
     }, page="ledger")
@@ -236,6 +254,7 @@ def _with_errors(request: Request, ledger: Any, user: Any, errors: Errors) -> Re
     return render(request, "ledger.html", {
         "errors": errors, "clues": everything[:500], "total": len(everything), "counts": counts, "states": STATE_LABELS,
         "month": "", "state": "", "unit": unit, "units": units, "reports": REPORTS,
+        **_send_context(ledger, user, date.today().strftime("%Y-%m"), request.query_params),
     }, page="ledger")
 
 

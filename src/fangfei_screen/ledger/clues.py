@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from fangfei_screen.models import CATEGORY_LABELS, FUNDRAISING_METHODS, Category
+from fangfei_screen.report import NOTES
 
 from .db import Ledger, LedgerError
 from .history import now, record
@@ -52,8 +53,15 @@ ORIGINS = {
 SCREENING = "市场监管登记排查"
 # What a unit may say its screening was (the first is the default).
 SCREENING_ORIGINS = {SCREENING: f"其他（{SCREENING}）", "行政机关移送": "行政机关移送"}
-# Note 2's six categories, as the seed lists them.
-CATEGORIES = tuple(f"（{int(c)}）{CATEGORY_LABELS[c]}" for c in Category)
+# Note 2's six categories, in the seed's words: （1）虚拟货币、区块链、互联网金融、支付、征信等领域涉非风险 …
+CATEGORIES = tuple(f"（{n}）{text}" for n, text in re.findall(r"（(\d)）([^；。]+)", NOTES[1]))
+assert len(CATEGORIES) == len(Category), "Attachment 2's note 2 lists six categories"
+
+
+def category_of(label: str) -> Category | None:
+    """The category a stored label (（2）民间投融资…) stands for."""
+    m = re.match(r"^（(\d)）", label or "")
+    return Category(int(m[1])) if m else None
 INTERNET = ("线上", "线下", "线上线下相结合", "其他")
 YES_NO_PENDING = ("是", "否", "待核查")
 PATHS = ("行政", "刑事")
@@ -86,7 +94,7 @@ def category_label(value: str) -> str:
     """One of note 2's six, from its full text, its number (1-6) or its list."""
     value = value.strip()
     for i, c in enumerate(CATEGORIES, start=1):
-        if value in (c, str(i), c[3:], f"（{i}）", f"({i})"):
+        if value in (c, str(i), c[3:], f"（{i}）", f"({i})", CATEGORY_LABELS[Category(i)]):
             return c
     return ""
 
@@ -177,9 +185,14 @@ class Clue:
 
 
 def iso_day(value: str) -> str:
-    """年-月-日 as typed in Chinese or with slashes (2025年6月20日, 2025/6/20) → 2025-06-20."""
-    m = re.fullmatch(r"(\d{4})\s*[年/.\-]\s*(\d{1,2})\s*[月/.\-]\s*(\d{1,2})\s*日?", value)
-    return f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d}" if m else value
+    """年-月-日 as typed in Chinese or with slashes (2025年6月20日, 2025/6/20) → 2025-06-20; else as typed."""
+    from fangfei_screen.values import parse_date
+
+    try:
+        day = parse_date(value) if value else None
+    except ValueError:  # 2025年13月1日: left as typed, for the validator to name
+        return value
+    return day.isoformat() if day else value
 
 
 def _methods(text: str) -> list[str]:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from fangfei_screen.atomic import atomic_output
 from fangfei_screen.models import CATEGORY_LABELS, Action, Category
-from fangfei_screen.report import PlaceFinder, ReportError, clue_row, region_of
+from fangfei_screen.report import PlaceFinder, ReportError, clue_row, region_of, wrapped_lines
 
 from .db import Ledger, LedgerError
 from .forms import PENALTY_TYPES
@@ -24,11 +24,13 @@ ATT3_GROUPS = (  # (group header, its columns); a group of one column spans two 
     ("基本情况", ("序号", "风险主体名称（必填）", "行业领域（必填）", "风险情况描述（必填）", "负责处置的行政机关（必填）", "涉及地区\n（必填）")),
     ("调查认定", ("集资渠道（选填）", "集资金额（万元）（选填）", "未清退金额（万元）（选填）", "参与集资人数（人）（选填）", "未清退人数（人）（选填）")),
     ("移送公安（必填）", ("立案时间（必填）",)),
-    ("处罚", ("行政认定（选填）", "作出处罚时间（选填）", "处罚类型（请直接在表格下拉框中选择）")),
+    # the seed's 处罚 group has an unnamed column after 行政认定: kept, so the form is the seed's
+    ("处罚", ("行政认定（选填）", "", "作出处罚时间（选填）", "处罚类型（请直接在表格下拉框中选择）")),
     ("已清退资金金额（选填）万元", ()),
     ("备注", ()),
 )
 ATT3_COLUMNS = tuple(c for g, cols in ATT3_GROUPS for c in (cols or (g,)))
+ATT3_WIDTHS = (6, 28, 20, 30, 16, 14, 12, 10, 10, 10, 10, 12, 12, 6, 12, 14, 12, 36)  # in characters, A–R
 FEEDBACK_COLUMNS = ("月份", "统一社会信用代码", "主体名称", "报送单位", "台账状态", "涉及字样", "所属行业领域", "字样位置", "清单及版本", "建议")
 
 
@@ -70,16 +72,17 @@ def manual_row(clue: dict[str, Any]) -> list[Any]:
 
     from fangfei_screen.report import chinese_date
 
-    from .clues import ORIGINS
+    from .clues import ORIGINS, category_of
 
     f = clue["facts"]
+    category = category_of(f["category"])
 
     def day(text: str) -> str:
         return chinese_date(date.fromisoformat(text)) if text else ""
 
     remark = "；".join(x for x in (f["remark"], f"统一社会信用代码：{clue['credit_code']}" if clue.get("credit_code") else "") if x)
     return [
-        clue["name"], f["category"][3:] if f["category"].startswith("（") else f["category"], f["method"],
+        clue["name"], CATEGORY_LABELS[category] if category else f["category"], f["method"],
         ORIGINS.get(f["origin"], f["origin"]), day(f["found_on"]), f["region"], _number(f["amount"]), _number(f["people"]),
         f["internet"], f["illegal"], f["path"], day(f["case_date"]), f["charge"], remark,
     ]
@@ -135,6 +138,7 @@ def attachment3_rows(ledger: Ledger, *, month: str, unit: str | None = None) -> 
             _number(latest("unrefunded_people")),
             case,
             latest("admin_finding"),
+            "",  # the seed's unnamed column
             latest("penalty_date"),
             latest("penalty_type"),
             _number(latest("refunded_amount")),
@@ -212,8 +216,24 @@ def write_attachment3(rows: list[list[Any]], *, month: str, unit: str, output: s
     signature[11] = "日期："
     sheet.append(signature)
     for letter, w in zip((get_column_letter(i) for i in range(1, width + 1)),
-                         (6, 28, 20, 30, 16, 14, 12, 10, 10, 10, 10, 12, 12, 12, 14, 12, 36)):
+                         ATT3_WIDTHS):
         sheet.column_dimensions[letter].width = w
+    # LibreOffice and Excel do not grow rows for wrapped text in a file they did not lay
+    # out: each row's height is computed from its longest cell, as for Attachment 2
+    sheet.row_dimensions[1].height = 28
+    widths = dict(zip(range(1, width + 1), ATT3_WIDTHS))
+    spans = {(rng.min_row, rng.min_col): sum(widths[c] for c in range(rng.min_col, rng.max_col + 1))
+             for rng in sheet.merged_cells.ranges if rng.min_row == rng.max_row}
+    tall = {(rng.min_row, rng.min_col) for rng in sheet.merged_cells.ranges if rng.min_row == 3 and rng.max_row == 4}
+    heights: dict[int, int] = {}
+    for r in range(3, sheet.max_row + 1):
+        cells = [c for c in sheet[r] if c.column <= width and (r, c.column) not in tall]
+        heights[r] = max([1] + [wrapped_lines(c.value or "", spans.get((r, c.column), widths[c.column])) for c in cells])
+    # a group of one column spans rows 3 and 4: the two rows together hold its text
+    need = max([1] + [wrapped_lines(sheet.cell(3, col).value or "", widths[col]) for _, col in tall])
+    heights[4] = max(heights[4], need - heights[3])
+    for r, lines in heights.items():
+        sheet.row_dimensions[r].height = lines * 15.0 + 4
     # printable: A4 landscape, one page wide, the header rows on every page
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4

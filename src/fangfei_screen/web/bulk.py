@@ -17,7 +17,7 @@ from ..screener import ScreeningInputError
 from ..tables import TableError
 from .check import KIND_LABELS
 from .csrf import CSRF_FIELD, csrf_ok
-from .forms import Errors, text
+from .forms import Errors, day, text
 from .jobs import COLUMN_FIELDS, JobStore
 from .marks import segments
 from .render import render
@@ -182,12 +182,7 @@ async def start_job(request: Request, store: JobStore, job_id: str) -> Response:
     kind = text(form, "kind") or Kind.EXISTING.value
     if kind not in {k.value for k in Kind}:
         errors.add("kind-existing", "请选择登记类型")
-    as_of = text(form, "as_of") or None
-    if as_of:
-        try:
-            as_of = date.fromisoformat(as_of).isoformat()
-        except ValueError:
-            errors.add("as_of", "核查日期应为“年-月-日”，例如 2025-06-30")
+    as_of = day(form, "as_of", "核查日期", errors)  # 年-月-日, typed whatever the browser's locale
     if errors:
         return job_page(request, store, job_id, errors=errors, reading=(header_row, sheets))
     store.start(job_id, columns=columns, kind=kind, as_of=as_of, header_row=header_row, sheets=sheets)

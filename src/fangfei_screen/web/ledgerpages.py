@@ -33,7 +33,7 @@ DISPOSAL_FIELDS = (
     ("measure", "处置措施", ""), ("date", "处置日期", "年-月-日；不填为今天"), ("description", "风险情况描述", ""),
     ("authority", "负责处置的行政机关", ""), ("region", "涉及地区", ""), ("channel", "集资渠道", ""),
     ("amount", "集资金额（万元）", ""), ("unrefunded_amount", "未清退金额（万元）", ""), ("participants", "参与集资人数", ""),
-    ("unrefunded_people", "未清退人数", ""), ("police", "是否移送公安", ""), ("case_date", "立案时间", "年-月-日"),
+    ("unrefunded_people", "未清退人数", ""), ("police", "是否移送公安（必填）", "附件3此栏必填：是或否"), ("case_date", "立案时间", "年-月-日"),
     ("admin_finding", "行政认定", ""), ("penalty_date", "作出处罚时间", "年-月-日"), ("penalty_type", "处罚类型", ""),
     ("refunded_amount", "已清退资金金额（万元）", ""), ("remark", "备注", ""),
 )
@@ -172,12 +172,15 @@ async def review_post(request: Request, ledger: Any, user: Any) -> Response:
 async def dispose_post(request: Request, ledger: Any, user: Any) -> Response:
     from ..ledger import LedgerError
     from ..ledger.decisions import dispose
+    from ..ledger.clues import iso_day
     from ..ledger.forms import Disposal
     from ..ledger.queries import show
 
     form = await request.form()
     key = text(form, "key")
     values = {name: text(form, name, limit=2000) for name, _, _ in DISPOSAL_FIELDS}
+    for name in ("date", "case_date", "penalty_date"):  # 年-月-日 as typed: 2025/6/20 and 2025年6月20日 too
+        values[name] = iso_day(values[name])
     try:
         entity = show(ledger, key)
     except LedgerError:

@@ -113,12 +113,14 @@ def test_three_months(ledger: Ledger, tmp_path: Path) -> None:
     assert att3(ledger, "2025-06", tmp_path / "a3-06b.xlsx")[0][1] == A[1]  # June's table unchanged by July
     # the feedback list for the financial regulator: July's supervised entities, with words and list version
     fb = tmp_path / "feedback-07.xlsx"
-    assert write_feedback(feedback_rows(ledger, month="2025-07", unit=UNIT), month="2025-07", output=fb) == 2
+    assert write_feedback(feedback_rows(ledger, month="2025-07", unit=UNIT), month="2025-07", output=fb, unit=UNIT) == 2
     got = cells(fb)
-    assert got[0] == list(FEEDBACK_COLUMNS)
-    assert [(r[1], r[2], r[4], r[5], r[8]) for r in got[1:]] == [
-        (C[0], C[1], "recurring", "寄卖", "attachment1 2025-05-30"), (None, E[1], "new", "区块链", "attachment1 2025-05-30"),  # an empty cell
+    assert got[0][0] == "2025年7月重点监管对象反馈名单" and got[1][0] == f"报送单位：{UNIT}"
+    assert got[2] == list(FEEDBACK_COLUMNS)
+    assert [(r[1], r[2], r[4], r[5], r[8]) for r in got[3:5]] == [
+        (C[0], C[1], "持续（此前已发现）", "寄卖", "attachment1 2025-05-30"), (None, E[1], "本月新发", "区块链", "attachment1 2025-05-30"),
     ]
+    assert openpyxl.load_workbook(fb).active.page_setup.orientation == "landscape"
 
     # Month 3: C deregistered (closed); B's scope changed, so the decision reopens.
     closed_c = (C[0], C[1], "注销", C[3], C[4])

@@ -448,7 +448,7 @@ def run_feedback(args: argparse.Namespace) -> int:
 
     month = parse_month(args.month)
     ledger = _open(args)
-    n = write_feedback(feedback_rows(ledger, month=month, unit=args.unit), month=month, output=args.output)
+    n = write_feedback(feedback_rows(ledger, month=month, unit=args.unit), month=month, output=args.output, unit=args.unit or "")
     print(f"{month} 列入重点监管的主体：{n} 个，已写入 {args.output}（供地方金融管理部门，工作方案第七条）")
     return 0
 

@@ -31,6 +31,8 @@ ATT3_GROUPS = (  # (group header, its columns); a group of one column spans two 
 )
 ATT3_COLUMNS = tuple(c for g, cols in ATT3_GROUPS for c in (cols or (g,)))
 ATT3_WIDTHS = (6, 28, 20, 30, 16, 14, 12, 10, 10, 10, 10, 12, 12, 6, 12, 14, 12, 36)  # in characters, A–R
+FEEDBACK_STATES = {"new": "本月新发", "recurring": "持续（此前已发现）"}
+FEEDBACK_WIDTHS = (9, 22, 30, 12, 12, 14, 26, 34, 18, 22)  # in characters, A–J
 FEEDBACK_COLUMNS = ("月份", "统一社会信用代码", "主体名称", "报送单位", "台账状态", "涉及字样", "所属行业领域", "字样位置", "清单及版本", "建议")
 
 
@@ -260,8 +262,15 @@ def feedback_rows(ledger: Ledger, *, month: str, unit: str | None = None) -> lis
             continue
         counted = [f for f in c["findings"] if f["decision"] != "other_sense"]
         categories = sorted({int(f["hit"]["category"]) for f in counted})
+        if c.get("facts"):  # a hand-recorded clue: its category and how it was found
+            from .clues import category_of
+
+            found = category_of(c["facts"]["category"])
+            out.append([month, c["credit_code"] or "", c["name"], c["unit"], FEEDBACK_STATES.get(c["state"], c["state"]), "",
+                        CATEGORY_LABELS[found] if found else c["facts"]["category"], f"线索来源：{c['facts']['origin']}", "", ""])
+            continue
         out.append([
-            month, c["credit_code"] or "", c["name"], c["unit"], c["state"], "、".join(c["terms"]),
+            month, c["credit_code"] or "", c["name"], c["unit"], FEEDBACK_STATES.get(c["state"], c["state"]), "、".join(c["terms"]),
             "；".join(CATEGORY_LABELS[Category(x)] for x in categories),
             "；".join(f"{'名称' if f['field'] == 'name' else '经营范围'}「{f['context']}」" for f in counted),
             "；".join(sorted({f"{f['list']} {f['list_version']}" for f in counted})),
@@ -270,14 +279,75 @@ def feedback_rows(ledger: Ledger, *, month: str, unit: str | None = None) -> lis
     return out
 
 
-def write_feedback(rows: list[list[Any]], *, month: str, output: str | Path) -> int:
-    import pandas as pd
+def write_feedback(rows: list[list[Any]], *, month: str, output: str | Path, unit: str = "") -> int:
+    """重点监管对象反馈名单 for the local financial regulator (plan §7): as .xlsx a titled,
+    printable form (the month, the unit, A4 landscape, rows tall enough for their text);
+    as .csv, .parquet or .jsonl the plain table."""
+    output = Path(output)
+    if output.suffix.lower() != ".xlsx":
+        import pandas as pd
 
-    from fangfei_screen.tables import TableWriter
+        from fangfei_screen.tables import TableWriter
 
-    writer = TableWriter(output)
-    writer.write(pd.DataFrame(rows, columns=list(FEEDBACK_COLUMNS), dtype=object))
-    writer.close()
+        writer = TableWriter(output)
+        writer.write(pd.DataFrame(rows, columns=list(FEEDBACK_COLUMNS), dtype=object))
+        writer.close()
+        return len(rows)
+    import openpyxl
+    from openpyxl.styles import Alignment, Border, Font, Side
+    from openpyxl.utils import get_column_letter
+
+    from fangfei_screen.tables import neutralise_formula
+
+    if not output.parent.exists():
+        raise LedgerError(f"输出目录不存在 / no such directory: {output.parent}")
+    width = len(FEEDBACK_COLUMNS)
+    last = get_column_letter(width)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "重点监管对象反馈名单"
+    sheet.append([_title(month, "重点监管对象反馈名单")])
+    sheet.merge_cells(f"A1:{last}1")
+    sheet["A1"].font = Font(size=16, bold=True)
+    sheet["A1"].alignment = Alignment(horizontal="center")
+    line = [""] * width
+    line[0] = f"报送单位：{unit or '全县各单位'}"
+    line[6] = "报送对象：地方金融管理部门（工作方案第七条）"
+    sheet.append(line)
+    sheet.merge_cells("A2:F2")
+    sheet.merge_cells(f"G2:{last}2")
+    sheet.append(list(FEEDBACK_COLUMNS))
+    for row in rows:
+        sheet.append([neutralise_formula(v) for v in row])
+    thin = Side(style="thin")
+    end = 3 + max(len(rows), 1)
+    widths = dict(zip(range(1, width + 1), FEEDBACK_WIDTHS))
+    for r in sheet.iter_rows(min_row=3, max_row=end, max_col=width):
+        for cell in r:
+            cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
+            cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center" if cell.row == 3 else None)
+            if cell.row == 3:
+                cell.font = Font(bold=True)
+    sheet.append([])
+    sheet.append(["填表人：", "", "", "", "", "", "日期："])
+    for i, w in widths.items():
+        sheet.column_dimensions[get_column_letter(i)].width = w
+    sheet.row_dimensions[1].height = 28
+    for r in range(3, end + 1):
+        sheet.row_dimensions[r].height = max(wrapped_lines(c.value or "", widths[c.column]) for c in sheet[r] if c.column <= width) * 15.0 + 4
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "3:3"
+    sheet.print_area = f"A1:{last}{sheet.max_row}"
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.5
+    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+    with atomic_output(output) as tmp:  # complete or absent
+        book.save(tmp)
     return len(rows)
 
 

@@ -40,7 +40,7 @@ DISPOSAL_FIELDS = (
 HISTORY_LABELS = {
     "review_other_sense": "认定为其他含义", "review_confirmed": "确认涉金融", "disposed": "记录处置",
 }
-REPORTS = {"attachment2": "排查统计表（附件2，本月新发线索）", "attachment3": "处置情况统计表（附件3）", "feedback": "重点监管反馈名单"}
+REPORTS = {"attachment2": "排查统计表（附件2，本月新发线索）", "attachment3": "处置情况统计表（附件3）", "feedback": "重点监管对象反馈名单"}
 
 
 class Forbidden(Exception):
@@ -236,8 +236,8 @@ def report_download(request: Request, ledger: Any, user: Any, what: str) -> Resp
             name = f"{month}处置情况统计表.xlsx"
         else:
             output = tmp / "feedback.xlsx"
-            write_feedback(feedback_rows(ledger, month=month, unit=unit or None), month=month, output=output)
-            name = f"{month}重点监管反馈名单.xlsx"
+            write_feedback(feedback_rows(ledger, month=month, unit=unit or None), month=month, output=output, unit=unit)
+            name = f"{month}重点监管对象反馈名单.xlsx"
     except (ReportError, LedgerError, ValueError) as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         errors = Errors()

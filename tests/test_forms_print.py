@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +20,7 @@ from fangfei_screen.ledger.forms import Disposal
 from fangfei_screen.ledger.ingest import ingest
 
 from .ledger_db import screened_file
+from .tools import require_tools
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "forms"
@@ -36,11 +36,7 @@ ROWS = [
 
 
 def _tools() -> None:
-    missing = [t for t in TOOLS if not shutil.which(t)]
-    if missing:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"the print tests must run under CI: missing {', '.join(missing)}")
-        pytest.skip(f"needs {', '.join(missing)}")
+    require_tools(*TOOLS)  # skipped on a bare machine, failed under CI
 
 
 def to_pdf(xlsx: Path) -> Path:

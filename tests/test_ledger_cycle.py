@@ -195,3 +195,67 @@ def test_sending_the_month_and_changes_after_it(ledger: Ledger, tmp_path: Path) 
     assert month_state(ledger, unit="王庄镇", month="2025-06").state is SendState.SENT
     # another unit's month is not touched by this one's sending
     assert month_state(ledger, unit="城关镇", month="2025-06", today=date(2025, 6, 1)).state is SendState.NOT_SENT
+
+
+def test_the_county_month_merges_units_and_follows_key_cases(ledger: Ledger, tmp_path: Path) -> None:
+    from fangfei_screen.ledger.county import county_month, list_key_cases, mark_key_case, twelve_months
+
+    screened = two_sheet_workbook(tmp_path)
+    ingest(ledger, screened, month="2025-06", unit="王庄镇", by="王城关")
+    ingest(ledger, screened, month="2025-06", unit="城关镇", by="李城关")
+    add_clue(ledger, _report_clue(), unit="王庄镇", by="王城关")
+    send_month(ledger, unit="王庄镇", month="2025-06", by="王城关")
+    county = county_month(ledger, month="2025-06", today=date(2025, 6, 20))
+    states = {u.unit: u.state for u in county.units}
+    assert states == {"王庄镇": SendState.SENT, "城关镇": SendState.NOT_SENT}
+    remarks = {r[0]: r[-1] for r in county.attachment2}
+    assert remarks["张某某"].endswith("报送单位：王庄镇") and remarks["固镇县城关镇聚宝寄卖行"].endswith("报送单位：城关镇")
+    assert len(county.attachment2) == len({r[0] for r in county.attachment2}) == 4  # one row per entity
+    assert county.by_unit == {"王庄镇": 2, "城关镇": 2}
+    assert sum(county.by_category.values()) >= 4
+    series = twelve_months(ledger, month="2025-07")
+    assert [s["month"] for s in series][-2:] == ["2025-06", "2025-07"] and len(series) == 12
+    assert (series[-2]["new"], series[-1]["new"]) == (4, 0)
+    # key old cases (plan §18): over five years, or over 1亿元; neither is refused
+    with pytest.raises(LedgerError, match="两者都不是"):
+        mark_key_case(ledger, "91340323MA2C000011", since="2024-01-01", amount="500", leader="县政府副县长 陈某", supervised=False,
+                      by="赵财政", today=date(2025, 6, 20))
+    dispose(ledger, "91340323MA2C000011", Disposal(measure="约谈", date="2025-06-21", authority="固镇县公安局"), by="李城关")
+    case = mark_key_case(ledger, "91340323MA2C000011", since="2018-03-01", amount="", leader="县政府副县长 陈某", supervised=True,
+                         by="赵财政", today=date(2025, 6, 20))
+    assert (case.reason, case.age_years, case.supervised) == ("案发超过5年", 7.3, True)
+    big = mark_key_case(ledger, "张某某", since="2024-05-01", amount="12000", leader="县财政局局长 周某", supervised=False,
+                        by="赵财政", today=date(2025, 6, 20))
+    assert big.reason == "涉案金额超过1亿元"
+    listed = {c.name: c for c in list_key_cases(ledger, today=date(2025, 6, 20))}
+    assert listed["固镇县城关镇聚宝寄卖行"].last_disposal == "2025-06-21 约谈（李城关）" and listed["张某某"].last_disposal == ""
+
+
+def test_a_screened_workbook_reads_in_chinese_and_still_feeds_the_ledger(ledger: Ledger, tmp_path: Path) -> None:
+    """A person opens the XLSX: sheet 筛查结果, Chinese columns (处理建议, 命中字样, 类别, 依据, 清单版本) before
+    the machine ones, which `report` and the ledger still read."""
+    from fangfei_screen.cli import main
+
+    src = tmp_path / "王庄镇.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(HEADER)
+    for r in WANGZHUANG:
+        book.active.append(r)
+    book.save(src)
+    out = tmp_path / "筛查结果.xlsx"
+    assert main(["scan", str(src), "-o", str(out), "--as-of", "2025-06-30"]) == 0
+    wb = openpyxl.load_workbook(out, read_only=True)
+    assert wb.sheetnames == ["筛查结果"]
+    header = [c.value for c in next(wb.active.iter_rows(max_row=1))]
+    rows = {r[header.index("企业名称")]: dict(zip(header, r)) for r in wb.active.iter_rows(min_row=2, values_only=True)}
+    wb.close()
+    people = header.index("处理建议")
+    assert header[people:people + 6] == ["处理建议", "命中字样", "类别", "依据", "清单版本", "需重点监管"]
+    assert header.index("action") > people + 5 and header.index("hits") > people  # the machine columns after them
+    first = rows["固镇县王庄镇鑫隆农资经营部"]
+    assert first["命中字样"] == "投资" and first["类别"].startswith("2类：民间投融资")
+    assert "经营范围含“投资”" in first["依据"] and "attachment1" in first["依据"]
+    s = ingest(ledger, out, month="2025-06", unit="王庄镇", by="王城关")
+    assert s.flagged == 1 and names(ledger, "2025-06") == {"固镇县王庄镇鑫隆农资经营部"}
+    report = tmp_path / "a2.xlsx"
+    assert main(["report", str(out), "--month", "2025-06", "--unit", "王庄镇", "-o", str(report)]) == 0

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fangfei_screen.batch import OUTPUT_COLUMNS, SCOPE_JOINER, results_columns
+from fangfei_screen.batch import OUTPUT_COLUMNS, PEOPLE_COLUMNS, SCOPE_JOINER, results_columns
 from fangfei_screen.columns import ColumnMap
 from fangfei_screen.models import ACTIONABLE, Action
 from fangfei_screen.rescreen import CHANGE_COLUMNS as RESCREEN_COLUMNS
@@ -149,7 +149,7 @@ def screened_chunks(path: str | Path, *, chunk_rows: int = 50_000) -> Iterator[S
             missing = [c for c in (action_col, "hits") if c not in frame.columns]
             if missing:
                 raise LedgerError(f"{path} 不是 fangfei-screen scan 的结果文件（缺少 {'、'.join(missing)} 列）")
-        header = [c for c in frame.columns if c not in OUTPUT_COLUMNS and c not in RESCREEN_COLUMNS]
+        header = [c for c in frame.columns if c not in OUTPUT_COLUMNS and c not in RESCREEN_COLUMNS and c not in PEOPLE_COLUMNS]
         n = len(frame)
         lists: dict[str, list[str]] = {}
 

@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from fangfei_screen.batch import OUTPUT_COLUMNS
+from fangfei_screen.batch import OUTPUT_COLUMNS, PEOPLE_COLUMNS
 from fangfei_screen.columns import ColumnMap
 from fangfei_screen.readers import read_chunks
 
@@ -91,7 +91,7 @@ def select_rows(path: str | Path, unit: str, *, sheet: str | None = None) -> Sel
     column: str | None = None
     for chunk in read_chunks(path):
         frame = chunk.frame
-        header = [c for c in frame.columns if c not in OUTPUT_COLUMNS]
+        header = [c for c in frame.columns if c not in OUTPUT_COLUMNS and c not in PEOPLE_COLUMNS]
         if column is None:
             try:
                 column = ColumnMap.find([str(c) for c in header]).unit

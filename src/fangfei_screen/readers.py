@@ -314,7 +314,7 @@ def _open_text(path: Path, encoding: str, header_test: HeaderTest, header_row: i
     try:
         head = _first_records(text_path, encoding)
         delimiter = "\t" if head and head[0].count("\t") > head[0].count(",") else ","
-        rows = list(csv.reader(head, delimiter=delimiter))
+        rows = _sniff_rows(head, delimiter)
         at = _find_header(rows, header_test, header_row)
         if at is None:
             at = 0 if header_row is None else header_row - 1
@@ -322,13 +322,29 @@ def _open_text(path: Path, encoding: str, header_test: HeaderTest, header_row: i
     except CsvError as exc:
         if cleanup:
             shutil.rmtree(cleanup, ignore_errors=True)
-        raise TableError(str(exc)) from None
+        # the message names the user's file, never the re-encoded copy
+        raise TableError(str(exc).replace(str(text_path), str(path))) from None
     header, notes = clean_header(shape.header, trim=False)
     if not header:
         raise TableError(f"输入文件为空或表头为空 / the file or its header is empty: {path}")
     skipped = sum(1 for r in rows[:at] if not _blank(r))
     part = Part(None, header, shape.header_line, skipped, notes)
     return Source(path, "text", [part], csv_layout=shape, text_path=text_path, encoding=shape.encoding, cleanup=cleanup)
+
+
+def _sniff_rows(head: list[str], delimiter: str) -> list[list[str]]:
+    """The first records, up to the first that is not CSV (a bare CR inside a field,
+    random bytes): the header is looked for among those before it, and the records
+    reader reports that one, as a row in error or as an unreadable header."""
+    reader = csv.reader(head, delimiter=delimiter)
+    rows: list[list[str]] = []
+    while True:
+        try:
+            rows.append(next(reader))
+        except StopIteration:
+            return rows
+        except csv.Error:
+            return rows
 
 
 def _cr_only(path: Path, encoding: str | None = None) -> bool:

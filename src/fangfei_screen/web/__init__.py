@@ -231,12 +231,22 @@ def mount_web(
         return response
 
     app.add_exception_handler(Busy, busy)
+    async def ledger_failed(request: Request, exc: Exception) -> Response:
+        # the database refused a write (its disk is full, the file is read-only …)
+        response = render(request, "busy.html", {"errors": Errors(), "message": "台账数据库暂时无法写入，请联系管理员"},
+                          status=503)
+        response.headers["Retry-After"] = "60"
+        return response
+
     try:
+        from sqlalchemy.exc import OperationalError
+
         from ..ledger.db import LedgerBusy
     except ImportError:  # no ledger extra: no users, no ledger pages
         pass
     else:
         app.add_exception_handler(LedgerBusy, busy)
+        app.add_exception_handler(OperationalError, ledger_failed)
     app.include_router(router)
     app.mount("/assets", StaticFiles(packages=[("fangfei_screen.web", "static")]), name="web-assets")
     app.add_middleware(UploadGate, endpoint=UploadEndpoint(store, limit=settings.upload_limit, user_of=uploader))

@@ -275,6 +275,8 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--access-log", action="store_true", help="log every request")
     p.add_argument("--read-timeout", type=float, default=20.0, metavar="SECONDS",
                    help="seconds a client has to send a whole request (default 20)")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="worker processes sharing the port, the sessions and the jobs (default 1)")
     _add_list_option(p)
     p.set_defaults(run=run_serve)
 
@@ -286,6 +288,16 @@ def run_serve(args: argparse.Namespace) -> int:
         raise UsageError(f"the HTTP service needs the server extra: pip install 'fangfei-screen[server]' ({exc.name})") from None
     if not args.read_timeout > 0:
         raise UsageError("--read-timeout must be a positive number of seconds")
+    if not 1 <= args.workers <= 64:
+        raise UsageError("--workers 应为 1 到 64 之间的整数 / --workers must be between 1 and 64")
+    if args.workers > 1:
+        from .server import serve_workers
+
+        Screener(lists=args.lists or None, licences=args.licences)  # a broken list is refused here, in one line, before any worker starts
+        print(f"fangfei-screen serving on http://{args.host}:{args.port} ({args.workers} workers)", flush=True)
+        serve_workers(workers=args.workers, list_paths=args.lists, licences_path=args.licences, host=args.host, port=args.port,
+                      access_log=args.access_log, read_timeout=args.read_timeout)
+        return 0
     app = create_app(list_paths=args.lists, licences_path=args.licences)
     print(f"fangfei-screen serving on http://{args.host}:{args.port} (list {app.state.holder.screener.list_version})", flush=True)
     serve(app, host=args.host, port=args.port, access_log=args.access_log, read_timeout=args.read_timeout)

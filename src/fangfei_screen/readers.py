@@ -361,7 +361,7 @@ def _delimiter(head: list[str], header_test: HeaderTest) -> str:
     the most cells), else the one the first non-blank line holds most of."""
     best, cells = "", 0
     for d in DELIMITERS:
-        for row in csv.reader(head, delimiter=d):
+        for row in _sniff_rows(head, d):
             if len(row) > cells and header_test([c.strip() for c in row]):
                 best, cells = d, len(row)
                 break
@@ -398,10 +398,7 @@ def _open_text(path: Path, encoding: str, header_test: HeaderTest, header_row: i
     try:
         head = _first_records(text_path, encoding)
         delimiter = _delimiter(head, header_test)
-        try:
-            rows = list(csv.reader(head, delimiter=delimiter))
-        except csv.Error:
-            rows = []
+        rows = _sniff_rows(head, delimiter)
         at = _find_header(rows, header_test, header_row)
         if at is None:
             at = 0 if header_row is None else header_row - 1
@@ -411,7 +408,8 @@ def _open_text(path: Path, encoding: str, header_test: HeaderTest, header_row: i
     except CsvError as exc:
         if cleanup:
             shutil.rmtree(cleanup, ignore_errors=True)
-        raise TableError(str(exc)) from None
+        # the message names the user's file, never the re-encoded copy
+        raise TableError(str(exc).replace(str(text_path), str(path))) from None
     if combined is not None:
         width = max(len(combined), len(shape.header))
         header, notes = clean_header(combined + [""] * (width - len(combined)), trim=False)
@@ -427,6 +425,21 @@ def _open_text(path: Path, encoding: str, header_test: HeaderTest, header_row: i
     header_line = shape.header_line - (header_rows - 1)
     part = Part(None, header, header_line, skipped, notes, header_rows, headers)
     return Source(path, "text", [part], csv_layout=shape, text_path=text_path, encoding=shape.encoding, cleanup=cleanup)
+
+
+def _sniff_rows(head: list[str], delimiter: str) -> list[list[str]]:
+    """The first records, up to the first that is not CSV (a bare CR inside a field,
+    random bytes): the header is looked for among those before it, and the records
+    reader reports that one, as a row in error or as an unreadable header."""
+    reader = csv.reader(head, delimiter=delimiter)
+    rows: list[list[str]] = []
+    while True:
+        try:
+            rows.append(next(reader))
+        except StopIteration:
+            return rows
+        except csv.Error:
+            return rows
 
 
 def _cr_only(path: Path, encoding: str | None = None) -> bool:

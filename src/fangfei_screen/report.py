@@ -18,7 +18,7 @@ from .batch import results_columns
 from .columns import ColumnMap
 from .models import ACTIONABLE, CATEGORY_LABELS, Action, Category
 from .readers import TableError, read_chunks
-from .tables import neutralise_formula, output_file, xlsx_safe
+from .tables import neutralise_formula, output_file, release_zips, xlsx_safe
 
 REPORT_COLUMNS = (
     "序号",
@@ -373,5 +373,9 @@ def write_report(rows: list[list[Any]], header: ReportHeader, output: str | Path
         sheet.column_dimensions[col].width = w
     _print_setup(sheet, data_rows=len(rows), last_col=last_col)
     with output_file(output) as tmp:  # complete or absent, never a half-written table
-        book.save(tmp)
+        try:
+            book.save(tmp)
+        except OSError as exc:  # a full disk: the zip half-written must not be finished later
+            release_zips(exc)
+            raise
     return len(rows)

@@ -31,6 +31,7 @@ UPLOAD_ERRORS = {
     "empty": "上传的文件是空的",
     "expired": "页面已过期，请重新选择文件后再上传",
     "failed": "上传没有成功，请再试一次",
+    "disk_full": "服务器的存储空间已满，文件没有保存。请联系管理员清理空间后再上传。",
 }
 ACTION_FILTER_LABELS = {
     "block": Action.BLOCK.label, "order_rename": Action.ORDER_RENAME.label,

@@ -114,7 +114,7 @@ def entity_page(request: Request, ledger: Any, user: Any, *, key: str | None = N
         "decision_keys": DECISIONS, "field_names": FIELD_NAMES, "disposal_fields": DISPOSAL_FIELDS, "values": values or {},
         "measures": MEASURES, "penalty_types": PENALTY_TYPES, "yes_no": YES_NO, "notice": notice or request.query_params.get("done", ""),
         "may_review": can_review(user), "history_labels": HISTORY_LABELS,
-        "licence_due": any(m["action"] == Action.VERIFY_LICENCE.value or m["state"] in ("licence_pending", "licensed") for m in entity["months"]), "action_labels": {a.value: a.label for a in Action},
+        "licence_due": entity["licence"] is not None or any(m["action"] == Action.VERIFY_LICENCE.value or m["state"] in ("licence_pending", "licensed") for m in entity["months"]), "action_labels": {a.value: a.label for a in Action},
         "more_open": any((values or {}).get(n) for n, _, _ in DISPOSAL_FIELDS[5:]) or any(e.field_id in {f"d-{n}" for n, _, _ in DISPOSAL_FIELDS[5:]} for e in (errors or Errors()).items), "may_dispose": can_dispose(user, entity["unit"]),
     }, page="ledger")
 

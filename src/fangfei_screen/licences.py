@@ -160,7 +160,7 @@ def load_register(path: str | Path) -> LicenceRegister:
             frame_rows: Any = chunk.frame.itertuples(index=False, name=None)
             cols = _columns(part.header)
             for i, row in enumerate(frame_rows):
-                numbers = chunk.rows if chunk.rows is not None else chunk.lines
+                numbers = chunk.rows
                 line = numbers[i] if numbers is not None else part.header_row + 1 + i
                 if i in chunk.errors:
                     raise LicenceRegisterError(f"持牌机构名录 {p}：{chunk.errors[i]}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -12,10 +12,12 @@ from typing import Any, NamedTuple
 
 from .automaton import Pattern, PatternIndex, PatternKind
 from .boundary import BoundaryJudge
+from .clausesenses import rules_for
 from .institutions import institution_of
 from .judge import ExclusionContext, exclusion_contexts, judge_field
 from .lexicon import KeywordList, bundled_list_path, load_list
 from .licences import LicenceRegister, load_register
+from .names import NameReader
 from .models import (
     Action,
     Effect,
@@ -63,6 +65,8 @@ class FieldScan(NamedTuple):
 
 
 _EMPTY_SCAN = FieldScan()
+_SCAN_MEMO = 1 << 14  # judged field texts one screen_many call remembers
+_SCAN_MEMO_CHARS = 1_024  # longer texts are judged each time
 
 
 class Screener:
@@ -132,8 +136,12 @@ class Screener:
             if any(heads)
             else None
         )
+        senses = tuple(rules_for(t.term) for t in terms)
+        self._senses = senses if any(senses) else None
         self._index = PatternIndex((self._folder.fold(form), p) for form, p in forms)
         self._boundary = BoundaryJudge()
+        # the terms are industry words of a name too (天诚 + 信用评级 + 有限责任公司)
+        self._names = NameReader(fold(f) for f, p in forms if p.kind is PatternKind.TERM)
         if len(loaded) == 1:
             self.list_version = loaded[0].version
             self.list_sha256 = loaded[0].sha256
@@ -194,6 +202,8 @@ class Screener:
             group_of=self._list_of,
             exclusions=self._exclusions,
             heads=self._heads,
+            senses=self._senses,
+            names=self._names,
             separated=separated,
             spaces=spaces,
         )
@@ -286,12 +296,14 @@ class Screener:
         licensed: bool,
         as_of_day: date | None,
         credit_code: str | None = None,
+        scan: Callable[[str | None, Field], FieldScan] | None = None,
     ) -> Result:
-        name_scan = self._scan(name, Field.NAME)
-        scope_scan = self._scan(scope, Field.SCOPE)
+        scan = scan or self._scan
+        name_scan = scan(name, Field.NAME)
+        scope_scan = scan(scope, Field.SCOPE)
         if kind is Kind.CHANGE:
-            before_name_scan = name_scan if before_name is None else self._scan(before_name, Field.NAME)
-            before_scope_scan = scope_scan if before_scope is None else self._scan(before_scope, Field.SCOPE)
+            before_name_scan = name_scan if before_name is None else scan(before_name, Field.NAME)
+            before_scope_scan = scope_scan if before_scope is None else scan(before_scope, Field.SCOPE)
             before = before_name_scan.terms() | before_scope_scan.terms()
         else:
             before = frozenset()
@@ -356,6 +368,7 @@ class Screener:
         shared_pass = self._pass[defaults["kind"]] if defaults["kind"] is not Kind.CHANGE else None
         clean, screen, screen_parsed = self.clean, self.screen, self._screen_parsed
         options_keys = frozenset(SCREEN_OPTIONS)
+        scan = self._memo_scan()
         for rec in records:
             name, scope = rec.get("name"), rec.get("scope")
             if not options_keys.isdisjoint(rec):
@@ -367,7 +380,34 @@ class Screener:
                     continue
             except TypeError:
                 pass  # not text: _screen_parsed says so
-            yield screen_parsed(name, scope, *parsed)
+            yield screen_parsed(name, scope, *parsed, scan=scan)
+
+    def _memo_scan(self) -> Callable[[str | None, Field], FieldScan]:
+        """:meth:`_scan` remembering its answers for one bulk run.
+
+        A field's judged hits are a pure function of its text, and registries repeat
+        texts: branches and chains share one scope, banks and insurers copy their
+        statute's list of business. A repeated field costs one lookup instead of being
+        judged again. The memo lives as long as one ``screen_many`` call, is cleared
+        when it holds ``_SCAN_MEMO`` texts, and leaves out texts over
+        ``_SCAN_MEMO_CHARS``, so its memory stays bounded (a few MB).
+        """
+        memo: dict[tuple[str, Field], FieldScan] = {}
+        scan = self._scan
+
+        def memo_scan(text: str | None, field: Field) -> FieldScan:
+            if not text or not isinstance(text, str) or len(text) > _SCAN_MEMO_CHARS:
+                return scan(text, field)
+            key = (text, field)
+            found = memo.get(key)
+            if found is None:
+                found = scan(text, field)
+                if len(memo) >= _SCAN_MEMO:
+                    memo.clear()
+                memo[key] = found
+            return found
+
+        return memo_scan
 
 def _rebuild(lists: list[KeywordList], licences: LicenceRegister | None) -> Screener:
     return Screener(lists, licences=licences)

@@ -259,7 +259,7 @@ def test_a_township_merged_over_its_rows_belongs_to_each_row(tmp_path: Path, cap
 def html_export(rows: list[tuple[str, ...]], *, charset: str) -> str:
     """The page a registration system's "导出Excel" sends as 名录.xls: Excel's HTML
     namespaces, a title row spanning the table, a township cell spanning its rows."""
-    out = [f'<html xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:x="urn:schemas-microsoft-com:office:excel">',
+    out = ['<html xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:x="urn:schemas-microsoft-com:office:excel">',
            f'<head><meta http-equiv="Content-Type" content="text/html; charset={charset}"></head><body>',
            '<table border="1">', '<tr><td colspan="5" align="center"><b>固镇县市场主体名录</b></td></tr>',
            '<tr><td colspan="5">导出时间：2025-06-30 09:12:44</td></tr>',
@@ -348,12 +348,15 @@ def test_a_zip_of_township_files_is_read_member_by_member(tmp_path: Path, capsys
     for code, name, general, _p, status in ENTITIES[2:]:
         book.active.append([code, name, general, status])
     book.save(tmp_path / "湖沟镇.xlsx")
+    with zipfile.ZipFile(tmp_path / "inner.zip", "w") as inner:
+        inner.write(tmp_path / "湖沟镇.xlsx", "湖沟镇.xlsx")
     csv_text = "统一社会信用代码,企业名称,经营范围,登记状态\r\n" + "".join(
         f"{c},{n},{g},{s}\r\n" for c, n, g, _p, s in ENTITIES[:2])
     with zipfile.ZipFile(tmp_path / "各乡镇.zip", "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("城关镇.csv", csv_text.encode("gbk"))
         z.write(tmp_path / "湖沟镇.xlsx", "湖沟镇.xlsx")
         z.writestr("说明.docx", b"PK\x03\x04")
+        z.writestr("旧名录.xls", (tmp_path / "inner.zip").read_bytes())  # a zip named .xls: not opened
         z.writestr("__MACOSX/._城关镇.csv", b"\x00\x05\x16\x07")
     df, text = scan(tmp_path / "各乡镇.zip", tmp_path / "out.csv", capsys)
     assert list(df["企业名称"]) == [e[1] for e in ENTITIES]
@@ -361,6 +364,7 @@ def test_a_zip_of_township_files_is_read_member_by_member(tmp_path: Path, capsys
     assert list(df["sheet"]) == ["", "", "湖沟镇", "湖沟镇"]
     assert "「城关镇.csv」：表头在第1行" in text and "「湖沟镇.xlsx」工作表「湖沟镇」" in text
     assert "「说明.docx」：不支持的文件类型" in text and "__MACOSX" not in text
+    assert "「旧名录.xls」：压缩包中的压缩包" in text
 
 
 def test_a_zip_bomb_is_refused(tmp_path: Path) -> None:
@@ -455,3 +459,19 @@ def test_a_scope_spread_over_two_rows_is_reported_as_a_continuation(tmp_path: Pa
         df, text = scan(tmp_path / src, tmp_path / "out.csv", capsys)
         assert len(df) == 3 and list(df["action"])[1] == "error", src  # rows in = rows out
         assert "续行" in df.loc[1, "error"] and "第3行名称为空而有经营范围" in text, src
+
+
+def test_zip_member_names_in_gbk_as_windows_writes_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Windows' "发送到压缩文件夹" writes Chinese names in GBK without the UTF-8 flag:
+    made here by writing an ASCII name of the same length and putting the GBK bytes in
+    its place (in the local header and the central directory)."""
+    gbk = "城关镇.csv".encode("gbk")
+    placeholder = b"A" * (len(gbk) - 4) + b".csv"
+    body = "企业名称,经营范围\r\n" + "".join(f"{n},{g}\r\n" for _c, n, g, _p, _s in ENTITIES)
+    with zipfile.ZipFile(tmp_path / "w.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(placeholder.decode("ascii"), body.encode("gbk"))
+    raw = (tmp_path / "w.zip").read_bytes()
+    assert raw.count(placeholder) == 2
+    (tmp_path / "各乡镇.zip").write_bytes(raw.replace(placeholder, gbk))
+    df, text = scan(tmp_path / "各乡镇.zip", tmp_path / "out.csv", capsys)
+    assert set(df["file"]) == {"城关镇.csv"} and len(df) == len(ENTITIES)

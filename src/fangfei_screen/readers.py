@@ -25,7 +25,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +40,6 @@ TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 BOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 READ_SUFFIXES = (*TEXT_SUFFIXES, *BOOK_SUFFIXES, ".parquet", ".jsonl", ".zip")
 DELIMITERS = (",", "\t", ";")
-MAX_MEMBERS = 1000  # files in one .zip
 HEADER_SEARCH_ROWS = 30  # the header is looked for among this many first rows
 _SNIFF_BYTES = 1 << 20
 
@@ -317,12 +316,14 @@ def open_source(
     parts: int = 1,
     limits: ReadLimits | None = None,
     name: str | None = None,
+    in_archive: bool = False,
 ) -> Source:
     """Open a registry file: find its header row(s) and, for a workbook, the sheets
     that hold a table. ``parts`` splits a text file into that many byte ranges (at
     most) for parallel readers. The reader is chosen by the file's content (an ".xls"
     that is a web page or text is read as one); ``name`` is the file's name in
-    messages (a member of a .zip). TableError if nothing can be read."""
+    messages; ``in_archive``: a member of a .zip (which may not be a zip itself).
+    TableError if nothing can be read."""
     path = check_input(path)
     name = name or path.name
     limits = limits or ReadLimits.from_env()
@@ -350,10 +351,45 @@ def open_source(
             raise TableError(f"{name} 是网页，但其中没有表格：请从系统中重新导出 Excel 或 CSV 文件 / a web page without a table")
         return _open_sheets(path, _HtmlSheets(tables), header_test, header_row, sheets, limits)
     if found.kind == FileKind.ZIP:
-        from .ziparchive import open_zip
-
-        return open_zip(path, header_test=header_test, encoding=encoding, header_row=header_row, sheets=sheets, limits=limits)
+        if in_archive:
+            raise TableError("压缩包中的压缩包，未读取（请先解压）/ an archive inside the archive")
+        return _open_zip(path, header_test=header_test, encoding=encoding, header_row=header_row, sheets=sheets, limits=limits)
     return _open_parquet(path)
+
+
+def _open_zip(path: Path, *, header_test: HeaderTest, encoding: str | None, header_row: int | None,
+              sheets: Sequence[str], limits: ReadLimits) -> Source:
+    """A .zip of files: each member opened as a file of its own; their parts, named by
+    member, make the zip's parts; a member that cannot be read is named as skipped."""
+    from .ziparchive import ArchiveError, unpack
+
+    folder = Path(tempfile.mkdtemp(prefix="fangfei-zip-"))
+    members: list[tuple[Source, dict[int, Part]]] = []
+    try:
+        found, skipped = unpack(path, folder, max_bytes=limits.max_unzipped_bytes,
+                                suffixes=[s for s in READ_SUFFIXES if s != ".zip"])
+        parts: list[Part] = []
+        alarms: list[str] = []
+        for name, target in found:
+            try:
+                member = open_source(target, header_test=header_test, encoding=encoding, header_row=header_row,
+                                     sheets=sheets, limits=limits, name=name, in_archive=True)
+            except TableError as exc:
+                skipped.append(f"「{name}」：{exc}")
+                continue
+            named = {id(p): replace(p, file=name) for p in member.parts}
+            members.append((member, named))
+            parts.extend(named.values())
+            skipped.extend(f"「{name}」{s}" for s in member.skipped)
+            alarms.extend(f"「{name}」{a}" for a in member.alarms)
+    except BaseException as exc:
+        for member, _ in members:
+            member.close()
+        shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(exc, ArchiveError):
+            raise TableError(str(exc)) from None
+        raise
+    return Source(path, "book", parts, skipped=skipped, alarms=alarms, members=members, limits=limits, cleanup=folder)
 
 
 def _delimiter(head: list[str], header_test: HeaderTest) -> str:

@@ -475,3 +475,41 @@ def test_zip_member_names_in_gbk_as_windows_writes_them(tmp_path: Path, capsys: 
     (tmp_path / "各乡镇.zip").write_bytes(raw.replace(placeholder, gbk))
     df, text = scan(tmp_path / "各乡镇.zip", tmp_path / "out.csv", capsys)
     assert set(df["file"]) == {"城关镇.csv"} and len(df) == len(ENTITIES)
+
+
+def test_a_group_row_above_the_name_header(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """基本信息 over 企业名称 | 统一社会信用代码: the row found holds the name, the group
+    row is above it; 登记状态, merged down over both rows, keeps its name."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["基本信息", None, "经营范围", None, "登记状态"])
+    sheet.append(["企业名称", "统一社会信用代码", "一般项目", "许可项目", None])
+    sheet.merge_cells("A1:B1")
+    sheet.merge_cells("C1:D1")
+    sheet.merge_cells("E1:E2")
+    for code, name, general, permit, status in ENTITIES:
+        sheet.append([name, code, general, permit, status])
+    book.save(tmp_path / "in.xlsx")
+    df, text = scan(tmp_path / "in.xlsx", tmp_path / "out.csv", capsys)
+    assert list(df["基本信息（企业名称）"]) == [e[1] for e in ENTITIES]
+    assert set(df.loc[df["action"] != "pass", "基本信息（企业名称）"]) == FLAGGED
+    assert "登记状态=登记状态" in text and "表头在第1行和第2行" in text
+
+
+def test_a_title_right_above_the_header_is_no_group(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A title merged across every column right above the header (no blank row), in a
+    workbook and as a CSV writes it (the title, then empty cells)."""
+    book = openpyxl.Workbook()
+    book.active.append(["固镇县市场主体名录（2025年6月）"])
+    book.active.merge_cells("A1:D1")
+    book.active.append(["统一社会信用代码", "企业名称", "经营范围", "登记状态"])
+    for code, name, general, _p, status in ENTITIES:
+        book.active.append([code, name, general, status])
+    book.save(tmp_path / "in.xlsx")
+    lines = ["固镇县市场主体名录（2025年6月）,,,", "统一社会信用代码,企业名称,经营范围,登记状态"]
+    lines += [f"{c},{n},{g},{s}" for c, n, g, _p, s in ENTITIES]
+    (tmp_path / "in.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for src in ("in.xlsx", "in.csv"):
+        df, text = scan(tmp_path / src, tmp_path / "out.csv", capsys)
+        assert list(df["企业名称"]) == [e[1] for e in ENTITIES], src
+        assert "表头在第2行（跳过其上 1 行标题）" in text and "两行表头" not in text, src

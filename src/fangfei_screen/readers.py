@@ -180,6 +180,22 @@ def _find_header(rows: Sequence[Sequence[Any]], header_test: HeaderTest, header_
     return None
 
 
+def _two_rows(rows: Sequence[Sequence[Any]], at: int, spans_of: Callable[[int], list[tuple[int, int]]]) -> tuple[int, list[str] | None]:
+    """A header in two rows around the row found (``at``): its first row's index and
+    the combined header; or (at, None). The group row may be the one found (市场主体名称
+    over 名称) or the one above it (基本信息 over 企业名称); ``spans_of(row)`` gives a
+    row's horizontal merges (none for text: the group cell is then followed by empty cells)."""
+    for top in (at, at - 1):
+        if top < 0 or top + 1 >= len(rows):
+            continue
+        spans = spans_of(top)
+        cells, below = [cell_text(c) for c in rows[top]], [cell_text(c) for c in rows[top + 1]]
+        combined = sub_header(cells, below, spans) if spans else sub_header(cells, below)
+        if combined is not None:
+            return top, combined
+    return at, None
+
+
 def _blank(row: Sequence[Any]) -> bool:
     return not any(cell_text(c).strip() for c in row)
 
@@ -441,9 +457,9 @@ def _open_text(path: Path, encoding: str, header_test: HeaderTest, header_row: i
         at = _find_header(rows, header_test, header_row)
         if at is None:
             at = 0 if header_row is None else header_row - 1
-        combined = sub_header(rows[at], rows[at + 1]) if at + 1 < len(rows) and header_row is None else None
+        top, combined = _two_rows(rows, at, lambda _row: []) if header_row is None else (at, None)
         header_rows = 2 if combined is not None else 1
-        shape = layout(text_path, encoding, parts=parts, header_row=at + header_rows, delimiter=delimiter)
+        shape = layout(text_path, encoding, parts=parts, header_row=top + header_rows, delimiter=delimiter)
     except CsvError as exc:
         if cleanup:
             shutil.rmtree(cleanup, ignore_errors=True)
@@ -451,7 +467,8 @@ def _open_text(path: Path, encoding: str, header_test: HeaderTest, header_row: i
     if combined is not None:
         width = max(len(combined), len(shape.header))
         header, notes = clean_header(combined + [""] * (width - len(combined)), trim=False)
-        headers = (tuple(rows[at]), tuple(rows[at + 1]))
+        headers = (tuple(rows[top]), tuple(rows[top + 1]))
+        at = top
     else:
         header, notes = clean_header(shape.header, trim=False)
         headers = (tuple(shape.header),)
@@ -697,15 +714,12 @@ def _open_sheets(path: Path, book: Any, header_test: HeaderTest, header_row: int
                     what = f"前{HEADER_SEARCH_ROWS}行中没有可识别的表头（名称列）"
                 skipped.append(f"工作表「{name}」：{what}，未读取")
                 continue
+            merges = book.merges(name)
+            at, combined = _two_rows(head, at, lambda r: [(c0, c1) for (r0, c0), (_r1, c1) in merges if r0 == r and c1 > c0])
             cells = [cell_text(c) for c in head[at]]
-            combined = None
-            if at + 1 < len(head):
-                spans = [(c0, c1) for (r0, c0), (_r1, c1) in book.merges(name) if r0 == at and c1 > c0]
-                below = [cell_text(c) for c in head[at + 1]]
-                combined = sub_header(cells, below, spans) if spans else sub_header(cells, below)
             if combined is not None:
                 header, notes = clean_header(combined)
-                headers: tuple[tuple[str, ...], ...] = (tuple(cells), tuple(below))
+                headers: tuple[tuple[str, ...], ...] = (tuple(cells), tuple(cell_text(c) for c in head[at + 1]))
             else:
                 header, notes = clean_header(cells)
                 headers = (tuple(cells),)

@@ -383,7 +383,7 @@ def _open_zip(path: Path, *, header_test: HeaderTest, encoding: str | None, head
     members: list[tuple[Source, dict[int, Part]]] = []
     try:
         found, skipped = unpack(path, folder, max_bytes=limits.max_unzipped_bytes,
-                                suffixes=[s for s in READ_SUFFIXES if s != ".zip"])
+                                suffixes=[s for s in READ_SUFFIXES if s not in (".zip", ".jsonl")])
         parts: list[Part] = []
         alarms: list[str] = []
         for name, target in found:

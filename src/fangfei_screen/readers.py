@@ -564,6 +564,7 @@ class _CalamineSheets:
     def __init__(self, book: Any) -> None:
         self._book = book
         self.names = list(book.sheet_names)
+        self._merges: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}  # small: kept per sheet
         self.hidden: dict[str, str] = {}
         try:
             for meta in book.sheets_metadata:
@@ -576,18 +577,25 @@ class _CalamineSheets:
             self.hidden = {}
 
     def _sheet(self, name: str) -> Any:
-        return self._book.get_sheet_by_name(name)
+        return self._book.get_sheet_by_name(name)  # calamine reads the whole sheet here: once per pass
 
     def head(self, name: str, count: int) -> list[list[Any]]:
+        sheet = self._sheet(name)
+        self._merges[name] = self._merge_list(sheet)
         out: list[list[Any]] = []
-        for values in self._sheet(name).iter_rows():
+        for values in sheet.iter_rows():
             out.append(list(values))
             if len(out) >= count:
                 break
         return out
 
     def merges(self, name: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-        sheet = self._sheet(name)
+        if name not in self._merges:
+            self._merges[name] = self._merge_list(self._sheet(name))
+        return self._merges[name]
+
+    @staticmethod
+    def _merge_list(sheet: Any) -> list[tuple[tuple[int, int], tuple[int, int]]]:
         try:
             ranges = sheet.merged_cell_ranges or []
         except Exception:  # .xls/.ods readers may not know them
@@ -596,8 +604,11 @@ class _CalamineSheets:
         return [((r0, c0 - left), (r1, c1 - left)) for (r0, c0), (r1, c1) in ranges]
 
     def rows(self, name: str, *, after: int) -> Iterator[tuple[int, list[Any]]]:
-        values = (list(v) for v in self._sheet(name).iter_rows())
-        return _filled_down(values, self.merges(name), after=after)
+        sheet = self._sheet(name)
+        merges = self._merges.get(name)
+        if merges is None:
+            merges = self._merges[name] = self._merge_list(sheet)
+        return _filled_down((list(v) for v in sheet.iter_rows()), merges, after=after)
 
     def close(self) -> None:
         self._book.close()

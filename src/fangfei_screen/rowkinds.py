@@ -58,6 +58,22 @@ class RowKinds:
                 return None
         return self._look(row)
 
+    def suspects(self, delimiter: str = ",") -> str:
+        """A regular expression (for ``re.M``) that matches every plain delimited line
+        (no quotes) which ``of`` might not call an entity: the complement of its quick
+        look. The CSV fast path searches a whole block of lines with it once, and reads
+        only the lines it matches one by one."""
+        d = re.escape(delimiter)
+        alternatives = [
+            "^[" + re.escape("".join(sorted(_STARTS))) + "]",  # a total or footer word, or white space, first
+            f"^{d}",  # an empty first cell: the quick look reads the first cell that is filled
+            f"^(?:{d})*[^{d}\n]*(?:{d})*$",  # at most one filled cell
+        ]
+        if self._cells:
+            cells = "|".join(re.escape(c) for c in sorted(self._cells, key=len, reverse=True))
+            alternatives.append(f"(?:^|{d})(?:{cells})(?={d}|$)")  # shares a cell with a header
+        return "|".join(alternatives)
+
     def _look(self, row: Sequence[str]) -> RowKind | None:
         filled = [(i, _SPACES.sub("", c)) for i, c in enumerate(row) if c and c.strip()]
         if not filled:

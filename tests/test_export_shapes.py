@@ -257,6 +257,20 @@ def test_a_township_merged_over_its_rows_belongs_to_each_row(tmp_path: Path, cap
     assert list(df["所属乡镇"]) == towns and list(df["企业名称"]) == [e[1] for e in ENTITIES]
 
 
+def test_merged_townships_in_an_xls_saved_by_libreoffice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The .xls's own merge list (BIFF MERGEDCELLS, which calamine reads; an .ods gives none)."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["所属乡镇", "企业名称", "经营范围", "登记状态"])
+    for town, (_c, name, general, _p, status) in zip(["城关镇", None, None, "湖沟镇"], ENTITIES):
+        sheet.append([town, name, general, status])
+    sheet.merge_cells("A2:A4")
+    book.save(tmp_path / "in.xlsx")
+    xls = libreoffice_convert(tmp_path / "in.xlsx", "xls", tmp_path / "xls")
+    df, _ = scan(xls, tmp_path / "out.csv", capsys)
+    assert list(df["所属乡镇"]) == ["城关镇", "城关镇", "城关镇", "湖沟镇"]
+
+
 # ---- 8. ".xls" that is a web page or text -------------------------------------------
 
 def html_export(rows: list[tuple[str, ...]], *, charset: str) -> str:

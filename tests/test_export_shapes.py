@@ -257,8 +257,9 @@ def test_a_township_merged_over_its_rows_belongs_to_each_row(tmp_path: Path, cap
     assert list(df["所属乡镇"]) == towns and list(df["企业名称"]) == [e[1] for e in ENTITIES]
 
 
-def test_merged_townships_in_an_xls_saved_by_libreoffice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """The .xls's own merge list (BIFF MERGEDCELLS, which calamine reads; an .ods gives none)."""
+def test_merged_townships_in_xls_and_ods_saved_by_libreoffice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The file's own merge list: an .xls's (BIFF MERGEDCELLS, which calamine reads) and
+    an .ods's (spanned cells in content.xml, which calamine does not give: odsmerges)."""
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(["所属乡镇", "企业名称", "经营范围", "登记状态"])
@@ -266,9 +267,10 @@ def test_merged_townships_in_an_xls_saved_by_libreoffice(tmp_path: Path, capsys:
         sheet.append([town, name, general, status])
     sheet.merge_cells("A2:A4")
     book.save(tmp_path / "in.xlsx")
-    xls = libreoffice_convert(tmp_path / "in.xlsx", "xls", tmp_path / "xls")
-    df, _ = scan(xls, tmp_path / "out.csv", capsys)
-    assert list(df["所属乡镇"]) == ["城关镇", "城关镇", "城关镇", "湖沟镇"]
+    for fmt in ("xls", "ods"):
+        converted = libreoffice_convert(tmp_path / "in.xlsx", fmt, tmp_path / fmt)
+        df, _ = scan(converted, tmp_path / "out.csv", capsys)
+        assert list(df["所属乡镇"]) == ["城关镇", "城关镇", "城关镇", "湖沟镇"], fmt
 
 
 # ---- 8. ".xls" that is a web page or text -------------------------------------------

@@ -561,8 +561,9 @@ class _CalamineSheets:
     """A workbook read by calamine, as the sheet reader sees it: names, hidden sheets,
     rows (1-based numbers) and merged ranges (0-based, in the rows' own columns)."""
 
-    def __init__(self, book: Any) -> None:
+    def __init__(self, book: Any, *, ods: Path | None = None) -> None:
         self._book = book
+        self._ods = ods  # an OpenDocument file: calamine gives no merge list, content.xml does
         self.names = list(book.sheet_names)
         self._merges: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}  # small: kept per sheet
         self.hidden: dict[str, str] = {}
@@ -581,7 +582,7 @@ class _CalamineSheets:
 
     def head(self, name: str, count: int) -> list[list[Any]]:
         sheet = self._sheet(name)
-        self._merges[name] = self._merge_list(sheet)
+        self._merges[name] = self._merge_list(sheet, name)
         out: list[list[Any]] = []
         for values in sheet.iter_rows():
             out.append(list(values))
@@ -591,15 +592,19 @@ class _CalamineSheets:
 
     def merges(self, name: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
         if name not in self._merges:
-            self._merges[name] = self._merge_list(self._sheet(name))
+            self._merges[name] = self._merge_list(self._sheet(name), name)
         return self._merges[name]
 
-    @staticmethod
-    def _merge_list(sheet: Any) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    def _merge_list(self, sheet: Any, name: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
         try:
-            ranges = sheet.merged_cell_ranges or []
-        except Exception:  # .xls/.ods readers may not know them
-            return []
+            ranges = sheet.merged_cell_ranges
+        except Exception:  # a reader that does not know them
+            ranges = None
+        if ranges is None and self._ods is not None:
+            from .odsmerges import ods_merges
+
+            ranges = ods_merges(self._ods, name)
+        ranges = ranges or []
         left = sheet.start[1] if sheet.start else 0  # iter_rows starts at the first used column
         return [((r0, c0 - left), (r1, c1 - left)) for (r0, c0), (r1, c1) in ranges]
 
@@ -607,7 +612,7 @@ class _CalamineSheets:
         sheet = self._sheet(name)
         merges = self._merges.get(name)
         if merges is None:
-            merges = self._merges[name] = self._merge_list(sheet)
+            merges = self._merges[name] = self._merge_list(sheet, name)
         return _filled_down((list(v) for v in sheet.iter_rows()), merges, after=after)
 
     def close(self) -> None:
@@ -682,7 +687,8 @@ def _open_book(path: Path, kind: FileKind, header_test: HeaderTest, header_row: 
             raise TableError(refusal(Sniffed(FileKind.ENCRYPTED), name)) from None
         raise TableError(damaged(name)) from None
     try:
-        source = _open_sheets(path, _CalamineSheets(book), header_test, header_row, wanted, limits)
+        sheets = _CalamineSheets(book, ods=path if kind == FileKind.ODS else None)
+        source = _open_sheets(path, sheets, header_test, header_row, wanted, limits)
     except BaseException:
         if cleanup:
             shutil.rmtree(cleanup, ignore_errors=True)

@@ -301,6 +301,14 @@ def test_an_xls_that_is_an_html_table(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "表头在第3行（跳过其上 2 行标题）" in text
 
 
+def test_line_breaks_in_an_html_cell_separate_its_words(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    page = ("<html><body><table><tr><td>企业名称</td><td>经营范围</td></tr>"
+            "<tr><td>固镇县城关镇惠民百货店</td><td>日用百货销售；五金零售<br>家具销售</td></tr></table></body></html>")
+    (tmp_path / "名录.xls").write_text(page, encoding="utf-8")
+    df, _ = scan(tmp_path / "名录.xls", tmp_path / "out.csv", capsys)
+    assert list(df["经营范围"]) == ["日用百货销售；五金零售 家具销售"]
+
+
 def test_an_xls_that_is_tab_separated_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     lines = ["固镇县市场主体名录", "\t".join(HEADER)]
     lines += ["\t".join([str(i), c, n, g, s]) for i, (c, n, g, _p, s) in enumerate(ENTITIES, start=1)]

@@ -85,6 +85,9 @@ def test_a_division_without_its_suffix_where_a_place_stands_is_a_place(screener:
         # a name without a parent ends in 公司, not 分公司
         ("深圳市易积分公司", "", "积分"),
         ("杭州云养殖科技有限公司", "", "云养殖"),
+        # a place written with its suffix is not followed by a bare head (兴和 of 兴和县)
+        ("仙游县兴和堂养老服务有限公司", "", "养老服务"),
+        ("福泉市新安达养老服务有限公司", "", "养老服务"),
         ("某某投资咨询有限公司", "", "投资"),
         ("固镇县某某投资有限公司", "", "投资"),
     ],

@@ -181,11 +181,18 @@ class NameReader:
         return b
 
     def _leading_places(self, name: str, a: int, b: int) -> list[int]:
-        """The ends of the places a segment begins with (at most four)."""
-        ends, pos = [], a
+        """The ends of the places a segment begins with (at most four). A place written
+        with its suffix is followed only by places written with theirs (仙游县兴和堂:
+        兴和 of 兴和县 is no place here), while heads may follow heads (青海海东)."""
+        ends, pos, suffixed = [], a, False
         while len(ends) < 4:
             for size in range(min(self._longest_place, b - pos), 1, -1):
-                if name[pos : pos + size] in self._places:
+                word = name[pos : pos + size]
+                if word in self._places:
+                    has_suffix = _DIVISION.match(word) is not None
+                    if suffixed and not has_suffix:
+                        continue
+                    suffixed = has_suffix
                     pos += size
                     ends.append(pos)
                     break

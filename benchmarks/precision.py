@@ -128,6 +128,7 @@ def write_results(text: str) -> None:
 # -- before and after (issue 16) -------------------------------------------------
 
 BA_START, BA_END = "<!-- precision-before-after -->", "<!-- /precision-before-after -->"
+COST_START, COST_END = "<!-- precision-cost -->", "<!-- /precision-cost -->"
 AS_OF = "2026-01-01"
 
 
@@ -337,7 +338,10 @@ def main(argv: list[str]) -> int:
         print(json.dumps(time_rows([tuple(r) for r in json.loads(args.time.read_text(encoding="utf-8"))])))
         return 0
     if args.cost:
-        print(cost(rows=args.rows, commit=args.before, rounds=args.cost), end="")
+        text = "\n".join([COST_START, "### What the rules of issue 16 cost", "", cost(rows=args.rows, commit=args.before, rounds=args.cost) + COST_END, ""])
+        print(text, end="")
+        if args.write_results:
+            write_section(text, COST_START, COST_END)
         return 0
     if args.tally is not None:
         data = json.loads(args.tally.read_text(encoding="utf-8"))

@@ -101,3 +101,17 @@ def test_places_and_heads_are_known() -> None:
     assert reader.is_division_head("互助") and reader.is_division_head("麦积")
     assert not reader.is_division_head("投资")
     assert PartKind.BRAND.label == "字号"
+
+
+def test_the_packaged_name_data_is_built_from_data_public() -> None:
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("name_data", root / "scripts" / "name_data.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--check"]) == 0
+    words = module.industry_words()
+    assert "评级" in words and "养殖" in words  # the catalogue's and companynameparser's

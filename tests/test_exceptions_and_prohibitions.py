@@ -36,6 +36,12 @@ def verdicts(screener: Screener, scope: str) -> tuple[list[str], list[str]]:
         ("拍卖以外的寄卖服务", ["寄卖"], ["拍卖"]),
         # white space between items ends the excluded part too
         ("投资咨询 拍卖除外", ["投资"], ["拍卖"]),
+        # 除…以外 is 除…外
+        ("除拍卖以外的寄卖服务", ["寄卖"], ["拍卖"]),
+        # 以/除 before a word beginning with 外 close nothing
+        ("投资咨询以外汇结算", ["投资"], []),
+        ("投资咨询，以外资形式经营", ["投资"], []),
+        ("拍卖业务以外商独资形式经营", ["拍卖"], []),
     ],
 )
 def test_a_word_before_chuwai_is_excluded(screener: Screener, scope: str, counted: list[str], negated: list[str]) -> None:

@@ -115,3 +115,20 @@ def test_the_packaged_name_data_is_built_from_data_public() -> None:
     assert module.main(["--check"]) == 0
     words = module.industry_words()
     assert "评级" in words and "养殖" in words  # the catalogue's and companynameparser's
+
+
+def test_names_are_split_only_for_hits_that_need_it() -> None:
+    """Clean names, scopes, and hits settled before the word-boundary judge (a listed
+    place, another sense) never split a name: the reader's memo stays empty."""
+    screener = Screener()
+    reader = screener._names
+    for name, scope in [
+        ("固镇县某某商贸有限公司", "日用百货销售"),
+        ("互助土族自治县鑫源商贸有限公司", ""),
+        ("某某有限公司", "投资咨询；拍卖业务"),
+        ("某某数学培训有限公司", "微积分辅导"),
+    ]:
+        screener.screen(name, scope)
+    assert reader.parts.cache_info().currsize == 0
+    screener.screen("哈尔滨龙云养殖有限公司", "")
+    assert reader.parts.cache_info().currsize == 1

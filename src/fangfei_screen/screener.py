@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -62,6 +62,8 @@ class FieldScan(NamedTuple):
 
 
 _EMPTY_SCAN = FieldScan()
+_SCAN_MEMO = 1 << 14  # judged field texts one screen_many call remembers
+_SCAN_MEMO_CHARS = 1_024  # longer texts are judged each time
 
 
 class Screener:
@@ -275,12 +277,14 @@ class Screener:
         suspended: date | None,
         licensed: bool,
         as_of_day: date | None,
+        scan: Callable[[str | None, Field], FieldScan] | None = None,
     ) -> Result:
-        name_scan = self._scan(name, Field.NAME)
-        scope_scan = self._scan(scope, Field.SCOPE)
+        scan = scan or self._scan
+        name_scan = scan(name, Field.NAME)
+        scope_scan = scan(scope, Field.SCOPE)
         if kind is Kind.CHANGE:
-            before_name_scan = name_scan if before_name is None else self._scan(before_name, Field.NAME)
-            before_scope_scan = scope_scan if before_scope is None else self._scan(before_scope, Field.SCOPE)
+            before_name_scan = name_scan if before_name is None else scan(before_name, Field.NAME)
+            before_scope_scan = scope_scan if before_scope is None else scan(before_scope, Field.SCOPE)
             before = before_name_scan.terms() | before_scope_scan.terms()
         else:
             before = frozenset()
@@ -335,6 +339,7 @@ class Screener:
         shared_pass = self._pass[defaults["kind"]] if defaults["kind"] is not Kind.CHANGE else None
         clean, screen, screen_parsed = self.clean, self.screen, self._screen_parsed
         options_keys = frozenset(SCREEN_OPTIONS)
+        scan = self._memo_scan()
         for rec in records:
             name, scope = rec.get("name"), rec.get("scope")
             if not options_keys.isdisjoint(rec):
@@ -346,7 +351,34 @@ class Screener:
                     continue
             except TypeError:
                 pass  # not text: _screen_parsed says so
-            yield screen_parsed(name, scope, *parsed)
+            yield screen_parsed(name, scope, *parsed, scan)
+
+    def _memo_scan(self) -> Callable[[str | None, Field], FieldScan]:
+        """:meth:`_scan` remembering its answers for one bulk run.
+
+        A field's judged hits are a pure function of its text, and registries repeat
+        texts: branches and chains share one scope, banks and insurers copy their
+        statute's list of business. A repeated field costs one lookup instead of being
+        judged again. The memo lives as long as one ``screen_many`` call, is cleared
+        when it holds ``_SCAN_MEMO`` texts, and leaves out texts over
+        ``_SCAN_MEMO_CHARS``, so its memory stays bounded (a few MB).
+        """
+        memo: dict[tuple[str, Field], FieldScan] = {}
+        scan = self._scan
+
+        def memo_scan(text: str | None, field: Field) -> FieldScan:
+            if not text or not isinstance(text, str) or len(text) > _SCAN_MEMO_CHARS:
+                return scan(text, field)
+            key = (text, field)
+            found = memo.get(key)
+            if found is None:
+                found = scan(text, field)
+                if len(memo) >= _SCAN_MEMO:
+                    memo.clear()
+                memo[key] = found
+            return found
+
+        return memo_scan
 
 def shared_screener(lists: Sequence[str | Path] = ()) -> Screener:
     """One warmed-up screener per set of list files, as they are on disk now, per process.

@@ -64,3 +64,12 @@ def test_the_corpus_is_seeded_and_keeps_terms_out_of_clean_rows() -> None:
     assert a == b
     clean = [r for r in a if r.group == "clean"]
     assert clean and all(not screener.screen(r.name, r.scope).hits for r in clean)
+
+
+def test_an_unknown_commit_is_one_line_in_chinese() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "precision.py"), "--before-after", "--before", "nosuchcommit", "--rows", "50"],
+        capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().startswith("无法取出提交 nosuchcommit") and "Traceback" not in done.stderr

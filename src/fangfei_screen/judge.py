@@ -1,6 +1,8 @@
 """Judging raw matches of one field: longest match, exclusions (place names, other
-senses), product names judged by their head noun, negated clauses and word boundaries.
-Works in folded coordinates; the screener maps spans back."""
+senses), senses taken from the sentence (registry boilerplate), product names judged by
+their head noun, negated clauses (不含X, 除…外, X除外, 不得 + its verb phrase) and word
+boundaries (in a name, by the part a hit stands in). Works in folded coordinates; the
+screener maps spans back."""
 
 from __future__ import annotations
 

@@ -88,6 +88,7 @@ def test_a_division_without_its_suffix_where_a_place_stands_is_a_place(screener:
         # a place written with its suffix is not followed by a bare head (兴和 of 兴和县)
         ("仙游县兴和堂养老服务有限公司", "", "养老服务"),
         ("福泉市新安达养老服务有限公司", "", "养老服务"),
+        ("泸县建昌古城区块链科技有限公司", "", "区块链"),  # 泸县 has its suffix though its head is one character
         ("某某投资咨询有限公司", "", "投资"),
         ("固镇县某某投资有限公司", "", "投资"),
     ],

@@ -55,6 +55,7 @@ _BRANCH_FORMS = frozenset({"分公司", "支公司", "子公司", "分行", "支
 _DIVISION = re.compile(
     "^(.{2,}?)(?:[^族]{1,4}族)*(?:自治县|自治州|自治区|自治旗|特别行政区|地区|林区|矿区|新区|特区|省|市|区|县|旗|盟)$"
 )
+_SUFFIXED = re.compile("(?:省|市|区|县|旗|盟|州|镇|乡)$")  # a place written with its suffix (泸县)
 _MIN_BRAND = 2
 # Words of the legal form itself, never an industry word at its head (有限公司).
 _LEGAL = frozenset({"有限", "股份", "有限责任", "责任", "集团", "控股", "合伙", "独资", "股份合作", "专业"})
@@ -189,7 +190,7 @@ class NameReader:
             for size in range(min(self._longest_place, b - pos), 1, -1):
                 word = name[pos : pos + size]
                 if word in self._places:
-                    has_suffix = _DIVISION.match(word) is not None
+                    has_suffix = _SUFFIXED.search(word) is not None
                     if suffixed and not has_suffix:
                         continue
                     suffixed = has_suffix

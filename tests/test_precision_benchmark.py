@@ -51,6 +51,9 @@ def test_before_and_after_are_counted_per_action_and_reason() -> None:
     _, _, answer, n, before, after, _, _ = _row(text, "truly_flagged")
     # what was right stays right: no truly flagged row acted on before passes now
     assert _count(after, "pass") <= _count(before, "pass") and _count(after, "order_rename") > 0
+    # actions are counted by value: verify_licence (issue 16 part 1) shows without code of its own here
+    _, _, answer, n, before, after, _, _ = _row(text, "bank_branch")
+    assert answer == "verify" and before == f"order_rename {n}" and after == f"verify_licence {n}"
     assert "Load average" in text and "rows ordered to rename or revoke" in text
 
 

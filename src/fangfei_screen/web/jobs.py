@@ -238,8 +238,10 @@ class JobStore:
         state = self.update(folder, state="queued", options=options, pid=os.getpid(), rows_done=0, lease=time.time(),
                             total=_estimate_rows(folder / f"input{state['suffix']}"))
         self._keep_leases()
-        lists = tuple(kl.path for kl in self.screener().lists)
-        self._pool.submit(self._run_leased, folder, state, lists)
+        serving = self.screener()
+        lists = tuple(kl.path for kl in serving.lists)
+        licences = serving.licences.path if serving.licences is not None else None
+        self._pool.submit(self._run_leased, folder, state, lists, licences)
 
     def _keep_leases(self) -> None:
         with self._lock:
@@ -263,14 +265,14 @@ class JobStore:
                 except (OSError, ValueError):
                     pass  # a full disk or a removed folder: the job's own run reports it
 
-    def _run_leased(self, folder: Path, state: dict[str, Any], lists: tuple[str, ...]) -> None:
+    def _run_leased(self, folder: Path, state: dict[str, Any], lists: tuple[str, ...], licences: str | None) -> None:
         try:
-            self._run(folder, state, lists)
+            self._run(folder, state, lists, licences)
         finally:
             with self._lock:
                 self._leased.discard(folder)
 
-    def _run(self, folder: Path, state: dict[str, Any], lists: tuple[str, ...]) -> None:
+    def _run(self, folder: Path, state: dict[str, Any], lists: tuple[str, ...], licences: str | None = None) -> None:
         if not self.verify_input(folder.name):
             self.update(folder, state="failed", message=INCOMPLETE, finished=time.time())
             return
@@ -280,7 +282,7 @@ class JobStore:
         started = time.time()
         self.update(folder, state="running", started=started)
         try:
-            summary = self._screen(folder, work, state, lists, started)
+            summary = self._screen(folder, work, state, lists, started, licences)
         except (TableError, ScreeningInputError, OSError, ValueError) as exc:
             shutil.rmtree(work, ignore_errors=True)
             self.update(folder, state="failed", message=f"筛查没有完成：{exc}", finished=time.time())
@@ -335,7 +337,8 @@ class JobStore:
                 self._flagged.pop(next(iter(self._flagged)))
         return rows
 
-    def _screen(self, folder: Path, work: Path, state: dict[str, Any], lists: tuple[str, ...], started: float) -> dict[str, Any]:
+    def _screen(self, folder: Path, work: Path, state: dict[str, Any], lists: tuple[str, ...], started: float,
+                licences: str | None = None) -> dict[str, Any]:
         """scan_file, as `fangfei-screen scan` runs it, into CSV; the flagged rows are kept
         aside for the results table."""
         options = state["options"]
@@ -349,7 +352,7 @@ class JobStore:
         screened = work / "screened.csv"
         summary = scan_file(
             str(folder / f"input{state['suffix']}"), str(screened), kind=options["kind"], as_of=options["as_of"],
-            lists=lists, columns={k: v for k, v in options["columns"].items() if v}, header_row=options["header_row"],
+            lists=lists, licences=licences, columns={k: v for k, v in options["columns"].items() if v}, header_row=options["header_row"],
             sheets=tuple(options["sheets"]), progress=progress,
         )
         _write_flagged(screened, work / "flagged.jsonl")

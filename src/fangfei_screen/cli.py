@@ -293,7 +293,7 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.workers > 1:
         from .server import serve_workers
 
-        Screener(lists=args.lists or None, licences=args.licences)  # a broken list is refused here, in one line, before any worker starts
+        Screener(lists=args.lists or None, licences=args.licences or None)  # a broken list is refused here, in one line, before any worker starts
         print(f"fangfei-screen serving on http://{args.host}:{args.port} ({args.workers} workers)", flush=True)
         serve_workers(workers=args.workers, list_paths=args.lists, licences_path=args.licences, host=args.host, port=args.port,
                       access_log=args.access_log, read_timeout=args.read_timeout)

@@ -571,6 +571,7 @@ def serve(app: FastAPI, *, host: str, port: int, access_log: bool = False, read_
 
 
 WORKER_LISTS_ENV = "FANGFEI_SERVE_LISTS"
+WORKER_LICENCES_ENV = "FANGFEI_SERVE_LICENCES"
 WORKER_READ_TIMEOUT_ENV = "FANGFEI_SERVE_READ_TIMEOUT"
 WORKER_LICENCES_ENV = "FANGFEI_SERVE_LICENCES"
 
@@ -598,6 +599,7 @@ def serve_workers(*, workers: int, list_paths: list[str] | None, host: str, port
     share the sessions (in the ledger database), the bulk jobs (in the jobs folder, with
     leases) and follow the list in use recorded in the ledger."""
     os.environ[WORKER_LISTS_ENV] = json.dumps(list_paths)
+    os.environ[WORKER_LICENCES_ENV] = licences_path or ""
     os.environ[WORKER_READ_TIMEOUT_ENV] = str(read_timeout)
     os.environ[WORKER_LICENCES_ENV] = licences_path or ""
     uvicorn.run(

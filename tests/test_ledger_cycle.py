@@ -180,6 +180,10 @@ def test_a_sheet_of_clues_names_the_cell_of_each_problem(tmp_path: Path) -> None
                           "--origin", "资金异动监测", "--found-on", "2025-06-11", "--category", "（7）", "--region", "固镇县城关镇",
                           "--unit", "城关镇", "--by", "李城关", "--db", db], capture_output=True, text=True)
     assert one.returncode == 2 and "--category（所属行业领域）" in one.stderr and "Traceback" not in one.stderr
+    odd = subprocess.run([sys.executable, "-m", "fangfei_screen", "ledger", "add-clue", "--name", "王某", "--origin", "邻居说",
+                          "--found-on", "2025-06-11", "--category", "2", "--region", "固镇县城关镇",
+                          "--unit", "城关镇", "--by", "李城关", "--db", db], capture_output=True, text=True)
+    assert odd.returncode == 2 and "线索来源「邻居说」不在列表中" in odd.stderr
 
 
 def test_sending_the_month_and_changes_after_it(ledger: Ledger, tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ NOT_SENT_NOW = "逾期" if TODAY.day > 25 else "未报送"
 def people(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     db = f"sqlite:///{tmp_path_factory.mktemp('db') / 'ledger.db'}"
     return {"db": db, "wang": add_user(db, "王庄镇王", "王庄镇", "clerk"), "li": add_user(db, "李城关", "城关镇", "clerk"),
-            "zhao": add_user(db, "赵财政", "县财政局", "reviewer")}
+            "zhao": add_user(db, "赵财政", "县财政局", "reviewer"), "qian": add_user(db, "钱管理", "县财政局", "admin")}
 
 
 @pytest.fixture(scope="module")
@@ -189,3 +189,25 @@ def test_two_months_two_townships_and_the_bureau(browser: Any, server: Server, p
     for c, w in ((ctx, watch), (zctx, zwatch)):
         c.close()
         w.check()
+
+
+def test_an_admin_maps_each_sheet_to_its_unit(server: Server, people: dict[str, str], tmp_path: Path) -> None:
+    book = workbook(tmp_path, "全县-管理员.xlsx", WANGZHUANG, CHENGGUAN)
+    with httpx.Client(base_url=server.url) as admin:
+        assert sign_in(admin, people["qian"]).status_code == 303
+        job = run_job(admin, "全县-管理员.xlsx", book.read_bytes())
+        page = admin.get(job).text
+        assert "工作表「王庄镇」" in page and "工作表「城关镇」" in page  # one unit box per sheet
+        form = {"csrf_token": token(admin), "month": "2024-01", "unit": "", "source": "行政机关移送",
+                "sheet": ["王庄镇", "城关镇"], "sheet-unit-0": "王庄镇", "sheet-unit-1": "城关镇"}
+        r = admin.post(job + "/ingest", data=form)
+        assert r.status_code == 303, r.text[:500]
+        done = admin.get(job).text
+        assert done.count('class="attachment2-link"') == 2
+        ledger = admin.get("/ledger?month=2024-01").text
+        assert "固镇县王庄镇鑫隆农资经营部" in ledger and "固镇县城关镇聚宝寄卖行" in ledger
+        units = {u: admin.get(f"/ledger?month=2024-01&unit={u}").text for u in ("王庄镇", "城关镇")}
+        assert "固镇县城关镇聚宝寄卖行" not in units["王庄镇"] and "固镇县王庄镇鑫隆农资经营部" not in units["城关镇"]
+    with httpx.Client(base_url=server.url) as reviewer:  # a reviewer does not write into a unit's ledger
+        assert sign_in(reviewer, people["zhao"]).status_code == 303
+        assert reviewer.post(job + "/ingest", data={"csrf_token": token(reviewer), "month": "2024-01"}).status_code == 404

@@ -3,6 +3,7 @@ clues from every source through one validator, sending the month, its state."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import date
@@ -117,6 +118,9 @@ def test_cli_ingest_of_a_two_township_workbook(tmp_path: Path) -> None:
         assert {r[3] for r in attachment2_rows(led, month="2025-06", unit="湖沟镇")} == {"行政机关移送"}
     finally:
         led.dispose()
+    hist = subprocess.run([sys.executable, "-m", "fangfei_screen", "ledger", "history", "91340323MA2C000011", "--db", db],
+                          capture_output=True, text=True)
+    assert re.search(r"^\d{4}-\d{2}-\d{2} 王城关 2025-06 筛查：新发，字样 寄卖$", hist.stdout, re.M), hist.stdout
 
 
 def _report_clue(**changes: str) -> Clue:

@@ -328,8 +328,10 @@ def run_history(args: argparse.Namespace) -> int:
     if args.json:
         _print_json({"key": key, "history": rows})
         return 0
-    for r in rows:
-        print(f"{r['at']}  {r['by']}  {r['subject']}:{r['action']}  {json.dumps(r['before'], ensure_ascii=False)} → {json.dumps(r['after'], ensure_ascii=False)}")
+    from .history import sentence
+
+    for r in rows:  # as a clerk reads it: 2025-06-20 王城关 记录处置：约谈，负责机关 …
+        print(sentence(r))
     print(f"{key}：共 {len(rows)} 条记录 / history row(s)")
     return 0
 

@@ -34,6 +34,8 @@ OUTPUT_COLUMNS = (
     "supervise",
     "list_version",
     "list_sha256",
+    "licences",  # the licence register's file name and sha256, when one was given
+    "licences_sha256",
     "screened_on",
     "error",
     "columns",  # the column map, where the output's own headers would not tell it (see columns_cell)
@@ -172,7 +174,7 @@ def _to_column(hit: dict[str, Any], scopes: Sequence[tuple[int, str]]) -> None:
 
 
 def _result_cells(result: Result, scopes: Sequence[tuple[int, str]] | None = None) -> tuple[Any, ...]:
-    """The output cells of a result, up to list_sha256; ``scopes`` (start in the joined
+    """The output cells of a result, up to licences_sha256; ``scopes`` (start in the joined
     scope, column) when the scope was joined from several columns."""
     return (
         result.action.value,
@@ -185,6 +187,8 @@ def _result_cells(result: Result, scopes: Sequence[tuple[int, str]] | None = Non
         "yes" if result.supervise else "",
         result.list_version,
         result.list_sha256,
+        result.licences_file,
+        result.licences_sha256,
     )
 
 
@@ -212,7 +216,7 @@ class RowScreener:
         self._scopes = [(at[c], c) for c in cols.scopes]
         self._facts = [
             (key, at[getattr(cols, key)], getattr(cols, key))
-            for key in ("entity_type", "status", "established_on", "suspended_since", "licensed")
+            for key in ("entity_type", "status", "established_on", "suspended_since", "licensed", "credit_code")
             if getattr(cols, key)
         ]
         self.defaults = parse_options({"kind": Kind.EXISTING, **defaults})
@@ -225,7 +229,9 @@ class RowScreener:
         self._columns = columns_cell(cols, out_header if out_header is not None else output_header(columns))
         self.pass_cells = (*_result_cells(screener.screen("", "", **self.defaults)), screened_on, "", self._columns)
         self._error_head = (ERROR_ACTION, "无法筛查", "", "", "[]", "[]", "[]", "",
-                            screener.list_version, screener.list_sha256, screened_on)
+                            screener.list_version, screener.list_sha256,
+                            *((screener.licences.file_name, screener.licences.sha256) if screener.licences else ("", "")),
+                            screened_on)
         self._memo: dict[tuple[str, str], Any] = {}
 
     def error_cells(self, reason: str) -> tuple[Any, ...]:
@@ -274,6 +280,8 @@ class RowScreener:
     def _parse(self, key: str, value: str) -> Any:
         if key in ("established_on", "suspended_since"):
             return parse_date(value)
+        if key == "credit_code":
+            return value
         memo_key = (key, value)
         if memo_key in self._memo:
             parsed = self._memo[memo_key]

@@ -48,6 +48,7 @@ def screen_range(
     defaults: dict[str, Any],
     lists: tuple[str, ...],
     only_flagged: bool,
+    licences: str | None = None,
     delimiter: str = ",",
     append: bool = False,
     progress: Callable[[int], None] | None = None,
@@ -55,7 +56,7 @@ def screen_range(
 ) -> Summary:
     """Screen the records of one range into ``out_path`` (UTF-8, no header); rows that
     are not entities (see rowkinds) are counted, not written."""
-    rows = RowScreener(shared_screener(lists), header, cols, defaults)
+    rows = RowScreener(shared_screener(lists, licences), header, cols, defaults)
     kind_of = part.kinds().of if part is not None else None
     summary = Summary()
     width = len(header)
@@ -233,6 +234,7 @@ def scan_csv(
     lists: tuple[str, ...],
     jobs: int,
     only_flagged: bool,
+    licences: str | None = None,
     progress: Callable[[int], None] | None = None,
     empty: Callable[[Source], TableError] | None = None,
 ) -> Summary:
@@ -245,7 +247,7 @@ def scan_csv(
     out_header = [*input_columns_out(header), *OUTPUT_COLUMNS]
     kwargs: dict[str, Any] = dict(
         encoding=shape.encoding, header=header, cols=cols, defaults=defaults, lists=lists, only_flagged=only_flagged,
-        delimiter=shape.delimiter, part=source.parts[0],
+        licences=licences, delimiter=shape.delimiter, part=source.parts[0],
     )
     summary = Summary()
     with output_file(output_path) as out_path:

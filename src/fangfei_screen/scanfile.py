@@ -36,6 +36,7 @@ def scan_file(
     as_of: date | str | None = None,
     encoding: str | None = None,
     lists: Sequence[str] = (),
+    licences: str | Path | None = None,
     jobs: int = 1,
     only_flagged: bool = False,
     chunk_rows: int = 20_000,
@@ -55,7 +56,8 @@ def scan_file(
     bar (True) or a function called with the number of rows each time some are done.
     """
     lists = tuple(str(p) for p in lists)
-    shared_screener(lists)  # fails here, once, on a bad list
+    register = str(licences) if licences else None
+    shared_screener(lists, register)  # fails here, once, on a bad list or licence register
     defaults = parse_options({"kind": kind, "as_of": as_of})  # fails here on a bad option
     defaults["as_of"] = defaults["as_of"] or date.today()
     given = column_options({k: v for k, v in (columns or {}).items() if v})
@@ -81,10 +83,10 @@ def scan_file(
 
                 summary = scan_csv(
                     source, dst, cols=maps[0], defaults=defaults, lists=lists, jobs=jobs, only_flagged=only_flagged,
-                    progress=bar.update if bar is not None else None, empty=nothing_read,
+                    licences=register, progress=bar.update if bar is not None else None, empty=nothing_read,
                 )
             else:
-                summary = _scan_frames(source, dst, maps, given, defaults, lists, jobs, only_flagged, chunk_rows, bar)
+                summary = _scan_frames(source, dst, maps, given, defaults, (lists, register), jobs, only_flagged, chunk_rows, bar)
         finally:
             if bar is not None:
                 bar.close()
@@ -118,10 +120,10 @@ def _describe(source: Source, maps: Sequence[ColumnMap]) -> list[str]:
 
 
 def _screen_chunk(
-    frame: pd.DataFrame, errors: dict[int, str], cols: ColumnMap, defaults: dict[str, Any], lists: tuple[str, ...],
-    out_header: list[str] | None = None,
+    frame: pd.DataFrame, errors: dict[int, str], cols: ColumnMap, defaults: dict[str, Any],
+    lists: tuple[tuple[str, ...], str | None], out_header: list[str] | None = None,
 ) -> pd.DataFrame:
-    return screen_rows(frame, cols, shared_screener(lists), defaults=defaults, read_errors=errors, out_header=out_header)
+    return screen_rows(frame, cols, shared_screener(*lists), defaults=defaults, read_errors=errors, out_header=out_header)
 
 
 def _scan_frames(
@@ -130,7 +132,7 @@ def _scan_frames(
     maps: Sequence[ColumnMap],
     given: Mapping[str, Any],
     defaults: dict[str, Any],
-    lists: tuple[str, ...],
+    lists: tuple[tuple[str, ...], str | None],  # the list files and the licence register
     jobs: int,
     only_flagged: bool,
     chunk_rows: int,
@@ -218,7 +220,7 @@ def _book_header(union: list[str], *, files: bool = False) -> list[str]:
     return [*ours, *inputs, *OUTPUT_COLUMNS]
 
 
-def _ordered(pool: Any, tasks: Iterator[tuple[Chunk, ColumnMap]], defaults: dict[str, Any], lists: tuple[str, ...],
+def _ordered(pool: Any, tasks: Iterator[tuple[Chunk, ColumnMap]], defaults: dict[str, Any], lists: tuple[tuple[str, ...], str | None],
              out_header: list[str] | None, *, window: int) -> Iterator[tuple[Chunk, pd.DataFrame]]:
     """Chunks screened in the pool, in input order, with at most ``window`` in flight."""
     pending: deque[Any] = deque()

@@ -15,6 +15,7 @@ from fangfei_screen.models import CATEGORY_LABELS, Action, Category
 from fangfei_screen.report import PlaceFinder, ReportError, clue_row, region_of, wrapped_lines
 
 from .db import Ledger, LedgerError
+from .decisions import UNLICENSED_BASIS
 from .forms import PENALTY_TYPES
 from .months import parse_month
 from .queries import list_clues
@@ -62,9 +63,12 @@ def attachment2_clues(ledger: Ledger, *, month: str, unit: str | None = None) ->
         if not hits:
             continue
         source = clue.get("source") or next(iter(SCREENING_ORIGINS.values()))
-        rows.append((clue, clue_row(name=clue["name"], hits=hits, action=clue["action"], screened_on=clue["screened_on"],
-                                    address=clue.get("address", ""), credit_code=clue["credit_code"] or "", places=places,
-                                    where="台账", source=source)))
+        row = clue_row(name=clue["name"], hits=hits, action=clue["action"], screened_on=clue["screened_on"],
+                       address=clue.get("address", ""), credit_code=clue["credit_code"] or "", places=places,
+                       where="台账", source=source)
+        if clue.get("licence") is not None and not clue["licence"]["licensed"]:
+            row[-1] = f"{row[-1]}；{UNLICENSED_BASIS}"
+        rows.append((clue, row))
     return rows
 
 

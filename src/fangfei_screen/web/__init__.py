@@ -185,6 +185,7 @@ def mount_web(
     router.add_api_route("/ledger", with_ledger(ledgerpages.clues_page), methods=["GET"])
     router.add_api_route("/ledger/entity", with_ledger(ledgerpages.entity_page), methods=["GET"])
     router.add_api_route("/ledger/entity/review", with_ledger(ledgerpages.review_post), methods=["POST"])
+    router.add_api_route("/ledger/entity/licence", with_ledger(ledgerpages.licence_post), methods=["POST"])
     router.add_api_route("/ledger/entity/dispose", with_ledger(ledgerpages.dispose_post), methods=["POST"])
     router.add_api_route("/ledger/clues/new", with_ledger(cyclepages.clue_form), methods=["GET"])
     router.add_api_route("/ledger/clues/new", with_ledger(cyclepages.clue_post), methods=["POST"])

@@ -12,6 +12,7 @@ import io
 import os
 import re
 import shutil
+from collections import Counter
 from collections.abc import Callable, Sequence
 from multiprocessing import Pool
 from pathlib import Path
@@ -24,11 +25,14 @@ from .csvrecords import SEP, Range, records
 from .readers import Source
 from .screener import shared_screener
 from .tables import FORMULA_START, neutralise_formula, output_file
+from .values import WRAP_START, CodeState, code_state, unwrap_cells
 from .workers import die_with_parent, pool_initargs, starting_workers
 
 # A cell that starts like a formula, anywhere in a record joined by SEP: one search
 # per record instead of a look at every cell.
 _FORMULA = re.compile(f"(?:^|{SEP})[{re.escape(''.join(FORMULA_START))}]")
+# A cell that an export wrapped (="…", a leading tab or apostrophe: values.unwrap).
+_WRAPPED = re.compile(f"(?:^|{SEP})[{re.escape(''.join(WRAP_START))}]")
 _MARK = "\x1e"  # ends a passing row in the write buffer until its output cells replace it
 _FLUSH_ROWS = 5_000
 _COPY_BLOCK = 1 << 22
@@ -68,11 +72,20 @@ def screen_range(
     write = csv.writer(buffer).writerow
     write_passing = csv.writer(buffer, lineterminator=_MARK + "\r\n").writerow
     done = 0
+    code_at = header.index(cols.credit_code) if cols.credit_code else None
+    codes: Counter[CodeState] = Counter()
     with out_path.open("a" if append else "w", encoding="utf-8", errors="backslashreplace", newline="") as out:
         for row, problem, _line, joined in records(path, rng, encoding, width, delimiter=delimiter, header=header):
-            if _FORMULA.search(joined):
-                row = [neutralise_formula(c) for c in row]
+            wrapped = _WRAPPED.search(joined)
+            if wrapped:
+                row = unwrap_cells(row)
+            if code_at is not None:
+                codes[code_state(row[code_at])] += 1
             cells = rows.error_cells(problem) if problem else rows.cells(row)
+            if wrapped or _FORMULA.search(joined):
+                # screened as read, written so that no spreadsheet runs it (reading the
+                # output unwraps it again: the ledger gets the cells that were screened)
+                row = [neutralise_formula(c) for c in row]
             if cells is pass_cells:
                 passed += 1
                 if not only_flagged:
@@ -97,6 +110,7 @@ def screen_range(
             progress(done % _FLUSH_ROWS)
     summary.rows += passed
     summary.actions[pass_cells[action_at]] += passed
+    summary.codes.update(codes)
     return summary
 
 

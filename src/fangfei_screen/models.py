@@ -98,12 +98,13 @@ class Status(StrEnum):
     DEREGISTERED = "deregistered"  # 注销
     REVOKED = "revoked"  # 吊销营业执照，未注销
     MOVED_OUT = "moved_out"  # 迁出本辖区
+    CANCELLED = "cancelled"  # 撤销登记 (the registration itself withdrawn)
 
     @property
     def closed(self) -> bool:
         """Whether the entity no longer operates under this registry, so that nothing
         can be ordered of it here."""
-        return self in (Status.DEREGISTERED, Status.REVOKED, Status.MOVED_OUT)
+        return self in (Status.DEREGISTERED, Status.REVOKED, Status.MOVED_OUT, Status.CANCELLED)
 
 
 class Category(IntEnum):

@@ -152,6 +152,9 @@ def _scan_frames(
                 results = ((c, _screen_chunk(c.frame, c.errors, m, defaults, lists, out_header)) for c, m in tasks)
             for chunk, screened in results:
                 summary.add_frame(screened)
+                code_col = by_part[id(chunk.part)].credit_code
+                if code_col:
+                    summary.add_codes(chunk.frame[code_col].tolist())
                 if book:
                     screened = _with_sheet(screened, chunk, union)
                 if only_flagged:

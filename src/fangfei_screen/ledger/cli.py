@@ -52,7 +52,8 @@ def _open(args: argparse.Namespace) -> Any:
     from .db import Ledger
 
     ledger = Ledger.open(args.db)
-    print(f"台账 / ledger: {ledger.display}")
+    # with --json, stdout holds the JSON alone: the banner goes to stderr
+    print(f"台账 / ledger: {ledger.display}", file=sys.stderr if getattr(args, "json", False) else sys.stdout)
     return ledger
 
 

@@ -16,6 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from fangfei_screen.values import CodeState, code_key, code_notes, code_state
+
 from .db import Ledger, LedgerError, bulk_insert
 from .history import now, record, record_many
 from .months import parse_month
@@ -40,6 +42,7 @@ class IngestSummary:
     unchanged: bool = False
     replaced: int | None = None
     skipped: int = 0
+    codes: Counter[CodeState] = field(default_factory=Counter)  # rows by what their credit code cell holds
 
     def lines(self) -> list[str]:
         if self.unchanged:
@@ -53,6 +56,7 @@ class IngestSummary:
             out.append(f"  本月已由其他单位录入、未重复记录的主体 already recorded this month by another unit: {self.skipped}")
         if self.reopened:
             out.append(f"  文字已变、重新打开的复核结论 reopened decisions: {self.reopened}")
+        out += [f"  {n}" for n in code_notes(self.codes[CodeState.INVALID], self.codes[CodeState.BAD_CHECK])]
         return out
 
 
@@ -181,6 +185,7 @@ def _ingest(
     watch_unflagged = bool(open_keys) or complete
     for chunk in screened_chunks(path, chunk_rows=chunk_rows):
         flagged: dict[str, _Seen] = {}
+        summary.codes.update(code_state(c) for c in chunk.credit_code)
         for i, action in enumerate(chunk.action):
             summary.rows += 1
             if action in FLAGGED or action == CLOSED_ACTION:
@@ -283,7 +288,7 @@ class _Run:
             if key in known and not row.has_scope:
                 facts = {**facts, "scope": known[key]["scope"], "address": known[key]["address"]}
             if key not in known:
-                new_entities.append({"key": key, "unit": self.unit, "credit_code": row.credit_code.strip().upper() or None,
+                new_entities.append({"key": key, "unit": self.unit, "credit_code": code_key(row.credit_code) or None,
                                      "first_month": month, **facts})
             elif known[key] != facts:
                 changed_entities.append({"k": key, **facts})

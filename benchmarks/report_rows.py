@@ -60,6 +60,7 @@ def load_report(rev: str | None):  # type: ignore[no-untyped-def]
     spec = importlib.util.spec_from_file_location("fangfei_screen._report_before", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 

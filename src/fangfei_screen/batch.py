@@ -211,7 +211,10 @@ class RowScreener:
             # a 个体工商户 without a 字号: named after its operator, its scope still screened
             name = entity_name(name, _text(row[self._operator]) if self._operator is not None else "")
             if not name:
-                return self.error_cells("名称为空 / the name is empty")
+                return self.error_cells(
+                    "名称为空 / the name is empty" if not row[self._name] or not str(row[self._name]).strip()
+                    else f"名称为「{str(row[self._name]).strip()}」：无字号的个体工商户需有经营者（经营者姓名）列 / no name and no operator"
+                )
         if self._quick and self.screener.clean(name, scope):
             return self.pass_cells
         options = dict(self.defaults)

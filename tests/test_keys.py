@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -92,14 +91,6 @@ def contexts(led: Ledger) -> dict[str, set[str]]:
         return out
 
 
-def needs(tool: str) -> None:
-    """Skip without the tool, but fail under CI=true: CI cannot pass without it."""
-    if shutil.which(tool) is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{tool} is needed under CI")
-        pytest.skip(f"needs {tool}")
-
-
 # --- item 1: codes Excel made numbers of ------------------------------------------
 
 
@@ -161,8 +152,8 @@ def test_codes_stored_as_numbers_by_openpyxl_are_no_keys(ledger: Ledger, tmp_pat
     assert all(k.startswith("城关镇/") for k in found)
 
 
+@pytest.mark.needs_tools("libreoffice")
 def test_libreoffice_turning_a_csv_s_codes_into_numbers(ledger: Ledger, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    needs("libreoffice")
     codes = digit_codes(len(NAMES_SCOPES))
     src = write_csv(tmp_path / "名录.csv", [[c, n, "存续", "2019-04-01", "固镇县", s] for c, (n, s) in zip(codes, NAMES_SCOPES)],
                     encoding="utf-8")

@@ -36,12 +36,59 @@ OUTPUT_COLUMNS = (
     "supervise",
     "list_version",
     "list_sha256",
+    "licences",  # the licence register's file name and sha256, when one was given
+    "licences_sha256",
     "screened_on",
     "error",
     "columns",  # the column map, where the output's own headers would not tell it (see columns_cell)
 )
 JSON_COLUMNS = ("hits", "suppressed", "watch")
+# What a person reads in an XLSX of results: Chinese columns before the machine ones
+# (which stay, under their stable names, for report, rescreen and the ledger).
+PEOPLE_COLUMNS = ("处理建议", "命中字样", "类别", "依据", "清单版本", "需重点监管")
+_FIELD_WORDS = {"name": "名称", "scope": "经营范围"}
+
+
+def for_people(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` of screened rows with PEOPLE_COLUMNS inserted after the input's columns."""
+    from .models import CATEGORY_LABELS, Category
+
+    def categories(cell: Any) -> str:
+        out = []
+        for c in str(cell or "").split("|"):
+            if c.strip().isdigit() and int(c) in Category._value2member_map_:
+                out.append(f"{int(c)}类：{CATEGORY_LABELS[Category(int(c))]}")
+        return "；".join(out)
+
+    def basis(cell: Any) -> str:
+        try:
+            hits = json.loads(cell) if isinstance(cell, str) and cell else []
+        except ValueError:
+            return ""
+        if not isinstance(hits, list):
+            return ""
+        return "；".join(
+            f"{_FIELD_WORDS.get(str(h.get('field')), '')}含“{h.get('text') or h.get('keyword')}”（字样 {h.get('keyword')}，"
+            f"清单 {h.get('list', '')} {h.get('list_version', '')}）" for h in hits if isinstance(h, dict))
+
+    if "action" not in frame.columns:
+        return frame
+    people = {
+        "处理建议": frame["action_label"] if "action_label" in frame.columns else "",
+        "命中字样": frame["keywords"].map(lambda v: str(v or "").replace("|", "、")) if "keywords" in frame.columns else "",
+        "类别": frame["categories"].map(categories) if "categories" in frame.columns else "",
+        "依据": frame["hits"].map(basis) if "hits" in frame.columns else "",
+        "清单版本": frame["list_version"] if "list_version" in frame.columns else "",
+        "需重点监管": frame["supervise"].map(lambda v: "是" if v == "yes" else "") if "supervise" in frame.columns else "",
+    }
+    at = list(frame.columns).index("action")
+    out = frame.copy()
+    for i, (name, values) in enumerate(people.items()):
+        out.insert(at + i, name, values)
+    return out
 ERROR_ACTION = "error"
+CONTINUATION = ("名称为空而有经营范围：可能是上一行的续行（一个经营范围写在了两行），请并入上一行后重新筛查"
+                " / no name but a scope: a continuation of the row above?")
 
 _COL = {name: i for i, name in enumerate(OUTPUT_COLUMNS)}
 
@@ -57,6 +104,7 @@ class Summary:
     errors: list[str] = field(default_factory=list)
     warnings: int = 0  # rows screened with a status or date that was not understood
     reading: list[str] = field(default_factory=list)  # what was read: columns, sheets, gaps
+    not_entities: list[str] = field(default_factory=list)  # rows skipped as not entities (repeated header, 合计 …): where, why
     alarms: list[str] = field(default_factory=list)  # what the user must not miss
     codes: Counter[CodeState] = field(default_factory=Counter)  # rows by what their credit code cell holds
 
@@ -88,10 +136,14 @@ class Summary:
         self.errors.extend(other.errors)
         self.warnings += other.warnings
         self.codes.update(other.codes)
+        self.not_entities.extend(other.not_entities)
 
     def lines(self) -> list[str]:
         out = [*self.reading, *(f"！注意 WARNING: {a}" for a in self.alarms)]
         out.append(f"读取行数 rows: {self.rows}")
+        if self.not_entities:
+            shown = "，".join(self.not_entities[:20]) + (f" …另有 {len(self.not_entities) - 20} 行" if len(self.not_entities) > 20 else "")
+            out.append(f"跳过的非主体行 not entities: {len(self.not_entities)} 行（重复的表头、合计、表尾、标题），未筛查：{shown}")
         for action, n in self.actions.most_common():
             label = Action(action).label if action != ERROR_ACTION else "无法筛查"
             out.append(f"  {action}（{label}）: {n}")
@@ -131,7 +183,7 @@ def _to_column(hit: dict[str, Any], scopes: Sequence[tuple[int, str]]) -> None:
 
 
 def _result_cells(result: Result, scopes: Sequence[tuple[int, str]] | None = None) -> tuple[Any, ...]:
-    """The output cells of a result, up to list_sha256; ``scopes`` (start in the joined
+    """The output cells of a result, up to licences_sha256; ``scopes`` (start in the joined
     scope, column) when the scope was joined from several columns."""
     return (
         result.action.value,
@@ -144,6 +196,8 @@ def _result_cells(result: Result, scopes: Sequence[tuple[int, str]] | None = Non
         "yes" if result.supervise else "",
         result.list_version,
         result.list_sha256,
+        result.licences_file,
+        result.licences_sha256,
     )
 
 
@@ -172,17 +226,22 @@ class RowScreener:
         self._scopes = [(at[c], c) for c in cols.scopes]
         self._facts = [
             (key, at[getattr(cols, key)], getattr(cols, key))
-            for key in ("entity_type", "status", "established_on", "suspended_since", "licensed")
+            for key in ("entity_type", "status", "established_on", "suspended_since", "licensed", "credit_code")
             if getattr(cols, key)
         ]
         self.defaults = parse_options({"kind": Kind.EXISTING, **defaults})
         self.defaults["as_of"] = self.defaults.get("as_of") or date.today()
         screened_on = self._screened_on = self.defaults["as_of"].isoformat()
         self._quick = self.defaults["kind"] is not Kind.CHANGE
+        self.quick = self._quick  # a row whose name and scope are clean gets pass_cells
+        self.name_index = self._name
+        self.scope_indices = tuple(i for i, _ in self._scopes)
         self._columns = columns_cell(cols, out_header if out_header is not None else output_header(columns))
         self.pass_cells = (*_result_cells(screener.screen("", "", **self.defaults)), screened_on, "", self._columns)
         self._error_head = (ERROR_ACTION, "无法筛查", "", "", "[]", "[]", "[]", "",
-                            screener.list_version, screener.list_sha256, screened_on)
+                            screener.list_version, screener.list_sha256,
+                            *((screener.licences.file_name, screener.licences.sha256) if screener.licences else ("", "")),
+                            screened_on)
         self._memo: dict[tuple[str, str], Any] = {}
 
     def error_cells(self, reason: str) -> tuple[Any, ...]:
@@ -211,10 +270,14 @@ class RowScreener:
             # a 个体工商户 without a 字号: named after its operator, its scope still screened
             name = entity_name(name, _text(row[self._operator]) if self._operator is not None else "")
             if not name:
-                return self.error_cells(
-                    "名称为空 / the name is empty" if not row[self._name] or not str(row[self._name]).strip()
-                    else f"名称为「{str(row[self._name]).strip()}」：无字号的个体工商户需有经营者（经营者姓名）列 / no name and no operator"
-                )
+                given = _text(row[self._name]).strip()
+                if given:
+                    return self.error_cells(
+                        f"名称为「{given}」：无字号的个体工商户需有经营者（经营者姓名）列 / no name and no operator"
+                    )
+                if scope.strip():  # a scope spread over two rows, or merged cells copied as values
+                    return self.error_cells(CONTINUATION)
+                return self.error_cells("名称为空 / the name is empty")
         if self._quick and self.screener.clean(name, scope):
             return self.pass_cells
         options = dict(self.defaults)
@@ -235,6 +298,8 @@ class RowScreener:
     def _parse(self, key: str, value: str) -> Any:
         if key in ("established_on", "suspended_since"):
             return parse_date(value)
+        if key == "credit_code":
+            return value
         memo_key = (key, value)
         if memo_key in self._memo:
             parsed = self._memo[memo_key]
@@ -302,7 +367,7 @@ def results_columns(header: Sequence[Any], cell: Any = "", *, cache: dict[str, C
         return cache[cell]
     cols = ColumnMap.from_json(cell) if cell else None
     if cols is None:
-        cols = ColumnMap.find([str(c) for c in header])
+        cols = ColumnMap.find([str(c) for c in header if c not in PEOPLE_COLUMNS])
     if cache is not None:
         cache[cell] = cols
     return cols

@@ -37,11 +37,13 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "approved_on": ("核准日期", "核准时间", "approved_on"),
     # a 个体工商户 without a 字号 is named after its operator (see values.entity_name)
     "operator": ("经营者", "经营者姓名", "operator"),
+    # which township or department a row belongs to (a county-wide extract names it per row)
+    "unit": ("所属乡镇", "所属乡镇(街道)", "乡镇(街道)", "所属乡镇街道", "所属单位", "属地乡镇", "所在乡镇", "乡镇", "管辖单位", "unit"),
 }
 FIELD_LABELS = {
     "name": "名称", "scope": "经营范围", "credit_code": "统一社会信用代码", "entity_type": "企业类型",
     "established_on": "成立日期", "status": "登记状态", "suspended_since": "停业日期", "address": "住所",
-    "licensed": "持牌", "approved_on": "核准日期", "operator": "经营者",
+    "licensed": "持牌", "approved_on": "核准日期", "operator": "经营者", "unit": "所属乡镇/单位",
 }
 _SPACE = re.compile(r"\s+")
 _FOLD = str.maketrans("（）", "()")
@@ -58,6 +60,19 @@ def shown(header: str) -> str:
 
 
 _ALIAS_KEYS = {key: tuple(header_key(a) for a in aliases) for key, aliases in COLUMN_ALIASES.items()}
+_ANY_ALIAS = frozenset(a for aliases in _ALIAS_KEYS.values() for a in aliases)
+_GROUPED = re.compile(r"^[^()]+\((.+)\)$")  # 组(子): a two-row header read as one (see rowkinds)
+
+
+def _match_key(header: str) -> str:
+    """The key a header is matched by: its own, or for 市场主体名称（统一社会信用代码）,
+    which no alias names, the sub-header's (统一社会信用代码)."""
+    key = header_key(header)
+    if key not in _ANY_ALIAS:
+        grouped = _GROUPED.match(key)
+        if grouped and grouped.group(1) in _ANY_ALIAS:
+            return grouped.group(1)
+    return key
 
 
 def looks_like_header(cells: Sequence[str], *, name: str | None = None) -> bool:
@@ -83,6 +98,7 @@ class ColumnMap:
     licensed: str | None = None
     approved_on: str | None = None
     operator: str | None = None
+    unit: str | None = None
 
     @classmethod
     def find(cls, columns: Sequence[str], **given: str | Iterable[str] | None) -> ColumnMap:
@@ -90,7 +106,7 @@ class ColumnMap:
         the usual headers."""
         present: dict[str, str] = {}
         for c in columns:
-            present.setdefault(header_key(c), c)
+            present.setdefault(_match_key(c), c)
         found: dict[str, object] = {}
         for key, aliases in _ALIAS_KEYS.items():
             explicit = given.get(key)
@@ -104,7 +120,7 @@ class ColumnMap:
                 found[key] = tuple(wanted) if key == "scope" else wanted[0]
             elif key == "scope":
                 wanted_keys = set(aliases)
-                found[key] = tuple(c for c in columns if header_key(c) in wanted_keys)
+                found[key] = tuple(c for c in columns if _match_key(c) in wanted_keys)
             else:
                 found[key] = next((present[a] for a in aliases if a in present), None)
         if found["name"] is None:

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 EXIT_BAD_INPUT = 2
-_STATE_LABEL = {"new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "缺失待核", "closed": "已注销/吊销/迁出"}
+_STATE_LABEL = {"new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "缺失待核", "closed": "已注销/吊销/迁出",
+                "licence_pending": "待核实牌照", "licensed": "已核实持牌"}
 
 
 def _db_option(p: argparse.ArgumentParser) -> None:
@@ -77,8 +78,38 @@ def add_ledger_commands(sub: argparse._SubParsersAction) -> None:
     ing.add_argument("--by", required=True, metavar="NAME", help="who records it")
     ing.add_argument("--complete", action="store_true", help="the file is the unit's whole register: open clues absent from it become missing")
     ing.add_argument("--replace", action="store_true", help="replace the file already recorded for this unit and month")
+    ing.add_argument("--sheet", metavar="SHEET", help="只录入这个工作表（默认：以本单位命名的工作表，或所属乡镇/单位列为本单位的行）")
+    from .clues import SCREENING_ORIGINS
+
+    ing.add_argument("--source", choices=tuple(SCREENING_ORIGINS), default=None,
+                     help="本次筛查线索的来源（附件2 线索来源；默认 市场监管登记排查，报为「其他（市场监管登记排查）」）")
     _db_option(ing)
     ing.set_defaults(run=_guarded(run_ingest))
+
+    from .clues import FIELDS, ORIGINS
+
+    ac = lg.add_parser("add-clue", help="录入线索：a clue found by 网格排查, 群众举报, 公安平台交办 … (the fields of Attachment 2)")
+    for name, label, required in FIELDS:
+        opt = f"--{name.replace('_', '-')}"
+        if name == "origin":
+            ac.add_argument(opt, dest=name, required=True, choices=tuple(ORIGINS), help=label)
+        elif name == "subject_kind":
+            ac.add_argument(opt, dest=name, default="单位", choices=("单位", "个人"), help=label)
+        else:
+            ac.add_argument(opt, dest=name, required=required, default="", help=label + ("" if required else "（选填）"))
+    ac.add_argument("--unit", required=True, help="填报单位")
+    ac.add_argument("--month", metavar="YYYY-MM", help="记入哪个月（默认：发现时间所在月）")
+    ac.add_argument("--by", required=True, metavar="NAME")
+    _db_option(ac)
+    ac.set_defaults(run=_guarded(run_add_clue))
+
+    ic = lg.add_parser("import-clues", help="录入线索 from a sheet (.xlsx/.csv) whose headers are the form's labels; all or nothing")
+    ic.add_argument("sheet", metavar="SHEET")
+    ic.add_argument("--unit", required=True, help="填报单位")
+    ic.add_argument("--month", metavar="YYYY-MM", help="记入哪个月（默认：各线索发现时间所在月）")
+    ic.add_argument("--by", required=True, metavar="NAME")
+    _db_option(ic)
+    ic.set_defaults(run=_guarded(run_import_clues))
 
     ls = lg.add_parser("list", help="clues with their state in a month (default: each clue's latest month)")
     ls.add_argument("--month", metavar="YYYY-MM")
@@ -98,13 +129,17 @@ def add_ledger_commands(sub: argparse._SubParsersAction) -> None:
         _db_option(s)
         s.set_defaults(run=_guarded(runner))
 
-    rv = lg.add_parser("review", help="decide a finding: another sense (not financial) or confirmed")
+    rv = lg.add_parser("review", help="decide a finding: another sense (not financial) or confirmed; or record the licence of a 待核实牌照 entity")
     rv.add_argument("key", metavar="KEY")
-    rv.add_argument("--term", required=True, help="the listed term, e.g. 积分")
+    rv.add_argument("--term", help="the listed term, e.g. 积分 (required with --other-sense/--confirm)")
     rv.add_argument("--field", choices=("name", "scope"), help="only the finding in this field (default: both)")
     which = rv.add_mutually_exclusive_group(required=True)
     which.add_argument("--other-sense", action="store_true", help="not financial here: leaves the reports until the text changes")
     which.add_argument("--confirm", action="store_true", help="confirmed as a clue")
+    which.add_argument("--licensed", action="store_true", help="核实持牌（须 --licence-no、--issuer）：免于限制 / holds the licence: exempt")
+    which.add_argument("--unlicensed", action="store_true", help="核实无牌照：作为风险线索（附件2）/ no licence: a clue like any other")
+    rv.add_argument("--licence-no", default="", metavar="NO", help="许可证编号 / licence number (with --licensed)")
+    rv.add_argument("--issuer", default="", help="发证机关 / issuer of the licence (with --licensed)")
     rv.add_argument("--reason", default="", help="why (required with --other-sense)")
     rv.add_argument("--by", required=True, metavar="NAME")
     _db_option(rv)
@@ -199,8 +234,45 @@ def run_ingest(args: argparse.Namespace) -> int:
     from .ingest import ingest
 
     ledger = _open(args)
-    summary = ingest(ledger, args.screened, month=args.month, unit=args.unit, by=args.by, complete=args.complete, replace=args.replace)
+    summary = ingest(ledger, args.screened, month=args.month, unit=args.unit, by=args.by, complete=args.complete, replace=args.replace,
+                     sheet=args.sheet, source=args.source or "")
     print("\n".join(summary.lines()))
+    return 0
+
+
+def run_add_clue(args: argparse.Namespace) -> int:
+    from .clues import Clue, add_clue
+
+    clue = Clue.of({n: getattr(args, n) for n in Clue.names()})
+    problems = clue.problems()
+    if problems:
+        from .clues import LABELS
+
+        for n, message in problems.items():
+            print(f"fangfei-screen ledger add-clue: --{n.replace('_', '-')}（{LABELS[n]}）：{message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    ledger = _open(args)
+    added = add_clue(ledger, clue, unit=args.unit, by=args.by, month=args.month)
+    if added.recorded:
+        print(f"已录入线索：{clue.name}（{added.key}），{added.month} 新发，线索来源 {clue.source}")
+    else:
+        print(f"{clue.name} 在 {added.month} 已有线索，未重复录入 / already recorded")
+    return 0
+
+
+def run_import_clues(args: argparse.Namespace) -> int:
+    from .clues import add_clues, read_clue_sheet
+
+    clues, problems = read_clue_sheet(args.sheet)
+    if problems:
+        for p in problems:
+            print(p, file=sys.stderr)
+        print(f"fangfei-screen ledger import-clues: {len(problems)} 处问题，未录入任何线索 / nothing recorded", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    ledger = _open(args)
+    added = add_clues(ledger, clues, unit=args.unit, by=args.by, month=args.month, file_name=str(args.sheet)[-500:])
+    new = sum(a.recorded for a in added)
+    print(f"读取 {len(clues)} 条线索：新录入 {new} 条，已有未重复 {len(clues) - new} 条")
     return 0
 
 
@@ -268,8 +340,21 @@ def run_history(args: argparse.Namespace) -> int:
 
 
 def run_review(args: argparse.Namespace) -> int:
-    from .decisions import review
+    from .db import LedgerError
+    from .decisions import review, review_licence
 
+    if args.licensed or args.unlicensed:
+        if args.term or args.field:
+            raise LedgerError("--licensed/--unlicensed 针对主体，不用 --term/--field / a licence is the entity's, not a term's")
+        done = review_licence(_open(args), args.key, licensed=args.licensed, by=args.by,
+                              licence_no=args.licence_no, issuer=args.issuer)
+        what = f"核实持牌（许可证编号 {done['licence_no']}，发证机关 {done['issuer']}），免于限制" if args.licensed else "经核实无金融牌照，作为风险线索"
+        print(f"{done['key']}：{what}" + (f"；{done['month']} 状态：{_STATE_LABEL.get(done['state'], done['state'])}" if "state" in done else ""))
+        return 0
+    if not args.term:
+        raise LedgerError("--other-sense/--confirm 须写明 --term / the term is required")
+    if args.licence_no or args.issuer:
+        raise LedgerError("--licence-no/--issuer 只用于 --licensed / only with --licensed")
     ledger = _open(args)
     decision = "other_sense" if args.other_sense else "confirmed"
     changed = review(ledger, args.key, term=args.term, decision=decision, by=args.by, reason=args.reason, field=args.field)
@@ -382,7 +467,7 @@ def run_feedback(args: argparse.Namespace) -> int:
 
     month = parse_month(args.month)
     ledger = _open(args)
-    n = write_feedback(feedback_rows(ledger, month=month, unit=args.unit), month=month, output=args.output)
+    n = write_feedback(feedback_rows(ledger, month=month, unit=args.unit), month=month, output=args.output, unit=args.unit or "")
     print(f"{month} 列入重点监管的主体：{n} 个，已写入 {args.output}（供地方金融管理部门，工作方案第七条）")
     return 0
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fangfei_screen.batch import OUTPUT_COLUMNS, SCOPE_JOINER, results_columns
+from fangfei_screen.batch import OUTPUT_COLUMNS, PEOPLE_COLUMNS, SCOPE_JOINER, results_columns
 from fangfei_screen.columns import ColumnMap
+from fangfei_screen.institutions import normal_name
 from fangfei_screen.models import ACTIONABLE, Action
 from fangfei_screen.rescreen import CHANGE_COLUMNS as RESCREEN_COLUMNS
 from fangfei_screen.tables import read_chunks
@@ -20,7 +20,10 @@ from fangfei_screen.values import NO_NAME, code_key, entity_name, status_of
 
 from .db import LedgerError
 
-FLAGGED = frozenset(a.value for a in ACTIONABLE)
+# The rows the ledger records: the actionable ones, and names of a licensed kind of
+# institution whose licence is to be verified (kept in their own state, not clues).
+VERIFY_ACTION = Action.VERIFY_LICENCE.value
+FLAGGED = frozenset({*(a.value for a in ACTIONABLE), VERIFY_ACTION})
 CLOSED_ACTION = Action.CLOSED.value
 
 
@@ -57,11 +60,6 @@ class ScreenedRow:
             return True
         status = status_of(self.status)
         return status is not None and status.closed
-
-
-def normal_name(name: str) -> str:
-    """A name as keys compare it: NFKC (full-width brackets and letters folded), no spaces."""
-    return "".join(unicodedata.normalize("NFKC", name).split())
 
 
 def entity_key(unit: str, credit_code: str, name: str) -> str:
@@ -111,6 +109,12 @@ class ScreenedChunk:
     hits: list[str]
     has_scope: bool = True  # rescreen's output carries names only
     scope_parts: list[dict[str, str]] | None = None  # per row, when the scope came from several columns
+    sheet: list[str] | None = None  # the sheet each row came from (a workbook's results)
+    unit: list[str] | None = None  # the row's 所属乡镇/单位 cell, where the file has one
+
+    def takes(self, i: int, selection: Any) -> bool:
+        """Whether row ``i`` is one of the selected unit's (see ledger.units.Selection)."""
+        return selection.takes(self.sheet[i] if self.sheet else "", self.unit[i] if self.unit else "")
 
     def __len__(self) -> int:
         return len(self.action)
@@ -128,7 +132,7 @@ class ScreenedChunk:
         )
 
 
-_FIELDS = ("credit_code", "name", "address", "status", "operator")
+_FIELDS = ("credit_code", "name", "address", "status", "operator", "unit")
 
 
 def screened_chunks(path: str | Path, *, chunk_rows: int = 50_000) -> Iterator[ScreenedChunk]:
@@ -145,7 +149,7 @@ def screened_chunks(path: str | Path, *, chunk_rows: int = 50_000) -> Iterator[S
             missing = [c for c in (action_col, "hits") if c not in frame.columns]
             if missing:
                 raise LedgerError(f"{path} 不是 fangfei-screen scan 的结果文件（缺少 {'、'.join(missing)} 列）")
-        header = [c for c in frame.columns if c not in OUTPUT_COLUMNS and c not in RESCREEN_COLUMNS]
+        header = [c for c in frame.columns if c not in OUTPUT_COLUMNS and c not in RESCREEN_COLUMNS and c not in PEOPLE_COLUMNS]
         n = len(frame)
         lists: dict[str, list[str]] = {}
 
@@ -182,6 +186,8 @@ def screened_chunks(path: str | Path, *, chunk_rows: int = 50_000) -> Iterator[S
             scope=values["scope"], address=values["address"], status=values["status"],
             action=column(action_col), screened_on=column("screened_on" if "screened_on" in frame.columns else None),
             hits=column("hits"), has_scope=has_scope, scope_parts=parts,
+            sheet=column("sheet") if "sheet" in frame.columns else None,
+            unit=values["unit"] if any(values["unit"]) else None,
         )
         line += n
 

@@ -6,7 +6,7 @@ one already holds is merged into it: its months, findings, decisions, disposals 
 history move over, and each re-keyed entity gets a history row.
 
 Revision ID: 0002
-Revises: 0001
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from fangfei_screen.ledger.source import entity_key
 from fangfei_screen.values import code_key, unwrap
 
 revision = '0002'
-down_revision = '0001'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
@@ -30,10 +30,16 @@ OPEN_STATES = ("new", "recurring", "missing")
 BY = "ledger upgrade"
 
 
+# Tables keyed by (key, …) besides those handled one by one below: moved row by row, the
+# new key's row kept where both keys have one. Those not in the database are passed over.
+OTHER_KEYED = ("clue_facts", "key_cases", "licence_reviews")
+
+
 def _tables(bind: sa.Connection) -> dict[str, sa.Table]:
     meta = sa.MetaData()
-    names = ("entities", "clue_months", "findings", "finding_months", "disposals", "history")
-    return {n: sa.Table(n, meta, autoload_with=bind) for n in names}
+    present = set(sa.inspect(bind).get_table_names())
+    names = ("entities", "clue_months", "findings", "finding_months", "disposals", "history", *OTHER_KEYED)
+    return {n: sa.Table(n, meta, autoload_with=bind) for n in names if n in present}
 
 
 def new_keys(rows: list[Any]) -> dict[str, str]:
@@ -73,6 +79,9 @@ def upgrade() -> None:
                 bind.execute(sa.update(di).where(di.c.id == d.id).values(key=new))
             else:
                 bind.execute(sa.delete(di).where(di.c.id == d.id))
+        for name in OTHER_KEYED:
+            if name in t:
+                _move_keyed(bind, t[name], old, new)
         bind.execute(sa.update(hi).where(hi.c.key == old).values(key=new))
         bind.execute(sa.delete(ent).where(ent.c.key == old))
         bind.execute(sa.insert(hi).values(
@@ -111,6 +120,17 @@ def _move_findings(bind: sa.Connection, fi: sa.Table, fm: sa.Table, old: str, ne
             else:
                 bind.execute(sa.delete(fm).where(*mine))
         bind.execute(sa.delete(fi).where(fi.c.key == old, fi.c.term == f.term, fi.c.field == f.field))
+
+
+def _move_keyed(bind: sa.Connection, table: sa.Table, old: str, new: str) -> None:
+    """Rows of a table whose primary key holds ``key`` to the new key (the new key's kept on a clash)."""
+    others = [c for c in table.primary_key.columns if c.name != "key"]
+    for r in bind.execute(sa.select(table.c.key, *others).where(table.c.key == old)).all():
+        same = [c == r._mapping[c.name] for c in others]
+        if bind.execute(sa.select(table.c.key).where(table.c.key == new, *same)).first() is None:
+            bind.execute(sa.update(table).where(table.c.key == old, *same).values(key=new))
+        else:
+            bind.execute(sa.delete(table).where(table.c.key == old, *same))
 
 
 def _move_months(bind: sa.Connection, cm: sa.Table, old: str, new: str) -> None:

@@ -360,3 +360,26 @@ def test_every_json_command_prints_json_alone(tmp_path, capsys) -> None:  # type
         json.loads(got.out)  # stdout is the JSON and nothing else
         if "--db" in args:
             assert "台账 / ledger:" in got.err  # the banner is not lost: it goes to stderr
+
+
+def test_the_csv_block_path_counts_codes_and_unwraps_like_the_row_path(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    # UTF-8 without BOM: the path that passes clean lines in blocks (csvblocks)
+    good = digit_codes(40)
+    rows = []
+    for i, code in enumerate(good):
+        cell = {0: "9.13403E+17", 1: code[:17] + ("1" if code[17] != "1" else "2"), 2: f'="{code}"', 3: f"'{code}"}.get(i % 8, code)
+        rows.append([cell, f"固镇县第{i}五金店", "存续", "2019-04-01", "固镇县", "投资咨询" if i % 5 == 0 else "五金销售"])
+    src = write_csv(tmp_path / "utf8.csv", rows, encoding="utf-8")
+    outs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}.csv"
+        assert main(["scan", str(src), "-o", str(out), "--as-of", "2025-06-30", "--jobs", jobs]) == 0
+        summary = capsys.readouterr().out
+        assert "5 行统一社会信用代码无效" in summary and "5 行统一社会信用代码校验位不符" in summary, summary
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    cells = [c for chunk in read_chunks(tmp_path / "out1.csv") for c in chunk.frame["统一社会信用代码"]]
+    assert len(cells) == len(rows)
+    assert [c for i, c in enumerate(cells) if i % 8 in (2, 3)] == [c for i, c in enumerate(good) if i % 8 in (2, 3)]
+    raw = (tmp_path / "out1.csv").read_text(encoding="utf-8-sig")
+    assert '="' not in raw and "\n'" not in raw  # the output holds the unwrapped code, not the wrapping

@@ -41,7 +41,7 @@ _ACTION_LABELS = {
     Action.ORDER_RENAME: "督促限期注销或变更名称、经营范围",
     Action.PROPOSE_REVOCATION: "提请吊销营业执照",
     Action.EXEMPT: "持牌或经批准，免于限制",
-    Action.CLOSED: "已注销、吊销或迁出，不作处置",
+    Action.CLOSED: "已注销、吊销、撤销或迁出，不作处置",
     Action.VERIFY_LICENCE: "核实牌照：持牌的无需处理；无牌照的属疑似非法金融机构（最严重的线索）",
 }
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 EXIT_BAD_INPUT = 2
-_STATE_LABEL = {"new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "缺失待核", "closed": "已注销/吊销/迁出",
+_STATE_LABEL = {"new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "缺失待核", "closed": "已注销/吊销/撤销/迁出",
                 "licence_pending": "待核实牌照", "licensed": "已核实持牌"}
 
 

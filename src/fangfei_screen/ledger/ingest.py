@@ -67,7 +67,7 @@ class IngestSummary:
             out.append(f"  只录入{self.selection}；其他单位的 {self.left_out} 行未录入 / rows of other units left out: {self.left_out}")
         if self.replaced is not None:
             out.append(f"  已替换此前的批次 {self.replaced} / replaced batch {self.replaced}")
-        labels = {"new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "本月缺失待核", "closed": "已注销/吊销/迁出",
+        labels = {"new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "本月缺失待核", "closed": "已注销/吊销/撤销/迁出",
                   PENDING_STATE: "待核实牌照", LICENSED_STATE: "已核实持牌"}
         out += [f"  {labels[s]} {s}: {self.states.get(s, 0)}" for s in STATES if s in self.states or s in STATES[:5]]
         if self.skipped:

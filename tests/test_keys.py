@@ -261,7 +261,7 @@ def test_wrapped_export_then_a_clean_one_is_recurring(ledger: Ledger, tmp_path, 
 # --- item 2: ledger upgrade fixes keys stored wrapped ------------------------------
 
 
-def _old_ledger(url: str) -> None:
+def _old_ledger(url: str, revision: str = "0001") -> None:
     """A ledger at schema 0001 holding what versions before 0002 stored from a wrapped
     export: keys '="…" (scan's CSV protected the =), '\\t… and '… for June; the clean
     July export then recorded the same entities again under their real codes."""
@@ -269,7 +269,7 @@ def _old_ledger(url: str) -> None:
 
     led = Ledger.open(url, check=False)
     with led.engine.begin() as conn:
-        command.upgrade(led._config(conn), "0001")
+        command.upgrade(led._config(conn), revision)
     june = {"'=\"91510100350611266D\"": "固镇县鑫源投资管理有限公司", "'\t91350500676532779B": "固镇县聚宝寄卖行",
             "'91510100MA6BKY6U36": "固镇县链上数字科技有限公司"}
     terms = {"固镇县鑫源投资管理有限公司": "投资", "固镇县聚宝寄卖行": "寄卖", "固镇县链上数字科技有限公司": "区块链"}
@@ -299,13 +299,20 @@ def _old_ledger(url: str) -> None:
                                  {"k": key, "t": term, "m": month, "b": batch, "x": term, "c": term})
                 conn.execute(text("INSERT INTO history (at, \"by\", key, subject, action, before, after, batch_id)"
                                   " VALUES (:at, '李四', :k, 'entity', :st, NULL, NULL, :b)"), {"at": at, "k": key, "st": state, "b": batch})
+        if revision != "0001":  # the tables of later migrations, keyed by the wrapped key too
+            old = next(iter(june))
+            conn.execute(text("INSERT INTO licence_reviews (key, licensed, licence_no, issuer, \"by\", at)"
+                              " VALUES (:k, false, '', '', '赵审', :at)"), {"k": old, "at": at})
+            conn.execute(text("INSERT INTO key_cases (key, reason, since, amount, leader, supervised, \"by\", at)"
+                              " VALUES (:k, '超过五年', '2019-01-01', '', '王县长', false, '赵审', :at)"), {"k": old, "at": at})
     led.dispose()
 
 
-def test_ledger_upgrade_fixes_wrapped_keys(db_url: str, capsys) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    _old_ledger(db_url)
+@pytest.mark.parametrize("revision", ["0001", "0005"])
+def test_ledger_upgrade_fixes_wrapped_keys(db_url: str, capsys, revision: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    _old_ledger(db_url, revision)
     assert main(["ledger", "upgrade", "--db", db_url]) == 0
-    assert "0001 →" in capsys.readouterr().out  # the head may be later than 0002 after merges
+    assert f"{revision} →" in capsys.readouterr().out
     led = Ledger.open(db_url)
     try:
         found = ledger_entities(led)
@@ -322,6 +329,10 @@ def test_ledger_upgrade_fixes_wrapped_keys(db_url: str, capsys) -> None:  # type
         assert tuple(decided) == ("confirmed", "已核实")
         assert sorted(seen) == sorted((k, m) for k in found for m in ("2025-06", "2025-07"))
         assert len(rekeyed) == 3 and keys_in_history == set(found)
+        if revision != "0001":
+            with led.reading() as conn:
+                assert [k for (k,) in conn.execute(text("SELECT key FROM licence_reviews"))] == ["91510100350611266D"]
+                assert [k for (k,) in conn.execute(text("SELECT key FROM key_cases"))] == ["91510100350611266D"]
     finally:
         led.dispose()
     # upgrading again changes nothing

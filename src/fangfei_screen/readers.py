@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from .csvrecords import CsvError, CsvLayout, layout, records
 from .rowkinds import RowKinds, sub_header
 from .sniff import BOOK_SUFFIX, BOOKS, FileKind, Sniffed, damaged, refusal, sniff
+from .values import unwrap_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -156,8 +157,13 @@ def clean_header(cells: Sequence[Any], *, trim: bool = True) -> tuple[list[str],
     return header, tuple(notes)
 
 
+_EXACT_DIGITS = 10**15  # Excel keeps 15 significant digits: a larger number is not exact
+
+
 def cell_text(value: Any) -> str:
-    """A cell as text: dates as YYYY-MM-DD, whole floats without .0."""
+    """A cell as text: dates as YYYY-MM-DD, whole floats without .0. A number of more
+    than 15 digits (a code Excel turned into a number) keeps its float form
+    (9.134030212345679e+17): its last digits were lost, and it must not pass for a code."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -166,7 +172,9 @@ def cell_text(value: Any) -> str:
         text = value.isoformat()
         return text[:10] if text.endswith("T00:00:00") else text
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        return str(int(value)) if abs(value) < _EXACT_DIGITS else repr(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _EXACT_DIGITS:
+        return repr(float(value))
     return str(value)
 
 
@@ -238,7 +246,13 @@ class Source:
         self.close()
 
     def chunks(self, *, chunk_rows: int = 50_000) -> Iterator[Chunk]:
-        """Every record of every part, in order, ``chunk_rows`` at most per chunk."""
+        """Every record of every part, in order, ``chunk_rows`` at most per chunk; each
+        cell unwrapped (="…", a leading tab or apostrophe: see values.unwrap)."""
+        for chunk in self._chunks(chunk_rows):
+            unwrap_frame(chunk.frame)
+            yield chunk
+
+    def _chunks(self, chunk_rows: int) -> Iterator[Chunk]:
         if self._members is not None:
             return self._member_chunks(chunk_rows)
         if self.kind == "text":

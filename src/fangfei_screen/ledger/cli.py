@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 EXIT_BAD_INPUT = 2
-_STATE_LABEL = {"new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "缺失待核", "closed": "已注销/吊销/迁出",
+_STATE_LABEL = {"new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "缺失待核", "closed": "已注销/吊销/撤销/迁出",
                 "licence_pending": "待核实牌照", "licensed": "已核实持牌"}
 
 
@@ -53,7 +53,8 @@ def _open(args: argparse.Namespace) -> Any:
     from .db import Ledger
 
     ledger = Ledger.open(args.db)
-    print(f"台账 / ledger: {ledger.display}")
+    # with --json, stdout holds the JSON alone: the banner goes to stderr
+    print(f"台账 / ledger: {ledger.display}", file=sys.stderr if getattr(args, "json", False) else sys.stdout)
     return ledger
 
 

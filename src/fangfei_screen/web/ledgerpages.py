@@ -23,7 +23,7 @@ from .forms import Errors, text
 from .render import render
 
 STATE_LABELS = {
-    "new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "本月缺失待核", "closed": "已注销/吊销/迁出",
+    "new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "本月缺失待核", "closed": "已注销/吊销/撤销/迁出",
     "other_sense": "认定为其他含义", "disposed": "已处置", "licence_pending": "待核实牌照", "licensed": "已核实持牌",
 }
 DECISION_LABELS = {"other_sense": "其他含义（不计入）", "confirmed": "确认涉金融"}

@@ -573,6 +573,7 @@ def serve(app: FastAPI, *, host: str, port: int, access_log: bool = False, read_
 WORKER_LISTS_ENV = "FANGFEI_SERVE_LISTS"
 WORKER_LICENCES_ENV = "FANGFEI_SERVE_LICENCES"
 WORKER_READ_TIMEOUT_ENV = "FANGFEI_SERVE_READ_TIMEOUT"
+WORKER_LICENCES_ENV = "FANGFEI_SERVE_LICENCES"
 
 
 class WorkerH11Protocol(ReadTimeoutH11Protocol):
@@ -600,6 +601,7 @@ def serve_workers(*, workers: int, list_paths: list[str] | None, host: str, port
     os.environ[WORKER_LISTS_ENV] = json.dumps(list_paths)
     os.environ[WORKER_LICENCES_ENV] = licences_path or ""
     os.environ[WORKER_READ_TIMEOUT_ENV] = str(read_timeout)
+    os.environ[WORKER_LICENCES_ENV] = licences_path or ""
     uvicorn.run(
         "fangfei_screen.server:worker_app", factory=True, workers=workers, host=host, port=port,
         access_log=access_log, log_level="warning", http="fangfei_screen.server:WorkerH11Protocol",

@@ -90,10 +90,11 @@ def add_ledger_commands(sub: argparse._SubParsersAction) -> None:
     ac = lg.add_parser("add-clue", help="录入线索：a clue found by 网格排查, 群众举报, 公安平台交办 … (the fields of Attachment 2)")
     for name, label, required in FIELDS:
         opt = f"--{name.replace('_', '-')}"
+        # choices are checked by the one validator (a Chinese line naming the field), not argparse
         if name == "origin":
-            ac.add_argument(opt, dest=name, required=True, choices=tuple(ORIGINS), help=label)
+            ac.add_argument(opt, dest=name, required=True, help=f"{label}：{'、'.join(ORIGINS)}")
         elif name == "subject_kind":
-            ac.add_argument(opt, dest=name, default="单位", choices=("单位", "个人"), help=label)
+            ac.add_argument(opt, dest=name, default="单位", help=f"{label}：单位 或 个人（默认 单位）")
         else:
             ac.add_argument(opt, dest=name, required=required, default="", help=label + ("" if required else "（选填）"))
     ac.add_argument("--unit", required=True, help="填报单位")
@@ -332,8 +333,10 @@ def run_history(args: argparse.Namespace) -> int:
     if args.json:
         _print_json({"key": key, "history": rows})
         return 0
-    for r in rows:
-        print(f"{r['at']}  {r['by']}  {r['subject']}:{r['action']}  {json.dumps(r['before'], ensure_ascii=False)} → {json.dumps(r['after'], ensure_ascii=False)}")
+    from .history import sentence
+
+    for r in rows:  # as a clerk reads it: 2025-06-20 王城关 记录处置：约谈，负责机关 …
+        print(sentence(r))
     print(f"{key}：共 {len(rows)} 条记录 / history row(s)")
     return 0
 

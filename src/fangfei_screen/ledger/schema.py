@@ -254,6 +254,20 @@ users = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# A reviewer's finding on the licence of an entity whose name declares a licensed kind of
+# institution (action verify_licence): licensed (then exempt) or not (then a clue like any
+# other). One row per entity; every change also writes history.
+licence_reviews = Table(
+    "licence_reviews",
+    metadata,
+    Column("key", String(300), ForeignKey("entities.key"), primary_key=True),
+    Column("licensed", Boolean, nullable=False),
+    Column("licence_no", String(200), nullable=False, default=""),
+    Column("issuer", String(200), nullable=False, default=""),
+    Column("by", String(200), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
 # A signed-in session of the pages (issue 19): the cookie's value is never stored, only its
 # sha256; ``csrf`` is the session's own form token. Times are Unix seconds.
 web_sessions = Table(
@@ -276,18 +290,4 @@ lists_in_use = Table(
     Column("list_sha256", String(64), nullable=False),
     Column("at", Float, nullable=False),
     Column("by", String(200), nullable=False),
-)
-
-# A reviewer's finding on the licence of an entity whose name declares a licensed kind of
-# institution (action verify_licence): licensed (then exempt) or not (then a clue like any
-# other). One row per entity; every change also writes history.
-licence_reviews = Table(
-    "licence_reviews",
-    metadata,
-    Column("key", String(300), ForeignKey("entities.key"), primary_key=True),
-    Column("licensed", Boolean, nullable=False),
-    Column("licence_no", String(200), nullable=False, default=""),
-    Column("issuer", String(200), nullable=False, default=""),
-    Column("by", String(200), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
 )

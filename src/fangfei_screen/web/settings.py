@@ -30,5 +30,11 @@ class WebSettings:
             jobs_dir=Path(jobs_dir),
             upload_limit=int(float(os.environ.get(UPLOAD_LIMIT_ENV) or 50) * 1024 * 1024),
             job_ttl=float(os.environ.get(JOB_TTL_ENV) or 24) * 3600.0,
-            jobs_at_once=max(1, int(os.environ.get(JOBS_AT_ONCE_ENV) or 1)),
+            jobs_at_once=_positive(os.environ.get(JOBS_AT_ONCE_ENV, "")),
         )
+
+
+def _positive(value: str, default: int = 1) -> int:
+    """A positive whole number from the environment, or ``default`` (an unreadable value is not a crash)."""
+    value = value.strip()
+    return int(value) if value.isdigit() and int(value) > 0 else default

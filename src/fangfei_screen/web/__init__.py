@@ -28,14 +28,16 @@ def mount_web(
     screener: Callable[[], Screener],
     reload: Callable[[], Awaitable[tuple[Screener, Screener]]] | None = None,
     settings: WebSettings | None = None,
+    checks: Any = None,
 ) -> None:
     """Add the pages to ``app``; ``screener`` returns the screener serving right now, and
-    ``reload`` (the service's own) re-reads the list files for an admin's button.
+    ``reload`` (the service's own) re-reads the list files for an admin's button;
+    ``checks`` (the service's serving.book.CheckBook) records each check of the page.
 
     Call it after the app's own middleware is added: the upload endpoint sits outside
     them, with its own size limit.
     """
-    from . import bulk, check, ledgerpages, lists
+    from . import bulk, check, checkpages, ledgerpages, lists
     from .auth import Accounts, clear_session_cookie, local_path, set_session_cookie
     from .csrf import CSRF_FIELD, csrf_ok
     from .forms import Errors, text
@@ -46,6 +48,7 @@ def mount_web(
     settings = settings or WebSettings.from_env()
     store = JobStore(settings.jobs_dir, ttl=settings.job_ttl, screener=screener)
     store.sweep()
+    app.state.jobs = store  # read by the service's /metrics
     accounts = Accounts(settings.db)
     router = APIRouter(include_in_schema=False)
 
@@ -88,8 +91,8 @@ def mount_web(
 
     @router.post("/")
     async def check_post(request: Request) -> Response:
-        who(request)
-        return await check.check_post(request, screener)
+        user = await run_in_threadpool(who, request)
+        return await check.check_post(request, screener, book=checks, user=user)
 
     @router.get("/lists")
     def lists_page(request: Request) -> Response:
@@ -184,6 +187,17 @@ def mount_web(
         return await lists.lists_reload(request, user, screener=screener, reload=reload)
 
     router.add_api_route("/lists/reload", signed_in(reload_lists), methods=["POST"])
+
+    # -- the check record: one check, its outcome, the written notice ------------
+
+    if checks is not None:
+        router.add_api_route("/checks/{check_id}", signed_in(lambda r, u: checkpages.record_page(r, checks, u)), methods=["GET"])
+        router.add_api_route("/checks/{check_id}/outcome", signed_in(lambda r, u: checkpages.outcome_post(r, checks, u)),
+                             methods=["POST"])
+        router.add_api_route("/checks/{check_id}/notice", signed_in(lambda r, u: checkpages.notice_page(r, checks, u)),
+                             methods=["GET"])
+        router.add_api_route("/checks/{check_id}/notice.pdf", signed_in(lambda r, u: checkpages.notice_pdf(r, checks, u)),
+                             methods=["GET"])
 
     async def uploader(request: Request) -> Any:
         return who(request) or False

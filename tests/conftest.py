@@ -8,9 +8,19 @@ import pytest
 
 from fangfei_screen import Screener
 
+from .tools import require_tools
 from .web_helpers import launch_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "needs_tools(*programs): skip without these programs, fail under CI=true")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for mark in item.iter_markers("needs_tools"):
+        require_tools(*mark.args)
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from .tools import skip_or_fail
+
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 _SESSION = f"ff_ledger_{os.getpid()}_{secrets.token_hex(3)}"
 _counter = iter(range(1_000_000))
@@ -41,9 +43,7 @@ def pg_reachable() -> str | None:
 
 
 def _skip_or_fail(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"PostgreSQL tests cannot be skipped under CI: {reason}")
-    pytest.skip(f"PostgreSQL not reachable: {reason}")
+    skip_or_fail(f"PostgreSQL not reachable: {reason}")
 
 
 def new_pg_database() -> str:

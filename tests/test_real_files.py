@@ -358,7 +358,7 @@ def test_reading_options_that_do_not_fit_the_file(tmp_path: Path, args: list[str
     assert message in one_line_failure(["scan", "in.csv", "-o", "x.csv", *args], tmp_path)
 
 
-@pytest.mark.skipif(not __import__("shutil").which("libreoffice"), reason="needs LibreOffice to save .xls and .ods")
+@pytest.mark.needs_tools("libreoffice")
 @pytest.mark.parametrize("fmt", ["xls", "ods"])
 def test_legacy_xls_and_ods_saved_by_an_office_suite(tmp_path: Path, fmt: str) -> None:
     import os

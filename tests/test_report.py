@@ -106,8 +106,7 @@ def test_report_date_and_print_setup(tmp_path: Path, results: Path) -> None:
     assert main(["report", str(results), "--month", "2025-06", "--unit", "u", "--date", "someday", "-o", str(out)]) == 2
 
 
-@pytest.mark.skipif(not __import__("shutil").which("libreoffice") or not __import__("shutil").which("pdftotext"),
-                    reason="needs LibreOffice and poppler")
+@pytest.mark.needs_tools("libreoffice", "pdftotext", "pdffonts")
 def test_attachment2_prints_as_a_form(tmp_path: Path, results: Path) -> None:
     """Rendered by LibreOffice: A4 landscape, the title and all columns on page 1, the
     column header again on page 2, the notes printed."""
@@ -134,6 +133,8 @@ def test_attachment2_prints_as_a_form(tmp_path: Path, results: Path) -> None:
     assert "备注" in page[0] and "立案罪名" in page[0]  # the last columns fit on page 1
     assert "风险主体名称" in page[1]  # the header repeated
     assert "6.如先行政处置后刑事打击的" in page[2].replace(" ", "")  # the notes are printed
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "CJK" in fonts, fonts  # a real Chinese font, not boxes (fonts-noto-cjk, installed by .ci/run)
 
 
 def test_report_refuses_a_file_that_is_not_results(tmp_path: Path) -> None:

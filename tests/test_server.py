@@ -175,14 +175,25 @@ def test_reload_during_concurrent_checks(own_server: Server, list_file: Path) ->
                     failures.append(repr(exc))
 
     threads = [threading.Thread(target=client) for _ in range(8)]
+    def answered(version: str, at_least: int) -> bool:
+        """Wait (a hang guard, not a timing) until the clients have had answers of a version."""
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not failures:
+            if sum(1 for a in list(answers) if a[1] == version) >= at_least:
+                return True
+            time.sleep(0.01)
+        return False
+
     for t in threads:
         t.start()
-    time.sleep(0.5)
-    list_file.write_text(new, encoding="utf-8")
-    r = httpx.post(f"{own_server.url}/v1/keywords/reload", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
-    assert r.status_code == 200 and r.json()["list_version"] == "2025-07-01"
-    time.sleep(0.5)
-    stop.set()
+    try:
+        assert answered("2025-05-30", 20), failures
+        list_file.write_text(new, encoding="utf-8")
+        r = httpx.post(f"{own_server.url}/v1/keywords/reload", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
+        assert r.status_code == 200 and r.json()["list_version"] == "2025-07-01"
+        assert answered("2025-07-01", 20), failures
+    finally:
+        stop.set()
     for t in threads:
         t.join(timeout=60)
     assert not failures

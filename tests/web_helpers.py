@@ -14,6 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 from .serving import Server, start_server  # noqa: F401 - the web tests take them from here
+from .tools import skip_or_fail
 
 CHROMIUM = os.environ.get("FANGFEI_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -34,9 +35,7 @@ def launch_chromium() -> Any:
     if not reason and not Path(CHROMIUM).exists():
         reason = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
     if reason:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"browser tests must run under CI: {reason}")
-        pytest.skip(reason)
+        skip_or_fail(f"browser tests: {reason}")
     pw = sync_playwright().start()
     return pw, pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 

@@ -4,7 +4,6 @@ the restored ledger opens, holds every check, and is still append-only."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -76,12 +75,8 @@ def test_backup_refuses_what_it_cannot_do(tmp_path: Path, capsys: pytest.Capture
     assert "不能是台账本身" in capsys.readouterr().err
 
 
+@pytest.mark.needs_tools("pg_dump", "pg_restore")
 def test_postgresql_pg_dump_and_restore(pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
-    for tool in ("pg_dump", "pg_restore"):
-        if shutil.which(tool) is None:
-            if os.environ.get("CI", "").lower() == "true":
-                pytest.fail(f"{tool} is needed under CI")
-            pytest.skip(f"needs {tool}")
     ledger = Ledger.open(pg_url)
     first = _entries(30)
     append_checks(ledger, first)

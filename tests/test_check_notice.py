@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -105,3 +106,31 @@ def test_a_check_that_passes_has_no_notice(desk: dict[str, object]) -> None:
         assert "/notice" not in page.text
         assert client.get(f"/checks/{check_id}/notice").status_code == 404
         assert client.get("/checks/C20250101-0000000000").status_code == 404
+
+
+def test_the_version_is_on_every_page_and_in_healthz(desk: dict[str, object]) -> None:
+    from fangfei_screen import __version__
+
+    server: Server = desk["server"]  # type: ignore[assignment]
+    with httpx.Client(base_url=server.url) as client:
+        for path in ("/", "/lists", "/signin"):
+            footer = client.get(path).text.split('<footer', 1)[1]
+            assert f"fangfei-screen {__version__}" in footer, path
+        assert client.get("/healthz").json()["version"] == __version__
+    done = subprocess.run([sys.executable, "-m", "fangfei_screen", "--version"], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == f"fangfei-screen {__version__}"
+
+
+def test_sign_in_failures_are_counted_in_the_metrics(desk: dict[str, object]) -> None:
+    server: Server = desk["server"]  # type: ignore[assignment]
+
+    def failures() -> float:
+        m = re.search(r"^fangfei_signin_failures_total (\S+)$", httpx.get(f"{server.url}/metrics").text, re.M)
+        assert m
+        return float(m.group(1))
+
+    before = failures()
+    with httpx.Client(base_url=server.url) as client:
+        assert sign_in(client, "ff_000000000000_" + "x" * 43).status_code == 200  # the form again, with its error
+        assert sign_in(client, str(desk["clerk"])).status_code == 303
+    assert failures() == before + 1

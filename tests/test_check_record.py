@@ -286,3 +286,17 @@ def test_log_json_writes_one_object_per_request_and_decision(keyed: dict[str, ob
     assert decisions and all(re.fullmatch(r"C\d{8}-[0-9a-f]{10}", x["check_id"]) for x in decisions)
     assert {x["action"] for x in decisions} >= {"block", "pass"}
     assert not [line for line in err.splitlines() if line.strip() and not line.startswith("{")], err
+
+
+def test_the_openapi_description_says_how_keys_work(tmp_path: Path) -> None:
+    from fangfei_screen.server import create_app
+
+    schema = create_app(db=f"sqlite:///{tmp_path / 'none.db'}").openapi()
+    assert schema["components"]["securitySchemes"]["apiKey"] == {
+        "type": "http", "scheme": "bearer", "description": schema["components"]["securitySchemes"]["apiKey"]["description"]}
+    for path in ("/v1/check", "/v1/check/batch"):
+        operation = schema["paths"][path]["post"]
+        assert operation["security"] == [{}, {"apiKey": []}]  # optional until a key exists
+        assert {"401", "429", "503"} <= set(operation["responses"])
+    assert "Bearer" in schema["info"]["description"] and "429" in schema["info"]["description"]
+    assert {"/v1/checks/{check_id}", "/v1/checks/{check_id}/outcome"} <= set(schema["paths"])

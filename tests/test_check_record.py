@@ -300,3 +300,23 @@ def test_the_openapi_description_says_how_keys_work(tmp_path: Path) -> None:
         assert {"401", "429", "503"} <= set(operation["responses"])
     assert "Bearer" in schema["info"]["description"] and "429" in schema["info"]["description"]
     assert {"/v1/checks/{check_id}", "/v1/checks/{check_id}/outcome"} <= set(schema["paths"])
+
+
+def test_the_key_gate_without_keys_with_require_keys_and_after_a_revocation(tmp_path: Path) -> None:
+    from fangfei_screen.ledger.keys import add_key, revoke_key
+    from fangfei_screen.serving.callers import KeyGate
+    from fangfei_screen.serving.ledgerref import LedgerRef
+
+    db = f"sqlite:///{tmp_path / 'l.db'}"
+    ledger = Ledger.open(db)
+    open_gate = KeyGate(LedgerRef(db), cache_seconds=0)
+    assert open_gate.check(None).caller == Caller()  # no key exists: anyone may check
+    strict = KeyGate(LedgerRef(db), require=True, cache_seconds=0)
+    assert strict.check(None).status == 401 and strict.check("Token abc").status == 401
+    key, token = add_key(ledger, system="名称自主申报系统", unit="城关镇")
+    assert open_gate.check(None).status == 401  # a key exists now: keys are needed
+    assert open_gate.check(f"Bearer {token}").caller == Caller(kind="key", name=key.key_id, unit="城关镇", system="名称自主申报系统")
+    revoke_key(ledger, key.key_id)
+    assert open_gate.check(f"Bearer {token}").status == 401  # revoked: refused once the cache has expired
+    assert open_gate.check(None).caller == Caller()  # and with no key left the check is open again
+    ledger.dispose()

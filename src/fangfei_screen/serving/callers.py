@@ -33,7 +33,9 @@ class Verdict:
 class KeyGate:
     """Keys are needed once any key exists in the ledger (or always with ``require``)."""
 
-    def __init__(self, ledger: LedgerRef, *, require: bool = False, rate: str = DEFAULT_RATE) -> None:
+    def __init__(
+        self, ledger: LedgerRef, *, require: bool = False, rate: str = DEFAULT_RATE, cache_seconds: float = KEY_CACHE_SECONDS
+    ) -> None:
         from limits import parse
         from limits.storage import MemoryStorage
         from limits.strategies import MovingWindowRateLimiter
@@ -41,6 +43,7 @@ class KeyGate:
         self.ledger = ledger
         self.require = require
         self.rate = parse(rate)
+        self.cache_seconds = cache_seconds
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
         self._lock = threading.Lock()
         self._verified: dict[str, tuple[float, Caller | None]] = {}
@@ -50,7 +53,7 @@ class KeyGate:
         from ..ledger.keys import active_key_count
 
         seen, exists = self._any_key
-        if time.monotonic() - seen < KEY_CACHE_SECONDS:
+        if time.monotonic() - seen < self.cache_seconds:
             return exists
         exists = ledger is not None and active_key_count(ledger) > 0  # type: ignore[arg-type]
         self._any_key = (time.monotonic(), exists)
@@ -62,7 +65,7 @@ class KeyGate:
         digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
         with self._lock:
             cached = self._verified.get(digest)
-        if cached is not None and time.monotonic() - cached[0] < KEY_CACHE_SECONDS:
+        if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
             return cached[1]
         key = verify_key(ledger, token) if ledger is not None else None  # type: ignore[arg-type]
         caller = Caller(kind="key", name=key.key_id, unit=key.unit, system=key.system) if key else None

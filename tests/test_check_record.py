@@ -320,3 +320,19 @@ def test_the_key_gate_without_keys_with_require_keys_and_after_a_revocation(tmp_
     assert open_gate.check(f"Bearer {token}").status == 401  # revoked: refused once the cache has expired
     assert open_gate.check(None).caller == Caller()  # and with no key left the check is open again
     ledger.dispose()
+
+
+def test_serve_refuses_a_ledger_at_an_older_schema_in_one_line(tmp_path: Path) -> None:
+    from alembic import command
+
+    db = f"sqlite:///{tmp_path / 'old.db'}"
+    old = Ledger.open(db, check=False)
+    with old.engine.begin() as conn:
+        command.upgrade(old._config(conn), "0001")
+    old.dispose()
+    from .serving import free_port
+
+    done = subprocess.run([sys.executable, "-m", "fangfei_screen", "serve", "--db", db, "--port", str(free_port())],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "ledger upgrade" in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr

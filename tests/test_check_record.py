@@ -55,6 +55,9 @@ def test_checks_are_appended_read_back_and_cannot_be_changed(db_url: str) -> Non
     assert found.input == {"name": NAME, "scope": SCOPE, "kind": "new"}
     assert found.input_sha256 == hashlib.sha256(
         json.dumps(found.input, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    # the API sends every field, the page only those filled: the same application, the same sha256
+    assert input_sha256({**found.input, "before_name": None, "licensed": False, "as_of": None}) == found.input_sha256
+    assert input_sha256({**found.input, "scope": SCOPE + "；"}) != found.input_sha256
     assert [r.id for r in list_checks(ledger, month="2025-07")] == [june.id]
     assert [r.id for r in list_checks(ledger, month="2025-05")] == [may.id]
     for statement in (f"UPDATE checks SET action = 'pass' WHERE id = '{june.id}'", f"DELETE FROM checks WHERE id = '{june.id}'"):

@@ -55,8 +55,11 @@ def new_check_id(at: datetime | None = None) -> str:
 
 
 def input_sha256(application: dict[str, Any]) -> str:
-    """sha256 of the application as canonical JSON (sorted keys, no spaces, UTF-8)."""
-    text = json.dumps(application, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    """sha256 of the application as canonical JSON (sorted keys, no spaces, UTF-8), fields left
+    empty (None, "", false) dropped: the same application has the same sha256 whether it came
+    through the API (every field present) or the page (only those filled)."""
+    given = {k: v for k, v in application.items() if v is not None and v != "" and v is not False}
+    text = json.dumps(given, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 

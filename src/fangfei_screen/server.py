@@ -351,7 +351,8 @@ def create_app(
         return {"list_version": s.list_version, "list_sha256": s.list_sha256, "terms": str(len(s.terms))}
 
     metrics = Metrics(list_info=list_info, jobs=lambda: jobs_of(app))
-    api = CheckAPI(book=book, gate=KeyGate(ledger, require=require_keys, rate=key_rate), metrics=metrics)
+    api = CheckAPI(book=book, gate=KeyGate(ledger, require=require_keys, rate=key_rate), metrics=metrics,
+                   json_response=SafeJSONResponse)
     bearer = HTTPBearer(
         auto_error=False, scheme_name="apiKey",
         description="`fangfei-screen keys add` 发放的密钥（Authorization: Bearer ffk_…）；存在任一有效密钥或 "

@@ -40,26 +40,24 @@ class OutcomeBody(BaseModel):
     by: str = Field(min_length=1, max_length=200, description="who at the desk records it")
 
 
-def _error(status: int, error: str, detail: Any, headers: dict[str, str] | None = None) -> Response:
-    from ..server import SafeJSONResponse
-
-    return SafeJSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
-
-
-def refusal(verdict: Verdict) -> Response:
-    headers = {"WWW-Authenticate": 'Bearer realm="fangfei-screen"'} if verdict.status == 401 else {}
-    if verdict.retry_after:
-        headers["Retry-After"] = str(verdict.retry_after)
-    return _error(verdict.status, verdict.error, verdict.message, headers)
-
-
 class CheckAPI:
-    """One per app: the book, the key gate and the metrics of the service."""
+    """One per app: the book, the key gate and the metrics of the service; errors are
+    ``json_response`` bodies ``{"error", "detail"}`` like every error of the service."""
 
-    def __init__(self, *, book: CheckBook, gate: KeyGate, metrics: Metrics) -> None:
+    def __init__(self, *, book: CheckBook, gate: KeyGate, metrics: Metrics, json_response: type[JSONResponse] = JSONResponse) -> None:
         self.book = book
         self.gate = gate
         self.metrics = metrics
+        self.json_response = json_response
+
+    def error(self, status: int, error: str, detail: Any, headers: dict[str, str] | None = None) -> Response:
+        return self.json_response({"error": error, "detail": detail}, status_code=status, headers=headers)
+
+    def refusal(self, verdict: Verdict) -> Response:
+        headers = {"WWW-Authenticate": 'Bearer realm="fangfei-screen"'} if verdict.status == 401 else {}
+        if verdict.retry_after:
+            headers["Retry-After"] = str(verdict.retry_after)
+        return self.error(verdict.status, verdict.error, verdict.message, headers)
 
     def _admit(self, authorization: str | None) -> tuple[Verdict, bool]:
         verdict = self.gate.check(authorization)
@@ -72,13 +70,13 @@ class CheckAPI:
         try:
             verdict, recording = await anyio.to_thread.run_sync(self._admit, request.headers.get("authorization"))
         except LedgerError as exc:
-            return _error(503, "ledger_unavailable", f"台账数据库不可用，检查未进行 / {exc}", {"Retry-After": "5"})
+            return self.error(503, "ledger_unavailable", f"台账数据库不可用，检查未进行 / {exc}", {"Retry-After": "5"})
         if verdict.caller is None:
             if verdict.status == 429:
                 self.metrics.rate_limited.labels(caller=verdict.key_id).inc()
             else:
                 self.metrics.auth_failures.inc()
-            return refusal(verdict)
+            return self.refusal(verdict)
         request.state.caller = verdict.caller
         return verdict.caller, recording
 
@@ -107,7 +105,7 @@ class CheckAPI:
                 await self.book.append(entries)
             except RecordUnavailable as exc:
                 self.metrics.record_failures.inc(len(entries))
-                return _error(503, "record_unavailable", f"检查未能记录，请稍后重试 / {exc}", {"Retry-After": "5"})
+                return self.error(503, "record_unavailable", f"检查未能记录，请稍后重试 / {exc}", {"Retry-After": "5"})
         label = _caller_label(caller)
         for a in answers:
             self.metrics.checks.labels(action=a["action"], caller=label).inc()
@@ -148,9 +146,9 @@ def add_record_routes(
         try:
             found = await anyio.to_thread.run_sync(api.book.get, check_id)
         except LedgerError as exc:
-            return _error(503, "ledger_unavailable", str(exc), {"Retry-After": "5"})
+            return api.error(503, "ledger_unavailable", str(exc), {"Retry-After": "5"})
         if found is None or (caller.kind == "key" and found.unit != caller.unit):
-            return _error(404, "not_found", f"没有核查记录「{check_id[:60]}」/ no such check")
+            return api.error(404, "not_found", f"没有核查记录「{check_id[:60]}」/ no such check")
         return found
 
     @app.get("/v1/checks/{check_id}", response_model=None,
@@ -178,7 +176,7 @@ def add_record_routes(
                 lambda: api.book.add_outcome(check_id, outcome=body.outcome.value, reason=body.reason, by=by, unit=caller.unit)
             )
         except LedgerError as exc:
-            return _error(422, "invalid_outcome", str(exc))
+            return api.error(422, "invalid_outcome", str(exc))
         return rec.to_dict()
 
     # The operator's endpoints stay out of the API description (a probe's 503 is its answer, not an error).
@@ -194,8 +192,8 @@ def add_record_routes(
         reasons, detail = await anyio.to_thread.run_sync(_readiness, api.book, list_info)
         body = {"status": "ready" if not reasons else "not_ready", "version": version, **detail}
         if reasons:
-            return JSONResponse({**body, "error": "not_ready", "detail": reasons}, status_code=503, headers={"Retry-After": "5"})
-        return JSONResponse(body)
+            return api.json_response({**body, "error": "not_ready", "detail": reasons}, status_code=503, headers={"Retry-After": "5"})
+        return api.json_response(body)
 
 
 def keys_optional_in_schema(app: FastAPI) -> None:

@@ -6,13 +6,23 @@ data/public (see its README and licences). About 4% of records carry a term of t
 list, about 1% a variant of one (full-width, traditional, noise inside the term), and
 some carry negation clauses and the traps of the core issue (诚信用心, 互助县 …).
 
+``--profile registry`` shapes the corpus like a real registry instead (DESIGN.md,
+"Measured on a real registry"): scope lengths log-normal with median 48 characters,
+99th percentile 362 and none over 1,024; 6.8% of records to act on, half of them
+banks, credit unions, insurers and securities firms whose scopes hold several terms
+(their items are the business lists of 商业银行法 art. 3, 保险法 art. 95 and 证券法
+art. 120, as registries copy them); about 40% of scopes end with the 除…外 clause
+every registry uses (除依法须经批准的项目外，凭营业执照依法自主开展经营活动).
+
     python benchmarks/corpus.py -n 100000 -o out/corpus.csv
+    python benchmarks/corpus.py --profile registry -n 100000 -o out/registry.csv
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,6 +43,33 @@ TRAPS = (
 )
 FULLWIDTH = {c: chr(ord(c) + 0xFEE0) for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"}
 NOISE = (" ", "·", "\u200b", "*", "_", "-", "　")
+PROFILES = ("synthetic", "registry")
+
+# Scope length in characters, log-normal: median 48, 99th percentile 362 (z = 2.326).
+SCOPE_MEDIAN, SCOPE_P99, SCOPE_MAX = 48, 362, 1024
+SCOPE_SIGMA = math.log(SCOPE_P99 / SCOPE_MEDIAN) / 2.326
+# The clause that ends most scopes registered since the 2019 reform, and its 许可 twin.
+GENERAL_TAIL = "（除依法须经批准的项目外，凭营业执照依法自主开展经营活动）"
+LICENSED_TAIL = "（依法须经批准的项目，经相关部门批准后方可开展经营活动）"
+# Institutions: (name pattern, scope items). The items are the business lists of the
+# statutes (商业银行法 第三条, 保险法 第九十五条, 证券法 第一百二十条) in the words
+# registries copy from them; {place} is a county or city of pca.csv.
+INSTITUTIONS = (
+    ("{place}农村商业银行股份有限公司", (
+        "吸收公众存款", "发放短期、中期和长期贷款", "办理国内结算", "办理票据承兑与贴现", "代理发行、代理兑付、承销政府债券",
+        "买卖政府债券、金融债券", "从事同业拆借", "从事银行卡业务", "代理收付款项及代理保险业务", "提供保管箱服务",
+        "办理外汇汇款", "提供信用证服务及担保", "代理国外信用卡付款", "经国务院银行业监督管理机构批准的其他业务")),
+    ("{place}农村信用合作联社", (
+        "吸收公众存款", "发放短期、中期和长期贷款", "办理国内结算", "办理票据承兑与贴现", "代理发行、代理兑付、承销政府债券",
+        "买卖政府债券", "从事同业拆借", "代理收付款项及代理保险业务", "提供保管箱服务", "经银行业监督管理机构批准的其他业务")),
+    ("中国人民财产保险股份有限公司{place}支公司", (
+        "机动车保险，包括机动车交通事故责任强制保险和机动车商业保险", "企业财产损失保险", "家庭财产损失保险", "建筑工程保险",
+        "安装工程保险", "货物运输保险", "责任保险", "信用保险", "保证保险", "短期健康保险", "意外伤害保险",
+        "上述业务的再保险业务", "国家法律、法规允许的保险资金运用业务", "经中国保监会批准的其他业务")),
+    ("{place}证券营业部", (
+        "证券经纪", "证券投资咨询", "与证券交易、证券投资活动有关的财务顾问", "证券承销与保荐", "证券自营",
+        "证券资产管理", "融资融券", "证券投资基金代销", "代销金融产品")),
+)
 
 
 @dataclass(frozen=True)
@@ -66,6 +103,7 @@ class CorpusMaker:
         for line in _lines("pca.csv")[1:]:
             parts = line.split(",")
             places.update(p for p in parts[1:4] if p)
+        self._clean = clean
         self.places = sorted(p for p in places if clean(p))
         self.trade_names = [t for t in _lines("trade_names.txt") if 2 <= len(t) <= 4 and clean(t)]
         self.industries = [t for t in _lines("trade.txt") if clean(t)]
@@ -77,6 +115,7 @@ class CorpusMaker:
                 items.append(item)
         self.items = items
         self.s2t = opencc.OpenCC("s2t")
+        self.counties = sorted({p for p in places if p.endswith(("县", "市", "区")) and len(p) <= 5} & set(self.places))
 
     def _name(self) -> str:
         r = self.rng
@@ -96,7 +135,12 @@ class CorpusMaker:
                 return trad
         return r.choice(NOISE).join(form)
 
-    def records(self, n: int) -> Iterator[Record]:
+    def records(self, n: int, *, profile: str = "synthetic") -> Iterator[Record]:
+        if profile not in PROFILES:
+            raise ValueError(f"unknown profile {profile!r}: one of {', '.join(PROFILES)}")
+        if profile == "registry":
+            yield from self._registry(n)
+            return
         r = self.rng
         for _ in range(n):
             name, scope = self._name(), self._scope()
@@ -123,6 +167,71 @@ class CorpusMaker:
             yield Record(name, "；".join(scope), planted, variant)
 
 
+    # -- the registry profile ---------------------------------------------------
+
+    def _scope_length(self) -> int:
+        length = round(self.rng.lognormvariate(math.log(SCOPE_MEDIAN), SCOPE_SIGMA))
+        return max(4, min(SCOPE_MAX, length))
+
+    def _fill(self, length: int, head: list[str] | None = None) -> str:
+        """Catalogue items joined by ；up to about ``length`` characters (never over
+        SCOPE_MAX), sometimes ending with the 除…外 clause."""
+        r = self.rng
+        tail = GENERAL_TAIL if r.random() < 0.4 else ""
+        parts = list(head or [])
+        size = sum(len(p) + 1 for p in parts) + len(tail)
+        while size < length or not parts:
+            item = r.choice(self.items)
+            grown = size + len(item) + 1
+            # stop at the length nearest the target, and never over SCOPE_MAX
+            if parts and (grown > SCOPE_MAX or grown - length > length - size):
+                break
+            parts.append(item)
+            size += len(item) + 1
+        return "；".join(parts) + tail
+
+    def _institution(self) -> tuple[str, str]:
+        r = self.rng
+        pattern, items = r.choice(INSTITUTIONS)
+        name = pattern.format(place=r.choice(self.counties))
+        # the statute's list in order, a few items without a term left out as registries do
+        chosen = [it for it in items if not self._clean(it) or r.random() < 0.85]
+        tail = LICENSED_TAIL if r.random() < 0.5 else ""
+        return name, "；".join(chosen) + tail
+
+    def _registry(self, n: int) -> Iterator[Record]:
+        r = self.rng
+        for _ in range(n):
+            roll = r.random()
+            planted, variant = "", False
+            if roll < 0.034:
+                name, scope = self._institution()
+                yield Record(name, scope, "institution", False)
+                continue
+            name = self._name()
+            items: list[str] = []
+            if roll < 0.069:  # a term of the list in the name or among the items
+                term = r.choice(self.terms)
+                form = term.term if not term.synonyms or r.random() < 0.7 else r.choice(term.synonyms)
+                variant = roll > 0.065
+                text = self._variant(form) if variant else form
+                planted = term.term
+                if r.random() < 0.3:
+                    name = r.choice(self.places) + text + r.choice(self.suffixes)
+                else:
+                    items.append(text + r.choice(("服务", "咨询", "", "业务")))
+            scope = self._fill(self._scope_length(), items)
+            if planted == "" and roll < 0.08:
+                scope += r.choice(NEGATIONS).format(t=r.choice(self.terms).term)
+            elif planted == "" and roll < 0.09:
+                trap, where = r.choice(TRAPS)
+                if where == "name":
+                    name = trap + r.choice(self.trade_names) + r.choice(self.suffixes)
+                else:
+                    scope = trap + "；" + scope
+            yield Record(name, scope, planted, variant)
+
+
 def write_csv(records: Iterator[Record], path: Path) -> int:
     n = 0
     with path.open("w", encoding="utf-8", newline="") as f:
@@ -139,8 +248,10 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=1_000_000)
     ap.add_argument("-o", "--output", type=Path, required=True)
     ap.add_argument("--seed", type=int, default=20250530)
+    ap.add_argument("--profile", choices=PROFILES, default="synthetic",
+                    help="synthetic (the old corpus) or registry (shaped like a real registry)")
     args = ap.parse_args()
-    n = write_csv(CorpusMaker(seed=args.seed).records(args.n), args.output)
+    n = write_csv(CorpusMaker(seed=args.seed).records(args.n, profile=args.profile), args.output)
     print(f"wrote {n} records to {args.output}")
 
 

@@ -34,12 +34,16 @@ OUTPUT_COLUMNS = (
     "supervise",
     "list_version",
     "list_sha256",
+    "licences",  # the licence register's file name and sha256, when one was given
+    "licences_sha256",
     "screened_on",
     "error",
     "columns",  # the column map, where the output's own headers would not tell it (see columns_cell)
 )
 JSON_COLUMNS = ("hits", "suppressed", "watch")
 ERROR_ACTION = "error"
+CONTINUATION = ("名称为空而有经营范围：可能是上一行的续行（一个经营范围写在了两行），请并入上一行后重新筛查"
+                " / no name but a scope: a continuation of the row above?")
 
 _COL = {name: i for i, name in enumerate(OUTPUT_COLUMNS)}
 
@@ -55,6 +59,7 @@ class Summary:
     errors: list[str] = field(default_factory=list)
     warnings: int = 0  # rows screened with a status or date that was not understood
     reading: list[str] = field(default_factory=list)  # what was read: columns, sheets, gaps
+    not_entities: list[str] = field(default_factory=list)  # rows skipped as not entities (repeated header, 合计 …): where, why
     alarms: list[str] = field(default_factory=list)  # what the user must not miss
 
     def add(self, cells: Sequence[Any]) -> None:
@@ -80,10 +85,14 @@ class Summary:
         self.categories.update(other.categories)
         self.errors.extend(other.errors)
         self.warnings += other.warnings
+        self.not_entities.extend(other.not_entities)
 
     def lines(self) -> list[str]:
         out = [*self.reading, *(f"！注意 WARNING: {a}" for a in self.alarms)]
         out.append(f"读取行数 rows: {self.rows}")
+        if self.not_entities:
+            shown = "，".join(self.not_entities[:20]) + (f" …另有 {len(self.not_entities) - 20} 行" if len(self.not_entities) > 20 else "")
+            out.append(f"跳过的非主体行 not entities: {len(self.not_entities)} 行（重复的表头、合计、表尾、标题），未筛查：{shown}")
         for action, n in self.actions.most_common():
             label = Action(action).label if action != ERROR_ACTION else "无法筛查"
             out.append(f"  {action}（{label}）: {n}")
@@ -122,7 +131,7 @@ def _to_column(hit: dict[str, Any], scopes: Sequence[tuple[int, str]]) -> None:
 
 
 def _result_cells(result: Result, scopes: Sequence[tuple[int, str]] | None = None) -> tuple[Any, ...]:
-    """The output cells of a result, up to list_sha256; ``scopes`` (start in the joined
+    """The output cells of a result, up to licences_sha256; ``scopes`` (start in the joined
     scope, column) when the scope was joined from several columns."""
     return (
         result.action.value,
@@ -135,6 +144,8 @@ def _result_cells(result: Result, scopes: Sequence[tuple[int, str]] | None = Non
         "yes" if result.supervise else "",
         result.list_version,
         result.list_sha256,
+        result.licences_file,
+        result.licences_sha256,
     )
 
 
@@ -162,17 +173,22 @@ class RowScreener:
         self._scopes = [(at[c], c) for c in cols.scopes]
         self._facts = [
             (key, at[getattr(cols, key)], getattr(cols, key))
-            for key in ("entity_type", "status", "established_on", "suspended_since", "licensed")
+            for key in ("entity_type", "status", "established_on", "suspended_since", "licensed", "credit_code")
             if getattr(cols, key)
         ]
         self.defaults = parse_options({"kind": Kind.EXISTING, **defaults})
         self.defaults["as_of"] = self.defaults.get("as_of") or date.today()
         screened_on = self._screened_on = self.defaults["as_of"].isoformat()
         self._quick = self.defaults["kind"] is not Kind.CHANGE
+        self.quick = self._quick  # a row whose name and scope are clean gets pass_cells
+        self.name_index = self._name
+        self.scope_indices = tuple(i for i, _ in self._scopes)
         self._columns = columns_cell(cols, out_header if out_header is not None else output_header(columns))
         self.pass_cells = (*_result_cells(screener.screen("", "", **self.defaults)), screened_on, "", self._columns)
         self._error_head = (ERROR_ACTION, "无法筛查", "", "", "[]", "[]", "[]", "",
-                            screener.list_version, screener.list_sha256, screened_on)
+                            screener.list_version, screener.list_sha256,
+                            *((screener.licences.file_name, screener.licences.sha256) if screener.licences else ("", "")),
+                            screened_on)
         self._memo: dict[tuple[str, str], Any] = {}
 
     def error_cells(self, reason: str) -> tuple[Any, ...]:
@@ -198,6 +214,8 @@ class RowScreener:
         else:
             scope = ""
         if not name.strip():
+            if scope.strip():  # a scope spread over two rows, or merged cells copied as values
+                return self.error_cells(CONTINUATION)
             return self.error_cells("名称为空 / the name is empty")
         if self._quick and self.screener.clean(name, scope):
             return self.pass_cells
@@ -219,6 +237,8 @@ class RowScreener:
     def _parse(self, key: str, value: str) -> Any:
         if key in ("established_on", "suspended_since"):
             return parse_date(value)
+        if key == "credit_code":
+            return value
         memo_key = (key, value)
         if memo_key in self._memo:
             parsed = self._memo[memo_key]

@@ -29,6 +29,7 @@ _EXIT_FOR_ACTION = {
     Action.BLOCK: EXIT_BLOCK,
     Action.ORDER_RENAME: EXIT_FOLLOW_UP,
     Action.PROPOSE_REVOCATION: EXIT_FOLLOW_UP,
+    Action.VERIFY_LICENCE: EXIT_FOLLOW_UP,
 }
 _FIELD_LABEL = {Field.NAME: "名称", Field.SCOPE: "经营范围"}
 _REASON_LABEL = {
@@ -76,8 +77,13 @@ def describe_result(result: Result) -> str:
     if result.suppressed:
         lines.append("未计入的匹配：")
         lines += [f"  {describe_hit(h)}" for h in result.suppressed]
+    if result.institution is not None:
+        i = result.institution
+        lines.append(f"名称显示的机构类型：{i.kind}（须持{i.regulator}核发的{i.approval}）")
     lines.append(f"依据：{result.basis}")
     lines.append(f"清单版本：{result.list_version}（sha256 {result.list_sha256[:12]}…）")
+    if result.licences_file:
+        lines.append(f"持牌机构名录：{result.licences_file}（sha256 {result.licences_sha256[:12]}…）")
     return "\n".join(lines)
 
 
@@ -85,6 +91,11 @@ def _add_list_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--list", dest="lists", action="append", metavar="FILE",
         help="字样清单 YAML，可重复 / keyword list YAML (repeat to combine lists; default: the bundled Attachment 1 list)",
+    )
+    p.add_argument(
+        "--licences", metavar="FILE",
+        help="持牌机构名录 CSV/XLSX（机构名称和/或统一社会信用代码列，可有许可证类型、许可证编号、发证机关）/ "
+             "register of licensed institutions: those on it are exempt; an institution-kind name not on it gets the strict action",
     )
 
 
@@ -111,6 +122,7 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--established-on", metavar="DATE", help="成立日期 / date established (2024-06-01, 2024/6/1, 2024年6月1日, 20240601)")
     p.add_argument("--suspended-since", metavar="DATE", help="停业日期 / suspended since (same spellings)")
     p.add_argument("--licensed", action="store_true", help="持有金融牌照或批准 / holds the financial licence or approval")
+    p.add_argument("--credit-code", metavar="CODE", help="统一社会信用代码 / credit code (在持牌机构名录中先按它查找 / looked up first on --licences)")
     p.add_argument("--as-of", metavar="DATE", help="核查日期 / date of the screening (默认今天 default: today)")
     p.add_argument("--json", action="store_true", help="输出 JSON / print Result.to_dict() as JSON")
     _add_list_option(p)
@@ -135,7 +147,7 @@ def run_check(args: argparse.Namespace) -> int:
 
     if not args.name.strip():
         raise UsageError("--name：名称不能为空 / the name is empty")
-    result = Screener(lists=args.lists or None).screen(
+    result = Screener(lists=args.lists or None, licences=args.licences).screen(
         args.name,
         args.scope,
         kind=args.kind,
@@ -147,6 +159,7 @@ def run_check(args: argparse.Namespace) -> int:
         suspended_since=_value(parse_date, args.suspended_since, "--suspended-since", "日期"),
         licensed=args.licensed,
         as_of=_value(parse_date, args.as_of, "--as-of", "日期"),
+        credit_code=args.credit_code,
     )
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
@@ -202,6 +215,7 @@ def run_scan(args: argparse.Namespace) -> int:
         as_of=args.as_of,
         encoding=args.encoding,
         lists=args.lists or (),
+        licences=args.licences,
         jobs=args.jobs,
         only_flagged=args.only_flagged,
         chunk_rows=args.chunk_rows,
@@ -291,7 +305,7 @@ def run_serve(args: argparse.Namespace) -> int:
         from .serving.logjson import configure
 
         configure()
-    app = create_app(list_paths=args.lists, db=args.db, record_text=not args.no_record_text,
+    app = create_app(list_paths=args.lists, licences_path=args.licences, db=args.db, record_text=not args.no_record_text,
                      require_keys=args.require_keys, key_rate=args.key_rate)
     print(f"fangfei-screen {__version__} serving on http://{args.host}:{args.port} "
           f"(list {app.state.holder.screener.list_version})", flush=True)
@@ -387,7 +401,7 @@ def run_rescreen(args: argparse.Namespace) -> int:
     from .rescreen import rescreen
 
     summary = rescreen(
-        args.previous, args.input, args.output, lists=args.lists or (), kind=args.kind, as_of=args.as_of,
+        args.previous, args.input, args.output, lists=args.lists or (), licences=args.licences, kind=args.kind, as_of=args.as_of,
         encoding=args.encoding, columns={"name": args.name_col, "scope": args.scope_col},
     )
     print("\n".join(summary.lines()))

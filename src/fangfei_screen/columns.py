@@ -46,6 +46,19 @@ def header_key(header: str) -> str:
 
 
 _ALIAS_KEYS = {key: tuple(header_key(a) for a in aliases) for key, aliases in COLUMN_ALIASES.items()}
+_ANY_ALIAS = frozenset(a for aliases in _ALIAS_KEYS.values() for a in aliases)
+_GROUPED = re.compile(r"^[^()]+\((.+)\)$")  # 组(子): a two-row header read as one (see rowkinds)
+
+
+def _match_key(header: str) -> str:
+    """The key a header is matched by: its own, or for 市场主体名称（统一社会信用代码）,
+    which no alias names, the sub-header's (统一社会信用代码)."""
+    key = header_key(header)
+    if key not in _ANY_ALIAS:
+        grouped = _GROUPED.match(key)
+        if grouped and grouped.group(1) in _ANY_ALIAS:
+            return grouped.group(1)
+    return key
 
 
 def looks_like_header(cells: Sequence[str], *, name: str | None = None) -> bool:
@@ -76,7 +89,7 @@ class ColumnMap:
         the usual headers."""
         present: dict[str, str] = {}
         for c in columns:
-            present.setdefault(header_key(c), c)
+            present.setdefault(_match_key(c), c)
         found: dict[str, object] = {}
         for key, aliases in _ALIAS_KEYS.items():
             explicit = given.get(key)
@@ -90,7 +103,7 @@ class ColumnMap:
                 found[key] = tuple(wanted) if key == "scope" else wanted[0]
             elif key == "scope":
                 wanted_keys = set(aliases)
-                found[key] = tuple(c for c in columns if header_key(c) in wanted_keys)
+                found[key] = tuple(c for c in columns if _match_key(c) in wanted_keys)
             else:
                 found[key] = next((present[a] for a in aliases if a in present), None)
         if found["name"] is None:

@@ -12,16 +12,19 @@ import io
 import os
 import re
 import shutil
-from collections.abc import Callable, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Iterator, Sequence
+from itertools import accumulate
 from multiprocessing import Pool
 from pathlib import Path
 from typing import Any
 
 from .atomic import scratch_dir
-from .batch import FLAGGED_ACTIONS, OUTPUT_COLUMNS, RowScreener, Summary, input_columns_out
+from .batch import CONTINUATION, FLAGGED_ACTIONS, OUTPUT_COLUMNS, SCOPE_JOINER, RowScreener, Summary, input_columns_out
 from .columns import ColumnMap
+from .csvblocks import Lines, blocks, plain_row
 from .csvrecords import SEP, Range, records
-from .readers import Source
+from .readers import Part, Source, TableError
 from .screener import shared_screener
 from .tables import FORMULA_START, neutralise_formula, output_file
 from .workers import die_with_parent, pool_initargs, starting_workers
@@ -45,17 +48,22 @@ def screen_range(
     defaults: dict[str, Any],
     lists: tuple[str, ...],
     only_flagged: bool,
+    licences: str | None = None,
     delimiter: str = ",",
     append: bool = False,
     progress: Callable[[int], None] | None = None,
+    part: Part | None = None,
 ) -> Summary:
-    """Screen the records of one range into ``out_path`` (UTF-8, no header)."""
-    rows = RowScreener(shared_screener(lists), header, cols, defaults)
+    """Screen the records of one range into ``out_path`` (UTF-8, no header); rows that
+    are not entities (see rowkinds) are counted, not written."""
+    rows = RowScreener(shared_screener(lists, licences), header, cols, defaults)
+    kind_of = part.kinds().of if part is not None else None
     summary = Summary()
     width = len(header)
     flagged = FLAGGED_ACTIONS
     action_at = OUTPUT_COLUMNS.index("action")
     supervise_at = OUTPUT_COLUMNS.index("supervise")
+    error_at = OUTPUT_COLUMNS.index("error")
     pass_cells = rows.pass_cells
     passed = 0  # rows that share pass_cells, counted in one go at the end
     # The output cells of a passing row never change: rendered once as CSV text, they
@@ -68,36 +76,128 @@ def screen_range(
     write = csv.writer(buffer).writerow
     write_passing = csv.writer(buffer, lineterminator=_MARK + "\r\n").writerow
     done = 0
+
+    def one(row: list[str], problem: str, joined: str, line: int) -> None:
+        nonlocal passed
+        if kind_of is not None and part is not None and not problem:
+            kind = kind_of(row)
+            if kind is not None:
+                summary.not_entities.append(f"{part.where(line)}（{kind}）")
+                return
+        if _FORMULA.search(joined):
+            row = [neutralise_formula(c) for c in row]
+        cells = rows.error_cells(problem) if problem else rows.cells(row)
+        if cells[error_at] is CONTINUATION:  # name the line of a continuation
+            cells = rows.error_cells(f"{part.where(line) if part is not None else f'第{line}行'}{CONTINUATION}")
+        if cells is pass_cells:
+            passed += 1
+            if not only_flagged:
+                if _MARK in joined:
+                    write([*row, *cells])
+                else:
+                    write_passing(row)
+        else:
+            summary.add(cells)
+            if not only_flagged or cells[action_at] in flagged or cells[supervise_at]:
+                row.extend(cells)
+                write(row)
+
+    def flush(out: Any) -> None:
+        out.write(buffer.getvalue().replace(_MARK + "\r\n", passing_end))
+        buffer.seek(0)
+        buffer.truncate()
+
+    plain = _plain_screen(rows, header, delimiter, part.kinds().suspects(delimiter) if part is not None else None) if encoding == "utf-8" else None
     with out_path.open("a" if append else "w", encoding="utf-8", errors="backslashreplace", newline="") as out:
-        for row, problem, _line, joined in records(path, rng, encoding, width, delimiter=delimiter, header=header):
-            if _FORMULA.search(joined):
-                row = [neutralise_formula(c) for c in row]
-            cells = rows.error_cells(problem) if problem else rows.cells(row)
-            if cells is pass_cells:
-                passed += 1
-                if not only_flagged:
-                    if _MARK in joined:
-                        write([*row, *cells])
-                    else:
-                        write_passing(row)
-            else:
-                summary.add(cells)
-                if not only_flagged or cells[action_at] in flagged or cells[supervise_at]:
-                    row.extend(cells)
-                    write(row)
+        if plain is None:
+            items: Iterator[Any] = records(path, rng, encoding, width, delimiter=delimiter, header=header)
+        else:
+            items = blocks(path, rng, width, delimiter=delimiter, header=header)
+        for item in items:
+            if isinstance(item, Lines):
+                assert plain is not None
+                before = done
+                lines, number = item.lines, item.first
+                at = 0
+                for i in [*plain(item.text, lines), len(lines)]:
+                    if i > at:
+                        if not only_flagged:
+                            buffer.write(passing_end.join(lines[at:i]))
+                            buffer.write(passing_end)
+                        passed += i - at
+                        done += i - at
+                    at = i + 1
+                    if i == len(lines):
+                        break
+                    got = plain_row(lines[i], number + i, width, delimiter)
+                    if got is not None:
+                        one(got[0], got[1], SEP.join(got[0]), number + i)
+                        done += 1
+                flush(out)
+                if progress is not None:
+                    progress(done - before)
+                continue
+            row, problem, line, joined = item
+            one(row, problem, joined, line)
             done += 1
             if done % _FLUSH_ROWS == 0:
-                out.write(buffer.getvalue().replace(_MARK + "\r\n", passing_end))
-                buffer.seek(0)
-                buffer.truncate()
+                flush(out)
                 if progress is not None:
                     progress(_FLUSH_ROWS)
-        out.write(buffer.getvalue().replace(_MARK + "\r\n", passing_end))
-        if progress is not None:
+        flush(out)
+        if progress is not None and plain is None:
             progress(done % _FLUSH_ROWS)
     summary.rows += passed
     summary.actions[pass_cells[action_at]] += passed
     return summary
+
+
+def _plain_screen(
+    rows: RowScreener, header: Sequence[str], delimiter: str, suspects: str | None = None
+) -> Callable[[str, list[str]], list[int]] | None:
+    """For a block of plain lines (csvblocks.Lines): the sorted indices of the lines
+    that must be read and screened one by one; every other line is a whole record that
+    passes, and is written as it stands followed by the passing cells. None where that
+    shortcut does not hold (a change screening, which compares every row, or a
+    delimiter other than the output's comma).
+
+    A line is taken one by one when anything in it might matter: a number of cells
+    other than the header's, a name that is empty or white space, a name or scope that
+    is not clean (Screener.clean, exactly as RowScreener.cells asks), a cell that starts
+    like a formula or the write buffer's marker, a line that may not be an entity
+    (``suspects``: rowkinds' pattern of repeated headers, totals, footers and titles; one
+    search over the whole block for all of these).
+    """
+    if delimiter != "," or not rows.quick:
+        return None
+    clean = rows.screener.clean
+    width, k = len(header), rows.name_index
+    scopes = rows.scope_indices
+    flags = re.compile(
+        r"\x1e|(?:^|,)[" + re.escape("".join(c for c in FORMULA_START)) + "]" + (f"|{suspects}" if suspects else ""), re.M
+    )
+
+    def flagged(text: str, lines: list[str]) -> list[int]:
+        out = []
+        if len(scopes) == 1:
+            j = scopes[0]
+            for i, line in enumerate(lines):
+                c = line.split(",")
+                if len(c) != width or not c[k].strip() or not clean(c[k], c[j]):
+                    out.append(i)
+        else:
+            for i, line in enumerate(lines):
+                c = line.split(",")
+                if len(c) != width or not c[k].strip() or not clean(c[k], SCOPE_JOINER.join(c[x] for x in scopes)):
+                    out.append(i)
+        found = flags.search(text)
+        if found is not None:
+            starts = [0, *accumulate(len(line) + 1 for line in lines)]
+            out.extend(bisect_right(starts, m.start()) - 1 for m in flags.finditer(text, found.start()))
+            out = sorted(set(out))
+        return out
+
+    return flagged
 
 
 def _append(part: Path, out_fd: int) -> None:
@@ -134,9 +234,12 @@ def scan_csv(
     lists: tuple[str, ...],
     jobs: int,
     only_flagged: bool,
+    licences: str | None = None,
     progress: Callable[[int], None] | None = None,
+    empty: Callable[[Source], TableError] | None = None,
 ) -> Summary:
-    """Screen a delimited text file into a CSV file (UTF-8 with BOM, the input's columns first)."""
+    """Screen a delimited text file into a CSV file (UTF-8 with BOM, the input's columns
+    first). A file with no data rows raises ``empty(source)`` and leaves no output."""
     shape = source.csv_layout
     assert shape is not None and source.text_path is not None
     input_path = source.text_path
@@ -144,7 +247,7 @@ def scan_csv(
     out_header = [*input_columns_out(header), *OUTPUT_COLUMNS]
     kwargs: dict[str, Any] = dict(
         encoding=shape.encoding, header=header, cols=cols, defaults=defaults, lists=lists, only_flagged=only_flagged,
-        delimiter=shape.delimiter,
+        licences=licences, delimiter=shape.delimiter, part=source.parts[0],
     )
     summary = Summary()
     with output_file(output_path) as out_path:
@@ -153,6 +256,8 @@ def scan_csv(
         if jobs <= 1 or len(ranges) == 1:
             for rng in ranges:
                 summary.merge(screen_range(input_path, rng, out_path, append=True, progress=progress, **kwargs))
+            if summary.rows == 0 and empty is not None:
+                raise empty(source)  # inside output_file: no output is left
             return summary
         # Named after the output, so that the next run onto it removes it if this one is killed.
         parts_dir = scratch_dir(out_path)
@@ -178,4 +283,6 @@ def scan_csv(
                 os.close(out_fd)
         finally:
             shutil.rmtree(parts_dir, ignore_errors=True)
+        if summary.rows == 0 and empty is not None:
+            raise empty(source)
     return summary

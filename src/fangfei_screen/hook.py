@@ -10,7 +10,7 @@ from .models import Action, Result
 from .screener import SCREEN_OPTIONS, Screener, ScreeningInputError, shared_screener
 
 APPLICATION_FIELDS = ("name", "scope", *SCREEN_OPTIONS)
-TEXT_FIELDS = ("name", "scope", "before_name", "before_scope")
+TEXT_FIELDS = ("name", "scope", "before_name", "before_scope", "credit_code")
 # A registered business scope runs to a few thousand characters; a longer field is not
 # a registration, and refusing it bounds the work one application can ask for.
 MAX_FIELD_CHARS = 10_000

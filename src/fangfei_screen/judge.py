@@ -11,8 +11,10 @@ from typing import Generic, NamedTuple, TypeVar
 
 from .automaton import Match
 from .boundary import BoundaryJudge
+from .clausesenses import ClauseSense, other_sense
 from .lexicon import Exclusion
 from .models import SuppressReason
+from .names import NameReader, Part, PartKind, part_at
 
 T = TypeVar("T")
 
@@ -34,6 +36,26 @@ _OPEN = frozenset("（(【[〔{《")
 _BRACKET = re.compile("[（(【\\[〔{《）)】\\]〕}》]")
 _WAI, _DE = re.compile("外"), re.compile("的")
 _DETAIL_CHARS = 60  # of a clause quoted in a suppressed hit's detail
+# Closers that exclude what stands before them in their clause: X除外, X以外的.
+_EXCEPT = re.compile("除外|以外")
+# Where an excluded X begins, looking back from its 除外: a separator of items or
+# clauses (not 、, which joins the list of what is excluded), a bracket, or 但.
+_EXCEPT_START = re.compile("[，,；;。（(【\\[〔{《）)】\\]〕}》但]")
+# A restriction opens a clause of its own: in 不得吸收存款，仅限以自有资产投资 the
+# 不得 does not reach 投资.
+_RESTRICTION = re.compile("仅限|只限|限于|仅以|但")
+# 不得 negates its own verb phrase. A prepositional phrase right after it that names
+# whom (对X, 向X, 为X, 给X) is not what is forbidden: it ends at the verb. One that
+# names how (以拍卖方式销售) is part of what is forbidden.
+_PREPOSITIONS = frozenset("对向为给")
+_VERB = re.compile(
+    "提供|承诺|从事|开展|经营|进行|发放|吸收|募集|集资|发行|销售|公开|参与|设立|开设|办理|代理|宣传|保证|许诺|收取|接受|出具"
+)
+# Verbs whose object is what is said, not an activity of the entity: in
+# 不得向投资者承诺投资本金不受损失 the promise is forbidden, not the investing.
+_SAYING = frozenset({"承诺", "宣传", "保证", "许诺"})
+_PROHIBITIONS = frozenset({"不得", "禁止", "严禁"})
+_PHRASE_REACH = 40  # characters a prepositional phrase may run before its verb
 
 
 class ExclusionContext(NamedTuple):
@@ -100,7 +122,8 @@ def negated_spans(scope: str, spaces: Sequence[int] = ()) -> list[tuple[int, int
     scope's length, however many openers and hits it holds.
     """
     openers = list(_NEGATION.finditer(scope))
-    if not openers:
+    excepts = list(_EXCEPT.finditer(scope))
+    if not openers and not excepts:
         return []
     n = len(scope)
     inner_end: list[int | None] = [None] * len(openers)  # the closing bracket around an opener
@@ -118,8 +141,9 @@ def negated_spans(scope: str, spaces: Sequence[int] = ()) -> list[tuple[int, int
         elif stack:
             for k in stack.pop():
                 inner_end[k] = pos
-    inner_stops = [m.start() for m in _INNER_END.finditer(scope)]
-    outer_stops = [m.start() for m in _OUTER_END.finditer(scope)]
+    restrictions = [m.start() for m in _RESTRICTION.finditer(scope)] if openers else []
+    inner_stops = sorted([m.start() for m in _INNER_END.finditer(scope)] + restrictions)
+    outer_stops = sorted([m.start() for m in _OUTER_END.finditer(scope)] + restrictions)
     wai = [m.start() for m in _WAI.finditer(scope)]
     de_at = [m.start() for m in _DE.finditer(scope)]
     spans = []
@@ -143,8 +167,55 @@ def negated_spans(scope: str, spaces: Sequence[int] = ()) -> list[tuple[int, int
             end = chu_end = wai_at + 1
         elif opener in _CONTAINING and _begins_item(scope, start, spaces):
             end = min(end, _next(de_at, m.end(), n))
+        elif opener in _PROHIBITIONS:
+            forbids, verb = _forbidden_verb(scope, m.end(), end)
+            if not forbids:
+                continue
+            start = verb if verb is not None else start
         spans.append((start, end, opener))
+    spans.extend(_excepted_spans(scope, excepts, spaces, [m.start() for m in openers]))
     return spans
+
+
+def _forbidden_verb(scope: str, after: int, end: int) -> tuple[bool, int | None]:
+    """Whether a bare 不得 (禁止, 严禁) ending at ``after`` forbids an activity, and
+    where its verb phrase begins (None: no verb known, the whole clause as before).
+    Forbidding to say something (承诺, 宣传 …) negates no activity of the entity. A
+    prepositional phrase right after the opener is skipped up to its verb: in
+    不得对所投资企业以外的其他企业提供担保 only 提供担保 is forbidden."""
+    verb = _VERB.match(scope, after)
+    if verb is None and after < end and scope[after] in _PREPOSITIONS:
+        verb = _VERB.search(scope, after + 1, min(end, after + 1 + _PHRASE_REACH))
+    if verb is None:
+        return True, None
+    return verb.group() not in _SAYING, verb.start()
+
+
+def _excepted_spans(
+    scope: str, excepts: Sequence[re.Match[str]], spaces: Sequence[int], opener_starts: Sequence[int]
+) -> list[tuple[int, int, str]]:
+    """Spans excluded by a closer after them: X除外 (（拍卖除外）, （金融、证券、投资除外）,
+    但X除外) and X以外的. X runs back to the start of its clause: a separator other
+    than 、, a bracket, 但, or white space between items. X以外 inside a clause that
+    an opener (不得, 除 …) begins belongs to that clause and excludes nothing itself
+    (不得对所投资企业以外的其他企业提供担保)."""
+    if not excepts:
+        return []
+    stops = [m.start() for m in _EXCEPT_START.finditer(scope)]
+    out = []
+    for m in excepts:
+        at = m.start()
+        i = bisect_left(stops, at) - 1
+        begin = stops[i] + 1 if i >= 0 else 0
+        j = bisect_right(spaces, at) - 1
+        if j >= 0 and spaces[j] > begin:
+            begin = spaces[j]
+        if begin >= at:
+            continue
+        if m.group() == "以外" and _next(opener_starts, begin, at) < at:
+            continue
+        out.append((begin, m.end(), m.group()))
+    return out
 
 
 def _begins_item(scope: str, start: int, spaces: Sequence[int]) -> bool:
@@ -215,6 +286,8 @@ def judge_field(
     group_of: Sequence[int] | None = None,
     exclusions: Sequence[Sequence[ExclusionContext]] | None = None,
     heads: Sequence[tuple[str, ...]] | None = None,
+    senses: Sequence[tuple[ClauseSense, ...]] | None = None,
+    names: NameReader | None = None,
     separated: Collection[int] = frozenset(),
     spaces: Sequence[int] = (),
 ) -> list[Verdict]:
@@ -222,21 +295,32 @@ def judge_field(
 
     ``exclusions[term_id]``: the contexts that mark a term's harmless uses.
     ``heads[term_id]``: the head nouns after which a term names a product of another
-    sense (积分 + 仪). ``separated`` and ``spaces`` say where the text as written had visible noise or
+    sense (积分 + 仪). ``senses[term_id]``: the rules that read a term in another
+    sense from its sentence (clausesenses). ``names``: reads a name field by its
+    parts (names.py), split only when a hit in it comes to the word-boundary judge.
+    ``separated`` and ``spaces`` say where the text as written had visible noise or
     white space that folding removed (see FoldedText.separators): Latin word edges and
     scope items are judged on the text as written.
     """
     # Negated clauses only where the scope has an opener at all.
     clauses: _SpanIndex[str] | None = (
-        _SpanIndex(negated_spans(folded, spaces)) if is_scope and _NEGATION.search(folded) else None
+        _SpanIndex(negated_spans(folded, spaces))
+        if is_scope and (_NEGATION.search(folded) or "以外" in folded)
+        else None
     )
     quoted: dict[int, str] = {}  # clause start -> its quotation, made once per clause
+    parts: tuple[Part, ...] | None = None  # a name's parts, split on the first hit that needs them
     verdicts = []
     for m in longest_matches(matches, len(folded), group_of):
         held = _excluded(folded, m.start, m.end, exclusions[m.pattern.term_id]) if exclusions else None
         if held is not None:
             note = f"：{held.note}" if held.note else ""
             verdicts.append(Verdict(m, held.reason, f"「{held.form}」{note}"))
+            continue
+        rules = senses[m.pattern.term_id] if senses else ()
+        sense = other_sense(folded, m.start, m.end, rules) if rules else ""
+        if sense:
+            verdicts.append(Verdict(m, SuppressReason.OTHER_SENSE, sense))
             continue
         head = _head_noun(folded, m.end, heads[m.pattern.term_id]) if heads else ""
         if head:
@@ -257,13 +341,43 @@ def judge_field(
             if folded[m.start].isascii() or folded[m.end - 1].isascii()
             else ""
         )
-        if not detail and boundary.needs_judging(folded, m.start, m.end):
+        if not detail and not is_scope and names is not None:
+            if parts is None:
+                parts = names.parts(folded)
+            reason, detail = _name_part_verdict(folded, m.start, m.end, parts, names, boundary)
+            if reason is not None:
+                verdicts.append(Verdict(m, reason, detail))
+                continue
+        elif not detail and boundary.needs_judging(folded, m.start, m.end):
             detail = boundary.straddles(folded, m.start, m.end)
         if detail:
             verdicts.append(Verdict(m, SuppressReason.WORD_BOUNDARY, detail))
             continue
         verdicts.append(Verdict(m))
     return verdicts
+
+
+def _name_part_verdict(
+    name: str, start: int, end: int, parts: tuple[Part, ...], names: NameReader, boundary: BoundaryJudge
+) -> tuple[SuppressReason | None, str]:
+    """A hit in a name judged by the part it stands in: across two parts it is no word
+    of the name (麦积|分公司, 龙云|养殖); a division's name without its suffix where a
+    place stands is a place (互助三合水电, …公司互助分公司); inside one part the word
+    boundaries are those of that part alone (天诚|信用评级: 诚信 is not a word here)."""
+    i, j = part_at(parts, start), part_at(parts, end - 1)
+    if i != j:
+        held = parts[i : j + 1]
+        joined = "|".join(name[p.start : p.end] for p in held)
+        kinds = "|".join(p.kind.label for p in held)
+        return SuppressReason.WORD_BOUNDARY, f"「{joined}」跨越名称的{kinds} / the hit runs across parts of the name"
+    part = parts[i]
+    word = name[start:end]
+    if part.kind is PartKind.PLACE and (start, end) == (part.start, part.end) and names.is_division_head(word):
+        return SuppressReason.PLACE_NAME, f"「{word}」：省略后缀的行政区划名称，位于名称的行政区划位置"
+    text = name[part.start : part.end]
+    s, e = start - part.start, end - part.start
+    detail = boundary.straddles(text, s, e) if boundary.needs_judging(text, s, e) else ""
+    return (SuppressReason.WORD_BOUNDARY, detail) if detail else (None, "")
 
 
 # What may join a term to its head noun in a product name (积分式电表, 票据型打印机).

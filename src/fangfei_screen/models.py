@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .institutions import InstitutionKind
 
 
 class Action(StrEnum):
@@ -17,6 +20,7 @@ class Action(StrEnum):
     PROPOSE_REVOCATION = "propose_revocation"
     EXEMPT = "exempt"
     CLOSED = "closed"  # an existing entity already deregistered, revoked or moved out
+    VERIFY_LICENCE = "verify_licence"  # an existing entity whose name declares a licensed kind of institution
 
     @property
     def label(self) -> str:
@@ -26,7 +30,8 @@ class Action(StrEnum):
 
 # The actions someone must act on: the rows of the monthly report, the `--only-flagged` rows.
 # Not CLOSED: an entity already deregistered, revoked or moved out is reported with its
-# hits, but nothing is ordered of it and it is not a new risk clue.
+# hits, but nothing is ordered of it and it is not a new risk clue. Not VERIFY_LICENCE:
+# a name of a licensed kind of institution is a clue only once its licence is found missing.
 ACTIONABLE = frozenset({Action.BLOCK, Action.ORDER_RENAME, Action.PROPOSE_REVOCATION})
 
 _ACTION_LABELS = {
@@ -37,6 +42,7 @@ _ACTION_LABELS = {
     Action.PROPOSE_REVOCATION: "提请吊销营业执照",
     Action.EXEMPT: "持牌或经批准，免于限制",
     Action.CLOSED: "已注销、吊销或迁出，不作处置",
+    Action.VERIFY_LICENCE: "核实牌照：持牌的无需处理；无牌照的属疑似非法金融机构（最严重的线索）",
 }
 
 
@@ -255,6 +261,9 @@ class Result:
     list_sha256: str
     watch: tuple[Hit, ...] = ()
     before_keywords: tuple[str, ...] = field(default=())
+    institution: InstitutionKind | None = None  # the licensed kind the name declares, if any
+    licences_file: str = ""  # the licence register screened against (its file name), if any
+    licences_sha256: str = ""
 
     @property
     def keywords(self) -> tuple[str, ...]:
@@ -286,4 +295,7 @@ class Result:
             "basis": self.basis,
             "list_version": self.list_version,
             "list_sha256": self.list_sha256,
+            "institution": self.institution.to_dict() if self.institution is not None else None,
+            "licences": self.licences_file,
+            "licences_sha256": self.licences_sha256,
         }

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from .institutions import InstitutionKind
 from .models import Action, EntityType, Kind, Status
 
 PLAN = "固政办〔2025〕10号 二(二)6"
@@ -30,6 +31,11 @@ BASIS_CLOSED = {
     Status.REVOKED: "名称或经营范围含附件1所列字样，但本主体已被吊销营业执照，无需督促变更或提请吊销，不作为新增风险线索。",
     Status.MOVED_OUT: "名称或经营范围含附件1所列字样，但本主体已迁出本辖区，线索移交迁入地，本地不作处置。",
 }
+NOT_ON_REGISTER = "名称显示为持牌机构类型，但不在持牌机构名录中"
+BASIS_VERIFY = (
+    "固政办〔2025〕10号 一、二(二)6：限制的是未经依法批准的一般工商企业；持牌金融机构由其监管部门监管。"
+    "核实牌照：持牌的无需处理；无牌照的属疑似非法金融机构（最严重的线索）。"
+)
 BASIS_PASS = "名称和经营范围中未发现附件1所列可能涉及金融活动的字样。"
 BASIS_CHANGE_PASS = "变更前后名称和经营范围中均未发现附件1所列可能涉及金融活动的字样。"
 
@@ -85,6 +91,9 @@ def decide(
     licensed: bool,
     facts: EntityFacts | None,
     as_of: date | None,
+    institution: InstitutionKind | None = None,
+    licence: str = "",
+    register: bool = False,
 ) -> tuple[Action, str]:
     """The action for a registration and the clause it rests on.
 
@@ -92,11 +101,30 @@ def decide(
     An existing entity that is deregistered, revoked or moved out is ``closed``: its
     hits stand, and the basis says why nothing is ordered (before any exemption, which
     no longer matters for it).
+
+    ``institution`` is the licensed kind the name declares; ``licence`` the basis of the
+    register's row the entity is on ('' if none); ``register`` whether a register was
+    given. An existing institution-kind entity with counted terms gets ``verify_licence``
+    without a register; with one, the strict action of its kind when it is not on it.
     """
     if kind is Kind.EXISTING and after and facts is not None and facts.status is not None and facts.status.closed:
         return Action.CLOSED, BASIS_CLOSED[facts.status]
+    if licence and after:
+        return Action.EXEMPT, f"{BASIS_EXEMPT} {licence}"
     if licensed and after:
+        if institution is not None:
+            return Action.EXEMPT, f"{BASIS_EXEMPT} 名称显示为{institution.kind}，已提供{institution.needs}。"
         return Action.EXEMPT, BASIS_EXEMPT
+    if institution is not None and after:
+        declared = f"名称显示为{institution.kind}（{institution.word}），依法须持{institution.needs}"
+        if kind is Kind.EXISTING and not register:
+            return Action.VERIFY_LICENCE, f"{declared}。{BASIS_VERIFY}"
+        action, basis = decide(kind, after, before, licensed=False, facts=facts, as_of=as_of)
+        if register:
+            return action, f"{NOT_ON_REGISTER}（{declared}）。{basis}"
+        if action is Action.BLOCK:
+            return action, f"{basis} {declared}；提供批准文件（licensed）后方可办理。"
+        return action, basis
     if kind is Kind.NEW:
         return (Action.BLOCK, BASIS_NEW) if after else (Action.PASS, BASIS_PASS)
     if kind is Kind.CHANGE:

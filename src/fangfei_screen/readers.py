@@ -2,9 +2,13 @@
 each row remembering its sheet and its row in the file. Readers know nothing of
 screening; what a header looks like is asked of the caller (``header_test``).
 
-Formats: delimited text (CSV, TSV, Excel's "Unicode 文本" = UTF-16 with tabs; UTF-8,
-UTF-8 BOM, GBK/GB18030, detected), workbooks (.xlsx, .xlsm, .xls, .ods; every sheet),
-Parquet and JSON Lines.
+Formats, told by content, not suffix (see sniff): delimited text (CSV, TSV, ``;``,
+Excel's "Unicode 文本" = UTF-16 with tabs; UTF-8, UTF-8 BOM, GBK/GB18030, detected),
+workbooks (.xlsx, .xlsm, .xls, .ods; every visible sheet), HTML tables saved as .xls
+(see htmltables), a .zip of such files (each member read the same way), Parquet and
+JSON Lines. A header in two rows is read as one (see rowkinds); rows that are not
+entities (a repeated header, 合计, 填表人：, a title) are skipped and named; a merged
+cell's value belongs to every row it covers.
 
 Every row read comes out once: a line that cannot be parsed into the header's
 columns, or that holds bytes the encoding cannot decode, is kept as a row with a read
@@ -26,13 +30,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .csvrecords import CsvError, CsvLayout, layout, records
+from .rowkinds import RowKinds, sub_header
+from .sniff import BOOK_SUFFIX, BOOKS, FileKind, Sniffed, damaged, refusal, sniff
 
 if TYPE_CHECKING:
     import pandas as pd
 
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 BOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
-READ_SUFFIXES = (*TEXT_SUFFIXES, *BOOK_SUFFIXES, ".parquet", ".jsonl")
+READ_SUFFIXES = (*TEXT_SUFFIXES, *BOOK_SUFFIXES, ".parquet", ".jsonl", ".zip")
+DELIMITERS = (",", "\t", ";")
+MAX_MEMBERS = 1000  # files in one .zip
 HEADER_SEARCH_ROWS = 30  # the header is looked for among this many first rows
 _SNIFF_BYTES = 1 << 20
 
@@ -71,9 +79,17 @@ class Part:
     header_row: int  # 1-based row (line) of the header in the file or sheet
     skipped_above: int = 0  # non-blank rows above the header (titles), not records
     notes: tuple[str, ...] = ()  # header cells renamed (empty, repeated)
+    header_rows: int = 1  # 2: a group row over sub-headers, read as one header
+    headers: tuple[tuple[str, ...], ...] = ()  # the header row(s) as written (to know a repeated one)
+    file: str | None = None  # a member of a .zip: its name
 
     def where(self, row: int) -> str:
-        return f"工作表「{self.sheet}」第{row}行" if self.sheet is not None else f"第{row}行"
+        at = f"工作表「{self.sheet}」第{row}行" if self.sheet is not None else f"第{row}行"
+        return f"「{self.file}」{at}" if self.file is not None else at
+
+    def kinds(self) -> RowKinds:
+        """What tells this table's rows that are not entities."""
+        return RowKinds(self.headers)
 
 
 @dataclass
@@ -85,6 +101,7 @@ class Chunk:
     part: Part
     errors: dict[int, str] = field(default_factory=dict)
     rows: list[int] | None = None  # workbooks: each row's number in its sheet
+    not_entities: list[str] = field(default_factory=list)  # rows skipped as not entities: where and why
 
 
 def detect_encoding(path: Path) -> str:
@@ -109,6 +126,9 @@ def check_input(path: str | Path) -> Path:
     if not path.is_file():
         raise TableError(f"找不到输入文件 / no such file: {path}")
     if path.suffix.lower() not in READ_SUFFIXES:
+        found = sniff(path)
+        if found.kind not in (*BOOKS, FileKind.HTML, FileKind.TEXT, FileKind.PARQUET, FileKind.ZIP):
+            raise TableError(refusal(found, path.name))  # a PDF, an image …: say what it is
         raise TableError(f"不支持的输入文件类型 '{path.suffix.lower()}'，支持：{'、'.join(READ_SUFFIXES)} / unknown input suffix")
     return path
 
@@ -170,19 +190,25 @@ class Source:
 
     def __init__(self, path: Path, kind: str, parts: list[Part], *, skipped: list[str] | None = None,
                  csv_layout: CsvLayout | None = None, text_path: Path | None = None, encoding: str = "",
-                 book: Any = None, limits: ReadLimits | None = None, cleanup: Path | None = None) -> None:
+                 book: Any = None, limits: ReadLimits | None = None, cleanup: Path | None = None,
+                 alarms: list[str] | None = None, members: list[tuple[Source, dict[int, Part]]] | None = None) -> None:
         self.path = path
         self.kind = kind  # "text", "book", "parquet", "jsonl"
         self.parts = parts
         self.skipped = skipped or []
+        self.alarms = alarms or []  # what the user must not miss (formulas never calculated …)
         self.csv_layout = csv_layout  # text files: the header and byte ranges of the records
         self.text_path = text_path  # text files: the file the ranges are of (UTF-16 is re-encoded)
         self.encoding = encoding
         self._book = book
         self._limits = limits or ReadLimits()
         self._cleanup = cleanup
+        self._members = members  # a .zip: each member's source, its parts → the parts named by member
 
     def close(self) -> None:
+        for member, _ in self._members or ():
+            member.close()
+        self._members = None
         if self._book is not None:
             self._book.close()
             self._book = None
@@ -198,6 +224,8 @@ class Source:
 
     def chunks(self, *, chunk_rows: int = 50_000) -> Iterator[Chunk]:
         """Every record of every part, in order, ``chunk_rows`` at most per chunk."""
+        if self._members is not None:
+            return self._member_chunks(chunk_rows)
         if self.kind == "text":
             return self._text_chunks(chunk_rows)
         if self.kind == "book":
@@ -206,39 +234,59 @@ class Source:
             return _read_parquet(self.path, chunk_rows, self.parts[0])
         return _read_jsonl(self.path, chunk_rows)
 
+    def _member_chunks(self, chunk_rows: int) -> Iterator[Chunk]:
+        for member, named in self._members or ():
+            for chunk in member.chunks(chunk_rows=chunk_rows):
+                chunk.part = named.get(id(chunk.part), chunk.part)
+                if chunk.part.file is not None:
+                    chunk.not_entities = [f"「{chunk.part.file}」{w}" for w in chunk.not_entities]
+                yield chunk
+
     def _text_chunks(self, chunk_rows: int) -> Iterator[Chunk]:
         import pandas as pd
 
         assert self.csv_layout is not None and self.text_path is not None
         shape, part = self.csv_layout, self.parts[0]
         width = len(part.header)
+        kinds = part.kinds()
         for rng in shape.ranges:
             rows: list[list[str]] = []
+            lines: list[int] = []
             errors: dict[int, str] = {}
-            for row, problem, _line, _joined in records(self.text_path, rng, shape.encoding, width, delimiter=shape.delimiter, header=part.header):
+            skipped: list[str] = []
+            for row, problem, line, _joined in records(self.text_path, rng, shape.encoding, width, delimiter=shape.delimiter, header=part.header):
+                kind = kinds.of(row)
+                if kind is not None:
+                    skipped.append(f"{part.where(line)}（{kind}）")
+                    continue
                 if problem:
                     errors[len(rows)] = problem
                 rows.append(row)
+                lines.append(line)
                 if len(rows) >= chunk_rows:
-                    yield Chunk(pd.DataFrame(rows, columns=part.header, dtype=object), part, errors)
-                    rows, errors = [], {}
-            if rows:
-                yield Chunk(pd.DataFrame(rows, columns=part.header, dtype=object), part, errors)
+                    yield Chunk(pd.DataFrame(rows, columns=part.header, dtype=object), part, errors, lines, skipped)
+                    rows, lines, errors, skipped = [], [], {}, []
+            if rows or skipped:
+                yield Chunk(pd.DataFrame(rows, columns=part.header, dtype=object), part, errors, lines, skipped)
 
     def _book_chunks(self, chunk_rows: int) -> Iterator[Chunk]:
         import pandas as pd
 
         limit = self._limits.max_cell_chars
         for part in self.parts:
-            sheet = self._book.get_sheet_by_name(part.sheet)
             width = len(part.header)
+            kinds = part.kinds()
             rows: list[list[str]] = []
             numbers: list[int] = []
-            for number, values in enumerate(sheet.iter_rows(), start=1):
-                if number <= part.header_row:
-                    continue
+            skipped: list[str] = []
+            first = part.header_row + part.header_rows - 1  # the last header row: records start below it
+            for number, values in self._book.rows(part.sheet, after=first):
                 row = [cell_text(v) for v in values]
                 if not any(c.strip() for c in row):
+                    continue
+                kind = kinds.of(row)
+                if kind is not None:
+                    skipped.append(f"{part.where(number)}（{kind}）")
                     continue
                 extra = row[width:]
                 if any(c.strip() for c in extra):
@@ -253,10 +301,10 @@ class Source:
                 rows.append(row)
                 numbers.append(number)
                 if len(rows) >= chunk_rows:
-                    yield Chunk(pd.DataFrame(rows, columns=part.header, dtype=object), part, rows=numbers)
-                    rows, numbers = [], []
-            if rows:
-                yield Chunk(pd.DataFrame(rows, columns=part.header, dtype=object), part, rows=numbers)
+                    yield Chunk(pd.DataFrame(rows, columns=part.header, dtype=object), part, rows=numbers, not_entities=skipped)
+                    rows, numbers, skipped = [], [], []
+            if rows or skipped:
+                yield Chunk(pd.DataFrame(rows, columns=part.header, dtype=object), part, rows=numbers, not_entities=skipped)
 
 
 def open_source(
@@ -268,23 +316,59 @@ def open_source(
     sheets: Sequence[str] = (),
     parts: int = 1,
     limits: ReadLimits | None = None,
+    name: str | None = None,
 ) -> Source:
     """Open a registry file: find its header row(s) and, for a workbook, the sheets
     that hold a table. ``parts`` splits a text file into that many byte ranges (at
-    most) for parallel readers. TableError if nothing can be read."""
+    most) for parallel readers. The reader is chosen by the file's content (an ".xls"
+    that is a web page or text is read as one); ``name`` is the file's name in
+    messages (a member of a .zip). TableError if nothing can be read."""
     path = check_input(path)
-    suffix = path.suffix.lower()
+    name = name or path.name
+    limits = limits or ReadLimits.from_env()
     if header_row is not None and header_row < 1:
         raise TableError("--header-row 从 1 开始 / --header-row counts from 1")
-    if sheets and suffix not in BOOK_SUFFIXES:
-        raise TableError(f"--sheet 只适用于工作簿（.xlsx .xlsm .xls .ods），不适用于 {suffix} / --sheet is for workbooks")
-    if suffix in TEXT_SUFFIXES:
+    found = sniff(path)
+    if found.kind not in (*BOOKS, FileKind.HTML, FileKind.TEXT, FileKind.PARQUET, FileKind.ZIP):
+        raise TableError(refusal(found, name))
+    if sheets and found.kind not in (*BOOKS, FileKind.HTML, FileKind.ZIP):
+        raise TableError(f"--sheet 只适用于工作簿（.xlsx .xlsm .xls .ods），{name} 不是工作簿 / --sheet is for workbooks")
+    if found.kind == FileKind.TEXT:
+        if path.suffix.lower() == ".jsonl":
+            return Source(path, "jsonl", [Part(None, [], 0)])
         return _open_text(path, encoding or detect_encoding(path), header_test, header_row, parts)
-    if suffix in BOOK_SUFFIXES:
-        return _open_book(path, header_test, header_row, sheets, limits or ReadLimits.from_env())
-    if suffix == ".parquet":
-        return _open_parquet(path)
-    return Source(path, "jsonl", [Part(None, [], 0)])
+    if found.kind in BOOKS:
+        return _open_book(path, found.kind, header_test, header_row, sheets, limits, name)
+    if found.kind == FileKind.HTML:
+        from .htmltables import read_tables
+
+        try:
+            tables = read_tables(path)
+        except (ValueError, OSError, UnicodeError):
+            raise TableError(f"{name} 是网页，但无法解析：请在 Excel 中打开后另存为 .xlsx 再筛查 / an unreadable web page") from None
+        if not tables:
+            raise TableError(f"{name} 是网页，但其中没有表格：请从系统中重新导出 Excel 或 CSV 文件 / a web page without a table")
+        return _open_sheets(path, _HtmlSheets(tables), header_test, header_row, sheets, limits)
+    if found.kind == FileKind.ZIP:
+        from .ziparchive import open_zip
+
+        return open_zip(path, header_test=header_test, encoding=encoding, header_row=header_row, sheets=sheets, limits=limits)
+    return _open_parquet(path)
+
+
+def _delimiter(head: list[str], header_test: HeaderTest) -> str:
+    """The delimiter of a text file: the one with which a row reads as a header (with
+    the most cells), else the one the first non-blank line holds most of."""
+    best, cells = "", 0
+    for d in DELIMITERS:
+        for row in csv.reader(head, delimiter=d):
+            if len(row) > cells and header_test([c.strip() for c in row]):
+                best, cells = d, len(row)
+                break
+    if best:
+        return best
+    first = next((line for line in head if line.strip()), "")
+    return max(DELIMITERS, key=lambda d: (first.count(d), d == ","))
 
 
 def _open_text(path: Path, encoding: str, header_test: HeaderTest, header_row: int | None, parts: int) -> Source:
@@ -307,27 +391,41 @@ def _open_text(path: Path, encoding: str, header_test: HeaderTest, header_row: i
                            newline=None if cr_only else "") as src, \
                     text_path.open("w", encoding="utf-8", errors="surrogateescape", newline="") as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
-        except UnicodeError as exc:
+        except UnicodeError:
             shutil.rmtree(cleanup, ignore_errors=True)
-            raise TableError(f"文件无法按 {encoding} 解码 / the file is not {encoding}: {exc}") from None
+            raise TableError(f"文件无法按 {encoding} 解码：请用 --encoding 指定编码 / the file is not {encoding}") from None
         encoding = "utf-8"
     try:
         head = _first_records(text_path, encoding)
-        delimiter = "\t" if head and head[0].count("\t") > head[0].count(",") else ","
-        rows = list(csv.reader(head, delimiter=delimiter))
+        delimiter = _delimiter(head, header_test)
+        try:
+            rows = list(csv.reader(head, delimiter=delimiter))
+        except csv.Error:
+            rows = []
         at = _find_header(rows, header_test, header_row)
         if at is None:
             at = 0 if header_row is None else header_row - 1
-        shape = layout(text_path, encoding, parts=parts, header_row=at + 1, delimiter=delimiter)
+        combined = sub_header(rows[at], rows[at + 1]) if at + 1 < len(rows) and header_row is None else None
+        header_rows = 2 if combined is not None else 1
+        shape = layout(text_path, encoding, parts=parts, header_row=at + header_rows, delimiter=delimiter)
     except CsvError as exc:
         if cleanup:
             shutil.rmtree(cleanup, ignore_errors=True)
         raise TableError(str(exc)) from None
-    header, notes = clean_header(shape.header, trim=False)
+    if combined is not None:
+        width = max(len(combined), len(shape.header))
+        header, notes = clean_header(combined + [""] * (width - len(combined)), trim=False)
+        headers = (tuple(rows[at]), tuple(rows[at + 1]))
+    else:
+        header, notes = clean_header(shape.header, trim=False)
+        headers = (tuple(shape.header),)
     if not header:
-        raise TableError(f"输入文件为空或表头为空 / the file or its header is empty: {path}")
+        if cleanup:
+            shutil.rmtree(cleanup, ignore_errors=True)
+        raise TableError(f"输入文件为空或表头为空 / the file or its header is empty: {path.name}")
     skipped = sum(1 for r in rows[:at] if not _blank(r))
-    part = Part(None, header, shape.header_line, skipped, notes)
+    header_line = shape.header_line - (header_rows - 1)
+    part = Part(None, header, header_line, skipped, notes, header_rows, headers)
     return Source(path, "text", [part], csv_layout=shape, text_path=text_path, encoding=shape.encoding, cleanup=cleanup)
 
 
@@ -371,8 +469,8 @@ def _check_zip(path: Path, limits: ReadLimits) -> None:
             if shared is not None:
                 with z.open(shared) as f:
                     _check_strings(f, limits.max_cell_chars)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise TableError(f"无法读取工作簿 / cannot read the workbook: {exc}") from None
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, ValueError):
+        raise TableError(damaged(path.name)) from None
 
 
 def _check_strings(stream: Any, limit: int) -> None:
@@ -402,19 +500,140 @@ def _check_strings(stream: Any, limit: int) -> None:
         while block := stream.read(1 << 20):
             parser.Parse(block, False)
         parser.Parse(b"", True)
-    except expat.ExpatError as exc:
-        raise TableError(f"工作簿的共享字符串无法解析 / broken shared strings: {exc}") from None
+    except expat.ExpatError:
+        raise TableError("工作簿的共享字符串已损坏，无法读取：请在 Excel 或 LibreOffice 中打开后另存为 .xlsx 再筛查 / broken shared strings") from None
 
 
-def _open_book(path: Path, header_test: HeaderTest, header_row: int | None, wanted: Sequence[str], limits: ReadLimits) -> Source:
+class _CalamineSheets:
+    """A workbook read by calamine, as the sheet reader sees it: names, hidden sheets,
+    rows (1-based numbers) and merged ranges (0-based, in the rows' own columns)."""
+
+    def __init__(self, book: Any) -> None:
+        self._book = book
+        self.names = list(book.sheet_names)
+        self.hidden: dict[str, str] = {}
+        try:
+            for meta in book.sheets_metadata:
+                state = str(getattr(meta.visible, "name", meta.visible)).lower()
+                if "very" in state:
+                    self.hidden[meta.name] = "深度隐藏（veryHidden）的工作表"
+                elif "hidden" in state:
+                    self.hidden[meta.name] = "隐藏的工作表"
+        except Exception:  # an old reader without metadata: every sheet is visible
+            self.hidden = {}
+
+    def _sheet(self, name: str) -> Any:
+        return self._book.get_sheet_by_name(name)
+
+    def head(self, name: str, count: int) -> list[list[Any]]:
+        out: list[list[Any]] = []
+        for values in self._sheet(name).iter_rows():
+            out.append(list(values))
+            if len(out) >= count:
+                break
+        return out
+
+    def merges(self, name: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+        sheet = self._sheet(name)
+        try:
+            ranges = sheet.merged_cell_ranges or []
+        except Exception:  # .xls/.ods readers may not know them
+            return []
+        left = sheet.start[1] if sheet.start else 0  # iter_rows starts at the first used column
+        return [((r0, c0 - left), (r1, c1 - left)) for (r0, c0), (r1, c1) in ranges]
+
+    def rows(self, name: str, *, after: int) -> Iterator[tuple[int, list[Any]]]:
+        values = (list(v) for v in self._sheet(name).iter_rows())
+        return _filled_down(values, self.merges(name), after=after)
+
+    def close(self) -> None:
+        self._book.close()
+
+
+class _HtmlSheets:
+    """The tables of a web page as sheets (表1, 表2 …)."""
+
+    def __init__(self, tables: Sequence[Any]) -> None:
+        self._tables = {t.name: t for t in tables}
+        self.names = list(self._tables)
+        self.hidden: dict[str, str] = {}
+
+    def head(self, name: str, count: int) -> list[list[Any]]:
+        return [list(r) for r in self._tables[name].rows[:count]]
+
+    def merges(self, name: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+        return list(self._tables[name].merges)
+
+    def rows(self, name: str, *, after: int) -> Iterator[tuple[int, list[Any]]]:
+        table = self._tables[name]
+        return _filled_down((list(r) for r in table.rows), list(table.merges), after=after)
+
+    def close(self) -> None:
+        self._tables = {}
+
+
+def _filled_down(rows: Iterator[list[Any]], merges: Sequence[tuple[tuple[int, int], tuple[int, int]]], *,
+                 after: int) -> Iterator[tuple[int, list[Any]]]:
+    """(1-based number, cells) of each row below row ``after``; a cell merged down over
+    several records (a township written once over its rows) gives its value to each
+    row it covers, in its first column."""
+    starts: dict[int, list[tuple[int, int]]] = {}
+    for (r0, c0), (r1, _c1) in merges:
+        if r1 > r0 and r0 >= after and c0 >= 0:
+            starts.setdefault(r0, []).append((c0, r1))
+    active: dict[int, tuple[int, Any]] = {}  # column → (last row, value)
+    for index, row in enumerate(rows):
+        for c0, r1 in starts.get(index, ()):
+            if c0 < len(row):
+                active[c0] = (r1, row[c0])
+        if index < after:
+            continue
+        if active:
+            for c0, (r1, value) in list(active.items()):
+                if index > r1:
+                    del active[c0]
+                elif c0 < len(row) and cell_text(row[c0]) == "":
+                    row[c0] = value
+        yield index + 1, row
+
+
+def _open_book(path: Path, kind: FileKind, header_test: HeaderTest, header_row: int | None, wanted: Sequence[str],
+               limits: ReadLimits, name: str) -> Source:
     from python_calamine import CalamineWorkbook
 
     _check_zip(path, limits)
+    cleanup = None
+    real = path
+    if path.suffix.lower() not in (".xlsm", BOOK_SUFFIX[kind]):
+        # calamine chooses its parser by suffix: a workbook named for another format is linked under its own
+        cleanup = Path(tempfile.mkdtemp(prefix="fangfei-book-"))
+        real = cleanup / f"input{BOOK_SUFFIX[kind]}"
+        os.symlink(path.resolve(), real)
     try:
-        book = CalamineWorkbook.from_path(str(path))
+        book = CalamineWorkbook.from_path(str(real))
     except Exception as exc:  # calamine raises its own types for a damaged file
-        raise TableError(f"无法读取工作簿 / cannot read the workbook: {exc}") from None
-    names = list(book.sheet_names)
+        if cleanup:
+            shutil.rmtree(cleanup, ignore_errors=True)
+        if type(exc).__name__ == "PasswordError" or "password" in str(exc).lower():
+            raise TableError(refusal(Sniffed(FileKind.ENCRYPTED), name)) from None
+        raise TableError(damaged(name)) from None
+    try:
+        source = _open_sheets(path, _CalamineSheets(book), header_test, header_row, wanted, limits)
+    except BaseException:
+        if cleanup:
+            shutil.rmtree(cleanup, ignore_errors=True)
+        raise
+    source._cleanup = cleanup
+    if kind == FileKind.XLSX:
+        source.alarms.extend(_formula_alarms(path, [p.sheet for p in source.parts if p.sheet is not None]))
+    return source
+
+
+def _open_sheets(path: Path, book: Any, header_test: HeaderTest, header_row: int | None, wanted: Sequence[str],
+                 limits: ReadLimits) -> Source:
+    """The tables of a workbook (or a page's tables): per visible or chosen sheet, its
+    header row(s); the other sheets are named as skipped."""
+    names = book.names
     missing = [w for w in wanted if w not in names]
     if missing:
         book.close()
@@ -426,12 +645,11 @@ def _open_book(path: Path, header_test: HeaderTest, header_row: int | None, want
             if wanted and name not in wanted:
                 skipped.append(f"工作表「{name}」：未选择（--sheet）")
                 continue
-            head: list[list[Any]] = []
-            for values in book.get_sheet_by_name(name).iter_rows():
-                head.append(list(values))
-                if len(head) >= max(HEADER_SEARCH_ROWS, header_row or 0):
-                    break
-            at = _find_header(head, header_test, header_row)
+            if not wanted and name in book.hidden:
+                skipped.append(f"工作表「{name}」：{book.hidden[name]}，未筛查（要筛查请用 --sheet 指定）")
+                continue
+            head = book.head(name, max(HEADER_SEARCH_ROWS, header_row or 0) + 1)
+            at = _find_header(head[:max(HEADER_SEARCH_ROWS, header_row or 0)], header_test, header_row)
             if at is not None and _blank(head[at]):
                 at = None
             if at is None:
@@ -443,17 +661,80 @@ def _open_book(path: Path, header_test: HeaderTest, header_row: int | None, want
                     what = f"前{HEADER_SEARCH_ROWS}行中没有可识别的表头（名称列）"
                 skipped.append(f"工作表「{name}」：{what}，未读取")
                 continue
-            header, notes = clean_header(head[at])
+            cells = [cell_text(c) for c in head[at]]
+            combined = None
+            if at + 1 < len(head):
+                spans = [(c0, c1) for (r0, c0), (_r1, c1) in book.merges(name) if r0 == at and c1 > c0]
+                below = [cell_text(c) for c in head[at + 1]]
+                combined = sub_header(cells, below, spans) if spans else sub_header(cells, below)
+            if combined is not None:
+                header, notes = clean_header(combined)
+                headers: tuple[tuple[str, ...], ...] = (tuple(cells), tuple(below))
+            else:
+                header, notes = clean_header(cells)
+                headers = (tuple(cells),)
             if not header:
                 skipped.append(f"工作表「{name}」：表头为空，未读取")
                 continue
-            parts.append(Part(name, header, at + 1, sum(1 for r in head[:at] if not _blank(r)), notes))
+            parts.append(Part(name, header, at + 1, sum(1 for r in head[:at] if not _blank(r)), notes,
+                              2 if combined is not None else 1, headers))
     except Exception as exc:
         book.close()
         if isinstance(exc, TableError):
             raise
-        raise TableError(f"无法读取工作簿 / cannot read the workbook: {exc}") from None
+        raise TableError(damaged(path.name)) from None
     return Source(path, "book", parts, skipped=skipped, book=book, limits=limits)
+
+
+def _formula_alarms(path: Path, sheets: Sequence[str]) -> list[str]:
+    """Sheets of a workbook written by a program (openpyxl, XlsxWriter) whose formulas
+    were never calculated: their cells read as empty or 0, not as Excel would show them."""
+    import re
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            workbook = z.read("xl/workbook.xml")
+            if not re.search(rb"<(?:\w+:)?calcPr[^>]*fullCalcOnLoad=\"(?:1|true)\"", workbook):
+                return []  # calculated by Excel or LibreOffice when last saved
+            rels = z.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in z.namelist() else b""
+            targets = dict(re.findall(rb"<Relationship[^>]*?Id=\"([^\"]+)\"[^>]*?Target=\"([^\"]+)\"", rels))
+            targets.update({k: v for v, k in re.findall(rb"<Relationship[^>]*?Target=\"([^\"]+)\"[^>]*?Id=\"([^\"]+)\"", rels)})
+            out = []
+            for sheet_name, rid in re.findall(rb"<(?:\w+:)?sheet [^>]*?name=\"([^\"]*)\"[^>]*?r:id=\"([^\"]+)\"", workbook):
+                title = _xml_text(sheet_name)
+                if title not in sheets or rid not in targets:
+                    continue
+                target = targets[rid].decode("utf-8").lstrip("/")
+                member = target if target.startswith("xl/") else f"xl/{target}"
+                count = _count_formulas(z, member)
+                if count:
+                    out.append(
+                        f"工作表「{title}」有 {count} 个公式单元格从未计算过（文件由程序生成），读到的值是空或 0，"
+                        "不是 Excel 显示的值：请在 Excel 或 LibreOffice 中打开并保存一次后再筛查"
+                    )
+            return out
+    except (zipfile.BadZipFile, KeyError, OSError, UnicodeError):
+        return []
+
+
+def _xml_text(raw: bytes) -> str:
+    import html
+
+    return html.unescape(raw.decode("utf-8", errors="replace"))
+
+
+def _count_formulas(z: zipfile.ZipFile, member: str) -> int:
+    """Formula cells (``<f>`` elements) of one sheet's XML, streamed."""
+    count, tail = 0, b""
+    try:
+        with z.open(member) as f:
+            while block := f.read(1 << 20):
+                data = tail + block
+                count += data.count(b"<f>") + data.count(b"<f ") - tail.count(b"<f>") - tail.count(b"<f ")
+                tail = data[-3:]
+    except KeyError:
+        return 0
+    return count
 
 
 def _open_parquet(path: Path) -> Source:
@@ -461,8 +742,8 @@ def _open_parquet(path: Path) -> Source:
 
     try:
         schema = pq.ParquetFile(path).schema_arrow
-    except Exception as exc:
-        raise TableError(f"无法读取 Parquet 文件 / cannot read the Parquet file: {exc}") from None
+    except Exception:
+        raise TableError(f"{path.name} 是已损坏的 Parquet 文件，无法读取：请重新导出 / a damaged Parquet file") from None
     return Source(path, "parquet", [Part(None, [str(n) for n in schema.names], 0)])
 
 

@@ -78,6 +78,7 @@ def rescreen(
     output: str | Path,
     *,
     lists: Sequence[str] = (),
+    licences: str | Path | None = None,
     kind: Kind | str = Kind.EXISTING,
     as_of: date | str | None = None,
     encoding: str | None = None,
@@ -103,7 +104,7 @@ def rescreen(
             before.setdefault(_key(rec, cols), deque()).append(
                 (str(rec["action"]), str(rec["keywords"] or ""), str(rec["list_version"]))
             )
-    screener = shared_screener(tuple(str(p) for p in lists))
+    screener = shared_screener(tuple(str(p) for p in lists), str(licences) if licences else None)
     defaults = parse_options({"kind": kind, "as_of": as_of})
     given = column_options({k: v for k, v in (columns or {}).items() if v})
     name = given.get("name")

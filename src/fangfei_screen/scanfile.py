@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .atomic import check_distinct
-from .batch import FLAGGED_ACTIONS, JSON_COLUMNS, OUTPUT_COLUMNS, Summary, input_columns_out, screen_rows
+from .batch import CONTINUATION, FLAGGED_ACTIONS, JSON_COLUMNS, OUTPUT_COLUMNS, Summary, input_columns_out, screen_rows
 from .columns import ColumnMap, column_options, looks_like_header
 from .models import Kind
 from .readers import Chunk, ReadLimits, Source, TableError, open_source
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 SHEET_COLUMNS = ("sheet", "sheet_row")  # a workbook's rows say where they came from
+FILE_COLUMN = "file"  # a .zip's rows: the member they came from
 
 
 def scan_file(
@@ -35,6 +36,7 @@ def scan_file(
     as_of: date | str | None = None,
     encoding: str | None = None,
     lists: Sequence[str] = (),
+    licences: str | Path | None = None,
     jobs: int = 1,
     only_flagged: bool = False,
     chunk_rows: int = 20_000,
@@ -54,7 +56,8 @@ def scan_file(
     bar (True) or a function called with the number of rows each time some are done.
     """
     lists = tuple(str(p) for p in lists)
-    shared_screener(lists)  # fails here, once, on a bad list
+    register = str(licences) if licences else None
+    shared_screener(lists, register)  # fails here, once, on a bad list or licence register
     defaults = parse_options({"kind": kind, "as_of": as_of})  # fails here on a bad option
     defaults["as_of"] = defaults["as_of"] or date.today()
     given = column_options({k: v for k, v in (columns or {}).items() if v})
@@ -80,16 +83,22 @@ def scan_file(
 
                 summary = scan_csv(
                     source, dst, cols=maps[0], defaults=defaults, lists=lists, jobs=jobs, only_flagged=only_flagged,
-                    progress=bar.update if bar is not None else None,
+                    licences=register, progress=bar.update if bar is not None else None, empty=nothing_read,
                 )
             else:
-                summary = _scan_frames(source, dst, maps, given, defaults, lists, jobs, only_flagged, chunk_rows, bar)
+                summary = _scan_frames(source, dst, maps, given, defaults, (lists, register), jobs, only_flagged, chunk_rows, bar)
         finally:
             if bar is not None:
                 bar.close()
     summary.reading[:0] = reading
-    summary.alarms[:0] = list(dict.fromkeys(g for m in maps for g in m.gaps()))
+    summary.alarms[:0] = [*source.alarms, *dict.fromkeys(g for m in maps for g in m.gaps())]
     return summary
+
+
+def nothing_read(source: Source) -> TableError:
+    """The failure of a file with no data rows (no output is left): why, if known."""
+    hint = f"；{source.alarms[0]}" if source.alarms else ""
+    return TableError(f"文件没有数据行，没有筛查任何主体，未写出结果{hint} / no data rows in {source.path.name}")
 
 
 def _describe(source: Source, maps: Sequence[ColumnMap]) -> list[str]:
@@ -97,7 +106,11 @@ def _describe(source: Source, maps: Sequence[ColumnMap]) -> list[str]:
     out = []
     for part, cols in zip(source.parts, maps):
         where = f"工作表「{part.sheet}」" if part.sheet is not None else "文件"
+        if part.file is not None:
+            where = f"「{part.file}」" + (where if part.sheet is not None else "")
         line = f"{where}：表头在第{part.header_row}行"
+        if part.header_rows > 1:
+            line += f"和第{part.header_row + part.header_rows - 1}行（两行表头，合为一行）"
         if part.skipped_above:
             line += f"（跳过其上 {part.skipped_above} 行标题）"
         out.append(f"{line}；使用的列 columns: {cols.describe()}")
@@ -107,10 +120,10 @@ def _describe(source: Source, maps: Sequence[ColumnMap]) -> list[str]:
 
 
 def _screen_chunk(
-    frame: pd.DataFrame, errors: dict[int, str], cols: ColumnMap, defaults: dict[str, Any], lists: tuple[str, ...],
-    out_header: list[str] | None = None,
+    frame: pd.DataFrame, errors: dict[int, str], cols: ColumnMap, defaults: dict[str, Any],
+    lists: tuple[tuple[str, ...], str | None], out_header: list[str] | None = None,
 ) -> pd.DataFrame:
-    return screen_rows(frame, cols, shared_screener(lists), defaults=defaults, read_errors=errors, out_header=out_header)
+    return screen_rows(frame, cols, shared_screener(*lists), defaults=defaults, read_errors=errors, out_header=out_header)
 
 
 def _scan_frames(
@@ -119,7 +132,7 @@ def _scan_frames(
     maps: Sequence[ColumnMap],
     given: Mapping[str, Any],
     defaults: dict[str, Any],
-    lists: tuple[str, ...],
+    lists: tuple[tuple[str, ...], str | None],  # the list files and the licence register
     jobs: int,
     only_flagged: bool,
     chunk_rows: int,
@@ -132,7 +145,8 @@ def _scan_frames(
     book = source.kind == "book"
     # one set of output columns for every sheet: the sheets' headers in order of appearance
     union: list[str] = list(dict.fromkeys(h for p in source.parts for h in p.header)) if book else []
-    out_header = _book_header(union) if book else None
+    files = book and any(p.file is not None for p in source.parts)
+    out_header = _book_header(union, files=files) if book else None
 
     def cols_of(chunk: Chunk) -> ColumnMap:
         if id(chunk.part) not in by_part:  # Parquet and JSON Lines: the header is the first chunk's
@@ -151,15 +165,19 @@ def _scan_frames(
             else:
                 results = ((c, _screen_chunk(c.frame, c.errors, m, defaults, lists, out_header)) for c, m in tasks)
             for chunk, screened in results:
+                screened = _continuations_named(screened, chunk)
                 summary.add_frame(screened)
+                summary.not_entities.extend(chunk.not_entities)
                 if book:
-                    screened = _with_sheet(screened, chunk, union)
+                    screened = _with_sheet(screened, chunk, union, files=files)
                 if only_flagged:
                     keep = screened["action"].isin(FLAGGED_ACTIONS) | (screened["supervise"] == "yes")
                     screened = screened[keep]
                 writer.write(screened)
                 if bar is not None:
                     bar.update(len(chunk.frame))
+            if summary.rows == 0:
+                raise nothing_read(source)  # inside the writer: no output is left
             if hasattr(bar, "set_postfix_str"):
                 bar.set_postfix_str("正在保存 saving…")  # zipping a large XLSX takes a while
         finally:
@@ -168,22 +186,40 @@ def _scan_frames(
     return summary
 
 
-def _with_sheet(screened: pd.DataFrame, chunk: Chunk, union: list[str]) -> pd.DataFrame:
+def _continuations_named(screened: pd.DataFrame, chunk: Chunk) -> pd.DataFrame:
+    """A continuation's error names its row (the screening knows no rows)."""
+    if chunk.rows is None or "error" not in screened.columns:
+        return screened
+    mask = (screened["error"] == CONTINUATION).to_numpy()
+    if not mask.any():
+        return screened
+    screened = screened.copy()
+    at = screened.columns.get_loc("error")
+    for i in mask.nonzero()[0]:
+        screened.iat[i, at] = f"{chunk.part.where(chunk.rows[i])}{CONTINUATION}"
+    return screened
+
+
+def _with_sheet(screened: pd.DataFrame, chunk: Chunk, union: list[str], *, files: bool = False) -> pd.DataFrame:
     """A sheet's screened rows in the workbook's output columns: where each came from
-    (sheet, row), the union of the sheets' headers, then the output columns."""
+    (file of a .zip, sheet, row), the union of the sheets' headers, then the output columns."""
     width = len(chunk.part.header)
-    frame = screened.rename(columns={c: f"{c}_input" for c in screened.columns[:width] if c in SHEET_COLUMNS})
+    ours = (FILE_COLUMN, *SHEET_COLUMNS) if files else SHEET_COLUMNS
+    frame = screened.rename(columns={c: f"{c}_input" for c in screened.columns[:width] if c in ours})
     frame.insert(0, "sheet", chunk.part.sheet)
     frame.insert(1, "sheet_row", chunk.rows if chunk.rows is not None else "")
-    return frame.reindex(columns=_book_header(union), fill_value="")
+    if files:
+        frame.insert(0, FILE_COLUMN, chunk.part.file or "")
+    return frame.reindex(columns=_book_header(union, files=files), fill_value="")
 
 
-def _book_header(union: list[str]) -> list[str]:
-    inputs = [f"{c}_input" if c in OUTPUT_COLUMNS or c in SHEET_COLUMNS else c for c in union]
-    return [*SHEET_COLUMNS, *inputs, *OUTPUT_COLUMNS]
+def _book_header(union: list[str], *, files: bool = False) -> list[str]:
+    ours = (FILE_COLUMN, *SHEET_COLUMNS) if files else SHEET_COLUMNS
+    inputs = [f"{c}_input" if c in OUTPUT_COLUMNS or c in ours else c for c in union]
+    return [*ours, *inputs, *OUTPUT_COLUMNS]
 
 
-def _ordered(pool: Any, tasks: Iterator[tuple[Chunk, ColumnMap]], defaults: dict[str, Any], lists: tuple[str, ...],
+def _ordered(pool: Any, tasks: Iterator[tuple[Chunk, ColumnMap]], defaults: dict[str, Any], lists: tuple[tuple[str, ...], str | None],
              out_header: list[str] | None, *, window: int) -> Iterator[tuple[Chunk, pd.DataFrame]]:
     """Chunks screened in the pool, in input order, with at most ``window`` in flight."""
     pending: deque[Any] = deque()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -12,8 +12,12 @@ from typing import Any, NamedTuple
 
 from .automaton import Pattern, PatternIndex, PatternKind
 from .boundary import BoundaryJudge
+from .clausesenses import rules_for
+from .institutions import institution_of
 from .judge import ExclusionContext, exclusion_contexts, judge_field
 from .lexicon import KeywordList, bundled_list_path, load_list
+from .licences import LicenceRegister, load_register
+from .names import NameReader
 from .models import (
     Action,
     Effect,
@@ -41,6 +45,7 @@ SCREEN_OPTIONS = (
     "suspended_since",
     "licensed",
     "as_of",
+    "credit_code",
 )
 
 
@@ -60,6 +65,8 @@ class FieldScan(NamedTuple):
 
 
 _EMPTY_SCAN = FieldScan()
+_SCAN_MEMO = 1 << 14  # judged field texts one screen_many call remembers
+_SCAN_MEMO_CHARS = 1_024  # longer texts are judged each time
 
 
 class Screener:
@@ -68,9 +75,18 @@ class Screener:
     Immutable once built and safe to share between threads. ``Screener()`` uses the
     bundled Attachment 1 list; ``Screener(lists=[...])`` combines lists (paths or
     loaded :class:`KeywordList` objects), each hit naming the list it came from.
+    ``licences`` is a register of licensed institutions (a path or a loaded
+    :class:`LicenceRegister`): an entity on it is exempt, and an institution-kind
+    name not on it gets its kind's strict action instead of ``verify_licence``.
     """
 
-    def __init__(self, lists: Sequence[KeywordList | str | Path] | None = None) -> None:
+    def __init__(
+        self,
+        lists: Sequence[KeywordList | str | Path] | None = None,
+        *,
+        licences: LicenceRegister | str | Path | None = None,
+    ) -> None:
+        self.licences = licences if isinstance(licences, LicenceRegister) or licences is None else load_register(licences)
         loaded = tuple(
             item if isinstance(item, KeywordList) else load_list(item)
             for item in (lists if lists is not None else [bundled_list_path()])
@@ -120,8 +136,12 @@ class Screener:
             if any(heads)
             else None
         )
+        senses = tuple(rules_for(t.term) for t in terms)
+        self._senses = senses if any(senses) else None
         self._index = PatternIndex((self._folder.fold(form), p) for form, p in forms)
         self._boundary = BoundaryJudge()
+        # the terms are industry words of a name too (天诚 + 信用评级 + 有限责任公司)
+        self._names = NameReader(fold(f) for f, p in forms if p.kind is PatternKind.TERM)
         if len(loaded) == 1:
             self.list_version = loaded[0].version
             self.list_sha256 = loaded[0].sha256
@@ -129,9 +149,12 @@ class Screener:
             self.list_version = "+".join(f"{kl.name}@{kl.version}" for kl in loaded)
             joined = "\n".join(f"{kl.name}:{kl.sha256}" for kl in loaded)
             self.list_sha256 = hashlib.sha256(joined.encode()).hexdigest()
+        reg = self.licences
         self._pass = {
             kind: Result(Action.PASS, kind, (), (), BASIS_CHANGE_PASS if kind is Kind.CHANGE else BASIS_PASS,
-                         self.list_version, self.list_sha256)
+                         self.list_version, self.list_sha256,
+                         licences_file=reg.file_name if reg is not None else "",
+                         licences_sha256=reg.sha256 if reg is not None else "")
             for kind in Kind
         }
 
@@ -143,7 +166,7 @@ class Screener:
     def __reduce__(self) -> tuple[Any, ...]:
         # Rebuilt from its lists where it lands (a worker process): the automaton and
         # jieba's dictionary are cheaper to rebuild than to ship.
-        return (Screener, (list(self.lists),))
+        return (_rebuild, (list(self.lists), self.licences))
 
     def warm_up(self) -> Screener:
         """Load jieba's dictionary now (otherwise on the first hit that needs it)."""
@@ -179,6 +202,8 @@ class Screener:
             group_of=self._list_of,
             exclusions=self._exclusions,
             heads=self._heads,
+            senses=self._senses,
+            names=self._names,
             separated=separated,
             spaces=spaces,
         )
@@ -230,6 +255,7 @@ class Screener:
         suspended_since: date | str | None = None,
         licensed: bool = False,
         as_of: date | str | None = None,
+        credit_code: str | None = None,
     ) -> Result:
         """Screen one registration and decide its action.
 
@@ -238,7 +264,8 @@ class Screener:
         "existing" (存量主体, where ``entity_type``, ``status``, ``established_on``
         and ``suspended_since`` decide between ordering a rename and proposing
         revocation under Company Law art. 260 para. 1). Dates are ``date`` objects
-        or "YYYY-MM-DD"; ``as_of`` defaults to today.
+        or "YYYY-MM-DD"; ``as_of`` defaults to today. ``credit_code`` (统一社会信用代码)
+        finds the entity on the licence register before its name does.
         """
         return self._screen_parsed(
             name,
@@ -252,6 +279,7 @@ class Screener:
             _date(suspended_since, "suspended_since"),
             licensed,
             _date(as_of, "as_of"),
+            _text_option(credit_code, "credit_code"),
         )
 
     def _screen_parsed(
@@ -267,12 +295,15 @@ class Screener:
         suspended: date | None,
         licensed: bool,
         as_of_day: date | None,
+        credit_code: str | None = None,
+        scan: Callable[[str | None, Field], FieldScan] | None = None,
     ) -> Result:
-        name_scan = self._scan(name, Field.NAME)
-        scope_scan = self._scan(scope, Field.SCOPE)
+        scan = scan or self._scan
+        name_scan = scan(name, Field.NAME)
+        scope_scan = scan(scope, Field.SCOPE)
         if kind is Kind.CHANGE:
-            before_name_scan = name_scan if before_name is None else self._scan(before_name, Field.NAME)
-            before_scope_scan = scope_scan if before_scope is None else self._scan(before_scope, Field.SCOPE)
+            before_name_scan = name_scan if before_name is None else scan(before_name, Field.NAME)
+            before_scope_scan = scope_scan if before_scope is None else scan(before_scope, Field.SCOPE)
             before = before_name_scan.terms() | before_scope_scan.terms()
         else:
             before = frozenset()
@@ -290,6 +321,10 @@ class Screener:
                 established_on=established,
                 suspended_since=suspended,
             )
+        # the name's institution kind and the register are read only for a name with counted terms
+        institution = institution_of(name) if after and isinstance(name, str) else None
+        register = self.licences
+        found = register.find(name if isinstance(name, str) else "", credit_code) if register is not None and after else None
         action, basis = decide(
             kind,
             after,
@@ -297,6 +332,9 @@ class Screener:
             licensed=bool(licensed),
             facts=facts,
             as_of=as_of_day or (date.today() if facts is not None else None),
+            institution=institution,
+            licence=found.basis() if found is not None else "",
+            register=register is not None,
         )
         return Result(
             action=action,
@@ -308,6 +346,9 @@ class Screener:
             list_sha256=self.list_sha256,
             watch=name_scan.watch + scope_scan.watch,
             before_keywords=tuple(sorted(before)),
+            institution=institution,
+            licences_file=register.file_name if register is not None else "",
+            licences_sha256=register.sha256 if register is not None else "",
         )
 
     def screen_many(self, records: Iterable[Mapping[str, Any]], **defaults: Any) -> Iterator[Result]:
@@ -327,6 +368,7 @@ class Screener:
         shared_pass = self._pass[defaults["kind"]] if defaults["kind"] is not Kind.CHANGE else None
         clean, screen, screen_parsed = self.clean, self.screen, self._screen_parsed
         options_keys = frozenset(SCREEN_OPTIONS)
+        scan = self._memo_scan()
         for rec in records:
             name, scope = rec.get("name"), rec.get("scope")
             if not options_keys.isdisjoint(rec):
@@ -338,28 +380,61 @@ class Screener:
                     continue
             except TypeError:
                 pass  # not text: _screen_parsed says so
-            yield screen_parsed(name, scope, *parsed)
+            yield screen_parsed(name, scope, *parsed, scan=scan)
 
-def shared_screener(lists: Sequence[str | Path] = ()) -> Screener:
-    """One warmed-up screener per set of list files, as they are on disk now, per process.
+    def _memo_scan(self) -> Callable[[str | None, Field], FieldScan]:
+        """:meth:`_scan` remembering its answers for one bulk run.
+
+        A field's judged hits are a pure function of its text, and registries repeat
+        texts: branches and chains share one scope, banks and insurers copy their
+        statute's list of business. A repeated field costs one lookup instead of being
+        judged again. The memo lives as long as one ``screen_many`` call, is cleared
+        when it holds ``_SCAN_MEMO`` texts, and leaves out texts over
+        ``_SCAN_MEMO_CHARS``, so its memory stays bounded (a few MB).
+        """
+        memo: dict[tuple[str, Field], FieldScan] = {}
+        scan = self._scan
+
+        def memo_scan(text: str | None, field: Field) -> FieldScan:
+            if not text or not isinstance(text, str) or len(text) > _SCAN_MEMO_CHARS:
+                return scan(text, field)
+            key = (text, field)
+            found = memo.get(key)
+            if found is None:
+                found = scan(text, field)
+                if len(memo) >= _SCAN_MEMO:
+                    memo.clear()
+                memo[key] = found
+            return found
+
+        return memo_scan
+
+def _rebuild(lists: list[KeywordList], licences: LicenceRegister | None) -> Screener:
+    return Screener(lists, licences=licences)
+
+
+def shared_screener(lists: Sequence[str | Path] = (), licences: str | Path | None = None) -> Screener:
+    """One warmed-up screener per set of list files (and licence register), as they are on disk now, per process.
 
     For callers that screen piece by piece (a registration hook, DataFrame partitions,
     worker processes) and would otherwise build a screener each time. The screener is
     immutable; a list file that changes on disk gets a new one.
     """
     signature = []
-    for p in lists:
+    for p in (*lists, *([licences] if licences else [])):
         try:
             st = os.stat(p)
             signature.append((str(p), st.st_mtime_ns, st.st_size))
         except OSError:
             signature.append((str(p), 0, 0))  # loading reports the missing file
-    return _shared_screener(tuple(signature))
+    return _shared_screener(tuple(signature), 1 if licences else 0)
 
 
 @lru_cache(maxsize=8)
-def _shared_screener(signature: tuple[tuple[str, int, int], ...]) -> Screener:
-    return Screener(lists=[path for path, _, _ in signature] or None).warm_up()
+def _shared_screener(signature: tuple[tuple[str, int, int], ...], with_licences: int = 0) -> Screener:
+    paths = [path for path, _, _ in signature]
+    register = paths.pop() if with_licences else None
+    return Screener(lists=paths or None, licences=register).warm_up()
 
 
 _DORMANT = (Status.NOT_OPENED, Status.SUSPENDED)
@@ -378,6 +453,12 @@ def parse_options(options: Mapping[str, Any]) -> dict[str, Any]:
     """screen() options with enums and dates parsed (ScreeningInputError on a bad one),
     so that each record need not."""
     return {k: _PARSERS[k](v) if k in _PARSERS else v for k, v in options.items()}
+
+
+def _text_option(value: Any, what: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise ScreeningInputError(f"{what} must be text, not {type(value).__name__}")
 
 
 def _enum(cls: Any, value: Any, what: str) -> Any:

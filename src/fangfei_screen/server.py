@@ -41,6 +41,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from . import __version__
 from .hook import MAX_FIELD_CHARS, TEXT_FIELDS, answer, check_application, check_field_length
 from .lexicon import KeywordList, KeywordListError
+from .licences import LicenceRegister, LicenceRegisterError
 from .listtools import describe_list
 from .screener import Screener, ScreeningInputError
 from .serving.book import CheckBook
@@ -109,6 +110,8 @@ class Application(BaseModel):
     suspended_since: IsoDate = Field(default=None, description="YYYY-MM-DD")
     licensed: StrictBool = False
     as_of: IsoDate = Field(default=None, description="YYYY-MM-DD")
+    credit_code: Annotated[str, Field(max_length=64)] | None = Field(
+        default=None, description="统一社会信用代码: looked up first on the licence register")
 
     def chars(self) -> int:
         return sum(len(getattr(self, key) or "") for key in TEXT_FIELDS)
@@ -201,13 +204,14 @@ async def _too_large(send: Send) -> None:
 class ScreenerHolder:
     """The screener in service and the list files it is built from."""
 
-    def __init__(self, list_paths: list[str] | None) -> None:
+    def __init__(self, list_paths: list[str] | None, licences_path: str | None = None) -> None:
         self.list_paths = list_paths
+        self.licences_path = licences_path
         self.screener = self.build()
         self.lock = asyncio.Lock()
 
     def build(self) -> Screener:
-        return Screener(lists=self.list_paths or None).warm_up()
+        return Screener(lists=self.list_paths or None, licences=self.licences_path or None).warm_up()
 
     async def reload(self) -> tuple[Screener, Screener]:
         """Re-read the list files, build the new screener aside and swap it in: (old, new).
@@ -256,16 +260,17 @@ def _answers(
 
 
 @lru_cache(maxsize=2)
-def _worker_screener(lists: tuple[KeywordList, ...]) -> Screener:
+def _worker_screener(lists: tuple[KeywordList, ...], licences: LicenceRegister | None = None) -> Screener:
     # one per list version in the heavy lane's process: the lists come with each request,
     # so the answer is always from the version serving when the request arrived
-    return Screener(lists=list(lists)).warm_up()
+    return Screener(lists=list(lists), licences=licences).warm_up()
 
 
 def _answers_in_worker(
-    lists: tuple[KeywordList, ...], items: list[tuple[str, dict[str, Any]]], batch: bool, ids: list[str | None]
+    lists: tuple[KeywordList, ...], licences: LicenceRegister | None, items: list[tuple[str, dict[str, Any]]],
+    batch: bool, ids: list[str | None],
 ) -> tuple[bytes, list[dict[str, Any]]]:
-    return _answers(_worker_screener(lists), items, batch, ids)
+    return _answers(_worker_screener(lists, licences), items, batch, ids)
 
 
 class Lanes:
@@ -289,7 +294,7 @@ class Lanes:
 
     def start(self, screener: Screener) -> None:
         """Start the heavy lane's process and build its screener before the first request."""
-        self._heavy_pool().submit(_worker_screener, screener.lists)
+        self._heavy_pool().submit(_worker_screener, screener.lists, screener.licences)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -308,7 +313,9 @@ class Lanes:
         self.heavy_waiting += 1
         try:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._heavy_pool(), _answers_in_worker, screener.lists, items, batch, ids)
+            return await loop.run_in_executor(
+                self._heavy_pool(), _answers_in_worker, screener.lists, screener.licences, items, batch, ids
+            )
         except BrokenProcessPool:
             self._pool = None  # the process died (killed, out of memory): the next request starts another
             return _busy()
@@ -328,12 +335,14 @@ def create_app(
     *,
     list_paths: list[str] | None = None,
     admin_token: str | None = None,
+    licences_path: str | None = None,
     db: str | None = None,
     record_text: bool = True,
     require_keys: bool = False,
     key_rate: str = DEFAULT_RATE,
 ) -> FastAPI:
     """The service. ``admin_token`` defaults to $FANGFEI_ADMIN_TOKEN; reload is off without one.
+    ``licences_path`` is the register of licensed institutions (re-read on reload).
 
     Every check is appended to the check record of the ledger database ``db`` ($FANGFEI_DB,
     else the ledger's default) when it exists; ``record_text=False`` keeps the input's sha256
@@ -341,7 +350,7 @@ def create_app(
     ``key_rate`` requests (``"600/minute"``).
     """
     token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV) or None
-    holder = ScreenerHolder(list_paths)
+    holder = ScreenerHolder(list_paths, licences_path)
     lanes = Lanes()
     ledger = LedgerRef(db)
     book = CheckBook(ledger, record_text=record_text)
@@ -474,6 +483,16 @@ def create_app(
                 {
                     "error": "invalid_list",
                     "detail": [str(p) for p in exc.problems],
+                    "serving": {"list_version": serving.list_version, "list_sha256": serving.list_sha256},
+                },
+                status_code=422,
+            )
+        except LicenceRegisterError as exc:
+            serving = holder.screener
+            return SafeJSONResponse(
+                {
+                    "error": "invalid_licences",
+                    "detail": [str(exc)],
                     "serving": {"list_version": serving.list_version, "list_sha256": serving.list_sha256},
                 },
                 status_code=422,

@@ -274,10 +274,16 @@ def count_checks(ledger: Ledger) -> int:
         return int(conn.execute(select(func.count()).select_from(checks)).scalar_one())
 
 
-ACTION_LABELS = {
-    "pass": "通过", "block": "不予登记", "allow_removal": "准予变更（去除字样）", "order_rename": "责令限期整改",
-    "propose_revocation": "提请吊销", "exempt": "持牌机构，免于处置", "closed": "已注销/吊销/迁出",
-}
+def action_label(action: str) -> str:
+    """The action in the words of the pages and the CLI (models.Action.label)."""
+    from fangfei_screen.models import Action
+
+    try:
+        return Action(action).label
+    except ValueError:
+        return action
+
+
 CHANNEL_LABELS = {"api": "接口", "batch": "接口（批量）", "page": "页面"}
 EXPORT_HEADERS = (
     "核查编号", "核查时间", "渠道", "调用方", "调用系统", "单位", "调用方编号", "登记类型", "名称", "经营范围",
@@ -294,7 +300,7 @@ def record_cells(rec: CheckRecord) -> list[str]:
         rec.id, rec.at.astimezone(CST).strftime("%Y-%m-%d %H:%M:%S"), CHANNEL_LABELS.get(rec.channel, rec.channel),
         rec.caller or "（匿名）", rec.system, rec.unit, rec.ref or "", KIND_LABELS.get(rec.kind, rec.kind),
         str(text.get("name") or ""), str(text.get("scope") or ""), rec.input_sha256, rec.list_version, rec.list_sha256,
-        ACTION_LABELS.get(rec.action, rec.action), "、".join(rec.terms),
+        action_label(rec.action), "、".join(rec.terms),
         o.outcome.label if o else "未记录", o.reason if o else "", o.by if o else "",
         o.at.astimezone(CST).strftime("%Y-%m-%d %H:%M:%S") if o else "", str(len(rec.outcomes)),
     ]

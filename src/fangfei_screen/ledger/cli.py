@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 EXIT_BAD_INPUT = 2
-_STATE_LABEL = {"new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "缺失待核", "closed": "已注销/吊销/迁出"}
+_STATE_LABEL = {"new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "缺失待核", "closed": "已注销/吊销/迁出",
+                "licence_pending": "待核实牌照", "licensed": "已核实持牌"}
 
 
 def _db_option(p: argparse.ArgumentParser) -> None:
@@ -98,13 +99,17 @@ def add_ledger_commands(sub: argparse._SubParsersAction) -> None:
         _db_option(s)
         s.set_defaults(run=_guarded(runner))
 
-    rv = lg.add_parser("review", help="decide a finding: another sense (not financial) or confirmed")
+    rv = lg.add_parser("review", help="decide a finding: another sense (not financial) or confirmed; or record the licence of a 待核实牌照 entity")
     rv.add_argument("key", metavar="KEY")
-    rv.add_argument("--term", required=True, help="the listed term, e.g. 积分")
+    rv.add_argument("--term", help="the listed term, e.g. 积分 (required with --other-sense/--confirm)")
     rv.add_argument("--field", choices=("name", "scope"), help="only the finding in this field (default: both)")
     which = rv.add_mutually_exclusive_group(required=True)
     which.add_argument("--other-sense", action="store_true", help="not financial here: leaves the reports until the text changes")
     which.add_argument("--confirm", action="store_true", help="confirmed as a clue")
+    which.add_argument("--licensed", action="store_true", help="核实持牌（须 --licence-no、--issuer）：免于限制 / holds the licence: exempt")
+    which.add_argument("--unlicensed", action="store_true", help="核实无牌照：作为风险线索（附件2）/ no licence: a clue like any other")
+    rv.add_argument("--licence-no", default="", metavar="NO", help="许可证编号 / licence number (with --licensed)")
+    rv.add_argument("--issuer", default="", help="发证机关 / issuer of the licence (with --licensed)")
     rv.add_argument("--reason", default="", help="why (required with --other-sense)")
     rv.add_argument("--by", required=True, metavar="NAME")
     _db_option(rv)
@@ -272,8 +277,21 @@ def run_history(args: argparse.Namespace) -> int:
 
 
 def run_review(args: argparse.Namespace) -> int:
-    from .decisions import review
+    from .db import LedgerError
+    from .decisions import review, review_licence
 
+    if args.licensed or args.unlicensed:
+        if args.term or args.field:
+            raise LedgerError("--licensed/--unlicensed 针对主体，不用 --term/--field / a licence is the entity's, not a term's")
+        done = review_licence(_open(args), args.key, licensed=args.licensed, by=args.by,
+                              licence_no=args.licence_no, issuer=args.issuer)
+        what = f"核实持牌（许可证编号 {done['licence_no']}，发证机关 {done['issuer']}），免于限制" if args.licensed else "经核实无金融牌照，作为风险线索"
+        print(f"{done['key']}：{what}" + (f"；{done['month']} 状态：{_STATE_LABEL.get(done['state'], done['state'])}" if "state" in done else ""))
+        return 0
+    if not args.term:
+        raise LedgerError("--other-sense/--confirm 须写明 --term / the term is required")
+    if args.licence_no or args.issuer:
+        raise LedgerError("--licence-no/--issuer 只用于 --licensed / only with --licensed")
     ledger = _open(args)
     decision = "other_sense" if args.other_sense else "confirmed"
     changed = review(ledger, args.key, term=args.term, decision=decision, by=args.by, reason=args.reason, field=args.field)

@@ -87,3 +87,53 @@ def add_disposal(conn: Connection, key: str, form: Disposal, *, by: str) -> bool
     conn.execute(insert(disposals).values(**values))
     record(conn, by=by, subject="disposal", action="disposed", key=key, after=asdict(form))
     return True
+
+
+UNLICENSED_BASIS = "经核实无金融牌照：名称显示为持牌机构类型而未持牌，属疑似非法金融机构，作为风险线索处置。"
+
+
+def review_licence(
+    ledger: Ledger, key: str, *, licensed: bool, by: str, licence_no: str = "", issuer: str = ""
+) -> dict[str, Any]:
+    """Record the licence of an entity waiting in licence_pending (待核实牌照): licensed, with
+    the licence's number and issuer (then it is exempt), or without one (then its latest
+    month becomes a new clue of Attachment 2, the basis saying 经核实无金融牌照)."""
+    from .ingest import LICENSED_STATE, PENDING_STATE, UNLICENSED_ACTION
+    from .schema import clue_months, licence_reviews
+
+    by, licence_no, issuer = by.strip(), licence_no.strip(), issuer.strip()
+    if not by:
+        raise LedgerError("--by 不能为空 / --by is required")
+    if licensed and (not licence_no or not issuer):
+        raise LedgerError("核实持牌须写明许可证编号（--licence-no）和发证机关（--issuer）/ the licence number and issuer are required")
+
+    def work(conn: Connection) -> dict[str, Any]:
+        k = resolve_key(conn, key)
+        months = conn.execute(
+            select(clue_months.c.month, clue_months.c.state, clue_months.c.action)
+            .where(clue_months.c.key == k).order_by(clue_months.c.month.desc())
+        ).all()
+        if not any(m.state in (PENDING_STATE, LICENSED_STATE) or m.action == "verify_licence" for m in months):
+            raise LedgerError(f"主体 {k} 不是待核实牌照的主体 / the entity has no licence to verify")
+        old = conn.execute(select(licence_reviews).where(licence_reviews.c.key == k)).mappings().first()
+        at = now()
+        values = {"licensed": licensed, "licence_no": licence_no, "issuer": issuer, "by": by, "at": at}
+        if old is None:
+            conn.execute(insert(licence_reviews).values(key=k, **values))
+        else:
+            conn.execute(update(licence_reviews).where(licence_reviews.c.key == k).values(**values))
+        latest = months[0]
+        after: dict[str, Any] = {"licensed": licensed, "licence_no": licence_no, "issuer": issuer}
+        if latest.state in (PENDING_STATE, LICENSED_STATE) or (old is not None and not old["licensed"] and licensed):
+            state = LICENSED_STATE if licensed else "new"
+            action = "verify_licence" if licensed else UNLICENSED_ACTION
+            conn.execute(update(clue_months).where(clue_months.c.key == k, clue_months.c.month == latest.month)
+                         .values(state=state, action=action))
+            after.update(month=latest.month, state=state)
+        after["basis"] = "经核实持有金融牌照，免于限制" if licensed else UNLICENSED_BASIS
+        before = {"licensed": old["licensed"], "licence_no": old["licence_no"], "issuer": old["issuer"]} if old else {"state": latest.state}
+        record(conn, by=by, subject="entity", action="licence_verified" if licensed else "licence_missing", key=k, at=at,
+               before=before, after=after)
+        return {"key": k, **after}
+
+    return ledger.write(work)

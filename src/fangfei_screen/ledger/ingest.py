@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +19,16 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from .db import Ledger, LedgerError, bulk_insert
 from .history import now, record, record_many
 from .months import parse_month
-from .schema import batches, clue_months, entities, finding_months, findings, unit_months
-from .source import CLOSED_ACTION, FLAGGED, ScreenedRow, file_sha256, screened_chunks
+from .schema import batches, clue_months, entities, finding_months, findings, licence_reviews, unit_months
+from .source import CLOSED_ACTION, FLAGGED, VERIFY_ACTION, ScreenedRow, file_sha256, screened_chunks
 
 OPEN_STATES = frozenset({"new", "recurring", "missing"})
-STATES = ("new", "recurring", "resolved", "missing", "closed")
+# A name of a licensed kind of institution (verify_licence) waits in licence_pending until a
+# reviewer records its licence (then licensed, not a clue) or its absence (then a clue).
+PENDING_STATE, LICENSED_STATE = "licence_pending", "licensed"
+STATES = ("new", "recurring", "resolved", "missing", "closed", PENDING_STATE, LICENSED_STATE)
+# the strict action of an existing entity found without a licence
+UNLICENSED_ACTION = "order_rename"
 _CONTEXT = 6  # characters kept either side of a match
 _IN_CHUNK = 500
 
@@ -47,8 +52,9 @@ class IngestSummary:
         out = [f"录入 {self.unit} {self.month}（批次 {self.batch_id}）：读取 {self.rows} 行，命中 {self.flagged} 个主体"]
         if self.replaced is not None:
             out.append(f"  已替换此前的批次 {self.replaced} / replaced batch {self.replaced}")
-        labels = {"new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "本月缺失待核", "closed": "已注销/吊销/迁出"}
-        out += [f"  {labels[s]} {s}: {self.states.get(s, 0)}" for s in STATES]
+        labels = {"new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "本月缺失待核", "closed": "已注销/吊销/迁出",
+                  PENDING_STATE: "待核实牌照", LICENSED_STATE: "已核实持牌"}
+        out += [f"  {labels[s]} {s}: {self.states.get(s, 0)}" for s in STATES if s in self.states or s in STATES[:5]]
         if self.skipped:
             out.append(f"  本月已由其他单位录入、未重复记录的主体 already recorded this month by another unit: {self.skipped}")
         if self.reopened:
@@ -161,7 +167,7 @@ def _ingest(
         _withdraw(conn, current.batch_id, by=by, at=at)
 
     previous = latest_states(conn, month)
-    open_keys = {k for k, s in previous.items() if s in OPEN_STATES}
+    open_keys = {k for k, s in previous.items() if s in OPEN_STATES or s == PENDING_STATE}
     batch_id = conn.execute(
         insert(batches).values(
             unit=unit, month=month, sha256=sha, file_name=path.name, rows=0, flagged=0,
@@ -274,10 +280,19 @@ class _Run:
             del fresh[key]
         conn, month = self.conn, self.month
         known = _existing_entities(conn, list(fresh))
+        reviewed = licence_findings(conn, [k for k, s in fresh.items() if s.row.action == VERIFY_ACTION])
         new_entities, changed_entities, month_rows, events = [], [], [], []
         for key, seen in fresh.items():
             row = seen.row
             state = "recurring" if self.previous.get(key) in OPEN_STATES else "new"
+            if row.action == VERIFY_ACTION:
+                licensed = reviewed.get(key)
+                if licensed is None:
+                    state = PENDING_STATE
+                elif licensed:
+                    state = LICENSED_STATE
+                else:  # found without a licence: a clue like any other
+                    row = replace(row, action=UNLICENSED_ACTION)
             self.summary.states[state] += 1
             facts = {"name": row.name, "scope": row.scope, "address": row.address}
             if key in known and not row.has_scope:
@@ -306,6 +321,15 @@ class _Run:
         self.summary.reopened += _record_findings(conn, {**fresh, **again}, month=month, batch_id=self.batch_id,
                                                   by=self.by, at=self.at, pairs=self.pairs)
         record_many(conn, events, at=self.at)
+
+
+def licence_findings(conn: Connection, keys: Sequence[str]) -> dict[str, bool]:
+    """Each entity's recorded licence finding: True licensed, False without a licence."""
+    out: dict[str, bool] = {}
+    for part in _chunks(keys):
+        for k, licensed in conn.execute(select(licence_reviews.c.key, licence_reviews.c.licensed).where(licence_reviews.c.key.in_(part))):
+            out[k] = bool(licensed)
+    return out
 
 
 def _month_row(key: str, month: str, batch_id: int, state: str, row: ScreenedRow, seq: int) -> dict[str, Any]:

@@ -11,10 +11,10 @@ from sqlalchemy import Connection, func, select
 
 from .db import Ledger, LedgerError
 from .history import entries
-from .schema import clue_months, disposals, entities, finding_months, findings
+from .schema import clue_months, disposals, entities, finding_months, findings, licence_reviews
 from .source import normal_name
 
-LIST_STATES = ("new", "recurring", "resolved", "missing", "closed", "other_sense", "disposed")
+LIST_STATES = ("new", "recurring", "resolved", "missing", "closed", "licence_pending", "licensed", "other_sense", "disposed")
 _IN_CHUNK = 500
 
 
@@ -98,6 +98,7 @@ def list_clues(
         rows = [dict(r) for r in conn.execute(q.order_by(clue_months.c.month, entities.c.unit, clue_months.c.seq, clue_months.c.key)).mappings()]
         found = month_findings(conn, [(r["key"], r["month"]) for r in rows])
         disposed = _disposed(conn, [r["key"] for r in rows])
+        licences = licence_of(conn, [r["key"] for r in rows])
     out = []
     for r in rows:
         fs = found.get((r["key"], r["month"]), [])
@@ -109,9 +110,21 @@ def list_clues(
             "status": r["status"], "action": r["action"], "address": r["address"], "screened_on": r["screened_on"],
             "terms": list(dict.fromkeys(f["term"] for f in fs if f["decision"] != "other_sense")),
             "findings": fs,
+            "licence": licences.get(r["key"]),
         }
         if state is None or state == r["state"] or (state == "other_sense" and other) or (state == "disposed" and done):
             out.append(item)
+    return out
+
+
+def licence_of(conn: Connection, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The recorded licence finding of each entity that has one (licensed, licence_no, issuer, by, at)."""
+    out: dict[str, dict[str, Any]] = {}
+    uniq = sorted(set(keys))
+    for i in range(0, len(uniq), _IN_CHUNK):
+        for r in conn.execute(select(licence_reviews).where(licence_reviews.c.key.in_(uniq[i : i + _IN_CHUNK]))).mappings():
+            out[r["key"]] = {"licensed": bool(r["licensed"]), "licence_no": r["licence_no"], "issuer": r["issuer"],
+                             "by": r["by"], "at": r["at"].isoformat() if r["at"] else None}
     return out
 
 
@@ -133,6 +146,7 @@ def show(ledger: Ledger, key: str) -> dict[str, Any]:
         fs = [dict(r) for r in conn.execute(select(findings).where(findings.c.key == key).order_by(findings.c.field, findings.c.term)).mappings()]
         seen = month_findings(conn, [(key, m["month"]) for m in months])
         ds = [dict(r) for r in conn.execute(select(disposals).where(disposals.c.key == key).order_by(disposals.c.date, disposals.c.id)).mappings()]
+        licence = licence_of(conn, [key]).get(key)
     for f in fs:
         f["decided_at"] = f["decided_at"].isoformat() if f["decided_at"] else None
         f["months"] = [m["month"] for m in months if any(x["term"] == f["term"] and x["field"] == f["field"] for x in seen.get((key, m["month"]), []))]
@@ -147,6 +161,7 @@ def show(ledger: Ledger, key: str) -> dict[str, Any]:
         "months": [{k: m[k] for k in ("month", "state", "action", "name", "scope", "status", "batch_id")} for m in months],
         "findings": fs,
         "disposals": ds,
+        "licence": licence,
     }
 
 

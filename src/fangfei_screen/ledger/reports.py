@@ -15,6 +15,7 @@ from fangfei_screen.models import CATEGORY_LABELS, Action, Category
 from fangfei_screen.report import PlaceFinder, ReportError, clue_row
 
 from .db import Ledger, LedgerError
+from .decisions import UNLICENSED_BASIS
 from .forms import PENALTY_TYPES
 from .months import parse_month
 from .queries import list_clues
@@ -46,10 +47,11 @@ def attachment2_rows(ledger: Ledger, *, month: str, unit: str | None = None) -> 
         hits = [f["hit"] for f in clue["findings"] if f["decision"] != "other_sense"]
         if not hits:
             continue
-        rows.append(
-            clue_row(name=clue["name"], hits=hits, action=clue["action"], screened_on=clue["screened_on"],
-                     address=clue.get("address", ""), credit_code=clue["credit_code"] or "", places=places, where="台账")
-        )
+        row = clue_row(name=clue["name"], hits=hits, action=clue["action"], screened_on=clue["screened_on"],
+                       address=clue.get("address", ""), credit_code=clue["credit_code"] or "", places=places, where="台账")
+        if clue.get("licence") is not None and not clue["licence"]["licensed"]:
+            row[-1] = f"{row[-1]}；{UNLICENSED_BASIS}"
+        rows.append(row)
     return rows
 
 

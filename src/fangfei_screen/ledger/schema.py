@@ -187,6 +187,20 @@ users = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# A reviewer's finding on the licence of an entity whose name declares a licensed kind of
+# institution (action verify_licence): licensed (then exempt) or not (then a clue like any
+# other). One row per entity; every change also writes history.
+licence_reviews = Table(
+    "licence_reviews",
+    metadata,
+    Column("key", String(300), ForeignKey("entities.key"), primary_key=True),
+    Column("licensed", Boolean, nullable=False),
+    Column("licence_no", String(200), nullable=False, default=""),
+    Column("issuer", String(200), nullable=False, default=""),
+    Column("by", String(200), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
 # Every pre-registration check answered by the service or the page (issue 19). Append-only:
 # triggers refuse UPDATE and DELETE (migration 0004); outcomes are rows of their own.
 checks = Table(

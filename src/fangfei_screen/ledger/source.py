@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 
 from fangfei_screen.batch import OUTPUT_COLUMNS, SCOPE_JOINER, results_columns
 from fangfei_screen.columns import ColumnMap
+from fangfei_screen.institutions import normal_name
 from fangfei_screen.models import ACTIONABLE, Action
 from fangfei_screen.rescreen import CHANGE_COLUMNS as RESCREEN_COLUMNS
 from fangfei_screen.tables import read_chunks
@@ -20,7 +20,10 @@ from fangfei_screen.values import status_of
 
 from .db import LedgerError
 
-FLAGGED = frozenset(a.value for a in ACTIONABLE)
+# The rows the ledger records: the actionable ones, and names of a licensed kind of
+# institution whose licence is to be verified (kept in their own state, not clues).
+VERIFY_ACTION = Action.VERIFY_LICENCE.value
+FLAGGED = frozenset({*(a.value for a in ACTIONABLE), VERIFY_ACTION})
 CLOSED_ACTION = Action.CLOSED.value
 
 
@@ -57,11 +60,6 @@ class ScreenedRow:
             return True
         status = status_of(self.status)
         return status is not None and status.closed
-
-
-def normal_name(name: str) -> str:
-    """A name as keys compare it: NFKC (full-width brackets and letters folded), no spaces."""
-    return "".join(unicodedata.normalize("NFKC", name).split())
 
 
 def entity_key(unit: str, credit_code: str, name: str) -> str:

@@ -179,6 +179,7 @@ def mount_web(
     router.add_api_route("/ledger", with_ledger(ledgerpages.clues_page), methods=["GET"])
     router.add_api_route("/ledger/entity", with_ledger(ledgerpages.entity_page), methods=["GET"])
     router.add_api_route("/ledger/entity/review", with_ledger(ledgerpages.review_post), methods=["POST"])
+    router.add_api_route("/ledger/entity/licence", with_ledger(ledgerpages.licence_post), methods=["POST"])
     router.add_api_route("/ledger/entity/dispose", with_ledger(ledgerpages.dispose_post), methods=["POST"])
     router.add_api_route("/ledger/reports/{what}",
                          with_ledger(lambda r, led, u: ledgerpages.report_download(r, led, u, r.path_params["what"])), methods=["GET"])

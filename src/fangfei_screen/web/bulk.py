@@ -34,7 +34,7 @@ UPLOAD_ERRORS = {
 }
 ACTION_FILTER_LABELS = {
     "block": Action.BLOCK.label, "order_rename": Action.ORDER_RENAME.label,
-    "propose_revocation": Action.PROPOSE_REVOCATION.label, "error": "无法筛查",
+    "propose_revocation": Action.PROPOSE_REVOCATION.label, "verify_licence": Action.VERIFY_LICENCE.label, "error": "无法筛查",
 }
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 

@@ -26,7 +26,7 @@ STATUS_LABELS = {
     Status.DEREGISTERED: "注销", Status.REVOKED: "吊销，未注销", Status.MOVED_OUT: "迁出",
 }
 # How the answer box looks: refuse, follow up, or go ahead.
-ACTION_TONE = {Action.BLOCK: "stop", Action.ORDER_RENAME: "warn", Action.PROPOSE_REVOCATION: "warn"}
+ACTION_TONE = {Action.BLOCK: "stop", Action.ORDER_RENAME: "warn", Action.PROPOSE_REVOCATION: "warn", Action.VERIFY_LICENCE: "warn"}
 
 _FIELDS = ("name", "scope", "kind", "before_name", "before_scope", "entity_type", "status", "established_on", "suspended_since")
 

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..ledger.checks import ACTION_LABELS, CHANNEL_LABELS, CST, KIND_LABELS, CheckRecord
+from ..ledger.checks import CHANNEL_LABELS, action_label, CST, KIND_LABELS, CheckRecord
 from .csrf import CSRF_FIELD, csrf_ok
 from .forms import Errors, text
 from .notice import DECISIONS, INTRO, NOTICE_ACTIONS, TITLES, NoticeError, notice_context, render_pdf
@@ -37,7 +37,7 @@ def _record_page(request: Request, rec: CheckRecord, errors: Errors, values: dic
     return render(request, "check_record.html", {
         "rec": rec, "errors": errors, "values": values, "cst": CST,
         "at": rec.at.astimezone(CST).strftime("%Y-%m-%d %H:%M:%S"), "channel": CHANNEL_LABELS.get(rec.channel, rec.channel),
-        "kind": KIND_LABELS.get(rec.kind, rec.kind), "action": ACTION_LABELS.get(rec.action, rec.action),
+        "kind": KIND_LABELS.get(rec.kind, rec.kind), "action": action_label(rec.action),
         "notice": TITLES.get(rec.action) if rec.action in NOTICE_ACTIONS else None,
     }, status=status, page="check")
 

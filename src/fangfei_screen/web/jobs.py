@@ -169,17 +169,19 @@ class JobStore:
         options = {"columns": columns, "kind": kind, "as_of": as_of, "header_row": header_row, "sheets": list(sheets)}
         state = self.update(folder, state="queued", options=options, pid=os.getpid(), rows_done=0,
                             total=_estimate_rows(folder / f"input{state['suffix']}"))
-        lists = tuple(kl.path for kl in self.screener().lists)
-        self._pool.submit(self._run, folder, state, lists)
+        serving = self.screener()
+        lists = tuple(kl.path for kl in serving.lists)
+        licences = serving.licences.path if serving.licences is not None else None
+        self._pool.submit(self._run, folder, state, lists, licences)
 
-    def _run(self, folder: Path, state: dict[str, Any], lists: tuple[str, ...]) -> None:
+    def _run(self, folder: Path, state: dict[str, Any], lists: tuple[str, ...], licences: str | None = None) -> None:
         work = folder / "work"
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir()
         started = time.time()
         self.update(folder, state="running", started=started)
         try:
-            summary = self._screen(folder, work, state, lists, started)
+            summary = self._screen(folder, work, state, lists, started, licences)
         except (TableError, ScreeningInputError, OSError, ValueError) as exc:
             shutil.rmtree(work, ignore_errors=True)
             self.update(folder, state="failed", message=f"筛查没有完成：{exc}", finished=time.time())
@@ -234,7 +236,8 @@ class JobStore:
                 self._flagged.pop(next(iter(self._flagged)))
         return rows
 
-    def _screen(self, folder: Path, work: Path, state: dict[str, Any], lists: tuple[str, ...], started: float) -> dict[str, Any]:
+    def _screen(self, folder: Path, work: Path, state: dict[str, Any], lists: tuple[str, ...], started: float,
+                licences: str | None = None) -> dict[str, Any]:
         """scan_file, as `fangfei-screen scan` runs it, into CSV; the flagged rows are kept
         aside for the results table."""
         options = state["options"]
@@ -248,7 +251,7 @@ class JobStore:
         screened = work / "screened.csv"
         summary = scan_file(
             str(folder / f"input{state['suffix']}"), str(screened), kind=options["kind"], as_of=options["as_of"],
-            lists=lists, columns={k: v for k, v in options["columns"].items() if v}, header_row=options["header_row"],
+            lists=lists, licences=licences, columns={k: v for k, v in options["columns"].items() if v}, header_row=options["header_row"],
             sheets=tuple(options["sheets"]), progress=progress,
         )
         _write_flagged(screened, work / "flagged.jsonl")

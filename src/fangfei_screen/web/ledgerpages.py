@@ -23,7 +23,7 @@ from .render import render
 
 STATE_LABELS = {
     "new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "本月缺失待核", "closed": "已注销/吊销/迁出",
-    "other_sense": "认定为其他含义", "disposed": "已处置",
+    "other_sense": "认定为其他含义", "disposed": "已处置", "licence_pending": "待核实牌照", "licensed": "已核实持牌",
 }
 DECISION_LABELS = {"other_sense": "其他含义（不计入）", "confirmed": "确认涉金融"}
 FIELD_NAMES = {"name": "名称", "scope": "经营范围"}
@@ -38,6 +38,7 @@ DISPOSAL_FIELDS = (
 )
 HISTORY_LABELS = {
     "review_other_sense": "认定为其他含义", "review_confirmed": "确认涉金融", "disposed": "记录处置",
+    "licence_verified": "核实持牌", "licence_missing": "核实无金融牌照",
 }
 REPORTS = {"attachment2": "排查统计表（附件2，本月新发线索）", "attachment3": "处置情况统计表（附件3）", "feedback": "重点监管反馈名单"}
 
@@ -112,7 +113,8 @@ def entity_page(request: Request, ledger: Any, user: Any, *, key: str | None = N
         "errors": errors or Errors(), "e": entity, "history": history, "states": STATE_LABELS, "decisions": DECISION_LABELS,
         "decision_keys": DECISIONS, "field_names": FIELD_NAMES, "disposal_fields": DISPOSAL_FIELDS, "values": values or {},
         "measures": MEASURES, "penalty_types": PENALTY_TYPES, "yes_no": YES_NO, "notice": notice or request.query_params.get("done", ""),
-        "may_review": can_review(user), "history_labels": HISTORY_LABELS, "action_labels": {a.value: a.label for a in Action},
+        "may_review": can_review(user), "history_labels": HISTORY_LABELS,
+        "licence_due": any(m["action"] == Action.VERIFY_LICENCE.value or m["state"] in ("licence_pending", "licensed") for m in entity["months"]), "action_labels": {a.value: a.label for a in Action},
         "more_open": any((values or {}).get(n) for n, _, _ in DISPOSAL_FIELDS[5:]) or any(e.field_id in {f"d-{n}" for n, _, _ in DISPOSAL_FIELDS[5:]} for e in (errors or Errors()).items), "may_dispose": can_dispose(user, entity["unit"]),
     }, page="ledger")
 
@@ -149,6 +151,42 @@ async def review_post(request: Request, ledger: Any, user: Any) -> Response:
     if errors:
         return entity_page(request, ledger, user, key=entity["key"], errors=errors, values=values)
     return RedirectResponse(f"/ledger/entity?key={_q(entity['key'])}&done=review#findings", status_code=303)
+
+
+async def licence_post(request: Request, ledger: Any, user: Any) -> Response:
+    """The reviewer's licence finding for a 待核实牌照 entity: the function of `ledger review --licensed/--unlicensed`."""
+    from ..ledger import LedgerError
+    from ..ledger.decisions import review_licence
+    from ..ledger.queries import show
+
+    form = await request.form()
+    key = text(form, "key")
+    values = {k: text(form, k, limit=200) for k in ("licence", "licence_no", "issuer")}
+    try:
+        entity = show(ledger, key)
+    except LedgerError:
+        return render(request, "gone.html", {"errors": Errors(), "what": "台账中没有这个主体"}, status=404, page="ledger")
+    if not can_see(user, entity["unit"]) or not can_review(user):
+        return forbidden(request, "只有复核人员可以记录牌照核实结果。")
+    if not csrf_ok(request, form.get(CSRF_FIELD)):
+        return forbidden(request, "页面已过期，请返回后重新提交。")
+    errors = Errors()
+    if values["licence"] not in ("licensed", "unlicensed"):
+        errors.add("licence-licensed", "请选择核实结果")
+    elif values["licence"] == "licensed":
+        if not values["licence_no"]:
+            errors.add("licence_no", "持牌时请填写许可证编号")
+        if not values["issuer"]:
+            errors.add("issuer", "持牌时请填写发证机关")
+    if not errors:
+        try:
+            review_licence(ledger, entity["key"], licensed=values["licence"] == "licensed", by=user.name,
+                           licence_no=values["licence_no"], issuer=values["issuer"])
+        except LedgerError as exc:
+            errors.add("licence-licensed", str(exc))
+    if errors:
+        return entity_page(request, ledger, user, key=entity["key"], errors=errors, values=values)
+    return RedirectResponse(f"/ledger/entity?key={_q(entity['key'])}&done=licence#licence", status_code=303)
 
 
 async def dispose_post(request: Request, ledger: Any, user: Any) -> Response:

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..lexicon import KeywordListError, load_list
+from ..licences import LicenceRegisterError
 from ..listtools import describe_list, describe_term, diff_lists
 from ..models import Category, SuppressReason
 from ..screener import Screener
@@ -100,6 +101,8 @@ async def lists_reload(
         except KeywordListError as exc:
             for p in exc.problems[:50]:
                 errors.add("reload", f"清单文件有误，仍使用原清单：{p}")
+        except LicenceRegisterError as exc:
+            errors.add("reload", f"持牌机构名录有误，仍使用原名录：{exc}")
         else:
             reloaded = {"old": old.list_version, "new": new.list_version, "sha256": new.list_sha256}
     ctx = _lists_context(screener())

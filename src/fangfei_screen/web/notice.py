@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from ..ledger.checks import CST, KIND_LABELS, CheckRecord
+from ..models import ACTIONABLE
 
 FIELD_NAMES = {"name": "名称", "scope": "经营范围", "before_name": "变更前名称", "before_scope": "变更前经营范围"}
-NOTICE_ACTIONS = ("block", "order_rename", "propose_revocation")
+NOTICE_ACTIONS = frozenset(a.value for a in ACTIONABLE)  # refuse or order follow-up: a written notice
 # The law behind a written refusal or order, quoted on the notice.
 LAW = {
     "block": "《企业名称登记管理规定》（国务院令第734号）第十九条：企业登记机关在办理企业登记时，发现企业名称不符合本规定的，"

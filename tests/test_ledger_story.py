@@ -50,12 +50,13 @@ def att3(ledger: Ledger, month: str, out: Path) -> list[list[object]]:
     y, m = month.split("-")
     assert rows[0][0] == f"{int(y)}年{int(m)}月非法金融活动打击处置情况统计表"
     assert rows[1][0] == f"填报单位：{UNIT}（加盖单位公章）"
-    assert [rows[2][i] for i in (0, 6, 11, 12, 15, 16)] == ["基本情况", "调查认定", "移送公安（必填）", "处罚", "已清退资金金额（选填）万元", "备注"]
-    assert tuple(rows[3][:15]) == ATT3_COLUMNS[:15]
-    assert {str(r) for r in sheet.merged_cells.ranges} >= {"A3:F3", "G3:K3", "M3:O3", "P3:P4", "Q3:Q4"}
+    assert [rows[2][i] for i in (0, 6, 11, 12, 16, 17)] == ["基本情况", "调查认定", "移送公安（必填）", "处罚", "已清退资金金额（选填）万元", "备注"]
+    assert tuple(v or "" for v in rows[3][:16]) == ATT3_COLUMNS[:16]
+    assert rows[3][12:14] == ["行政认定（选填）", None]  # the seed's unnamed column after 行政认定, kept
+    assert {str(r) for r in sheet.merged_cells.ranges} >= {"A3:F3", "G3:K3", "M3:P3", "Q3:Q4", "R3:R4"}
     assert (sheet.page_setup.orientation, sheet.print_title_rows, sheet.page_setup.fitToWidth) == ("landscape", "$3:$4", 1)
     (dv,) = sheet.data_validations.dataValidation
-    assert dv.formula1.strip('"').split(",") == list(PENALTY_TYPES) and str(dv.sqref).startswith("O5:")
+    assert dv.formula1.strip('"').split(",") == list(PENALTY_TYPES) and str(dv.sqref).startswith("P5:")
     return [r for r in rows[4:] if isinstance(r[0], int)]
 
 
@@ -76,10 +77,10 @@ def test_three_months(ledger: Ledger, tmp_path: Path) -> None:
     review(ledger, B[0], term="积分", decision="other_sense", reason="会员积分，非金融", by="赵审")
     rows = att2(ledger, "2025-06", tmp_path / "a2-06.xlsx")
     assert [r[1] for r in rows] == [A[1], C[1]]  # B left the report
-    assert rows[0] == [1, A[1], "民间投融资、P2P网贷、第三方财富管理、非法银行、非法保险", "项目投资、投资入股", "行政机关移送",
-                       "2025年6月30日", "安徽省蚌埠市固镇县", None, None, "待核查", "待核查", "行政", None, None,
+    assert rows[0] == [1, A[1], "民间投融资、P2P网贷、第三方财富管理、非法银行、非法保险", "项目投资、投资入股", "其他（市场监管登记排查）",
+                       "2025年6月30日", "固镇县城关镇", None, None, "待核查", "待核查", "行政", None, None,
                        f"建议：督促限期注销或变更名称、经营范围；涉及字样：投资；统一社会信用代码：{A[0]}"]
-    assert rows[1][:6] == [2, C[1], "小额贷款、融资性担保、典当、融资租赁、商业保理", "商品经销、直接借贷", "行政机关移送", "2025年6月30日"]
+    assert rows[1][:6] == [2, C[1], "小额贷款、融资性担保、典当、融资租赁、商业保理", "商品经销、直接借贷", "其他（市场监管登记排查）", "2025年6月30日"]
     assert rows[1][6] == "固镇县"
     # the office fills the exported sheet: A was interviewed and fined
     sheet = tmp_path / "台账-06.xlsx"
@@ -92,7 +93,7 @@ def test_three_months(ledger: Ledger, tmp_path: Path) -> None:
     assert import_sheet(ledger, sheet, by="李四").recorded == 0  # re-import: nothing new
     rows3 = att3(ledger, "2025-06", tmp_path / "a3-06.xlsx")
     assert rows3 == [[1, A[1], "民间投融资、P2P网贷、第三方财富管理、非法银行、非法保险", "名称或经营范围含“投资”等可能涉及金融活动的字样",
-                      "固镇县市场监督管理局", "安徽省蚌埠市固镇县", None, 12.5, None, 30, None, "未移送", None, "2025-06-25", "罚款", None,
+                      "固镇县市场监督管理局", "固镇县城关镇", None, 12.5, None, 30, None, "未移送", None, None, "2025-06-25", "罚款", None,
                       f"处置措施：2025-06-20 约谈（李四）；统一社会信用代码：{A[0]}"]]
 
     # Month 2: A renamed (resolved), E new, C unchanged (recurring), B unchanged (still other-sense).
@@ -103,21 +104,23 @@ def test_three_months(ledger: Ledger, tmp_path: Path) -> None:
     assert july[A[0]]["state"] == "resolved" and july[A[0]]["name"] == "固镇县鑫源商贸有限公司"
     assert july[B[0]]["other_sense"] and july[C[0]]["state"] == "recurring"
     rows = att2(ledger, "2025-07", tmp_path / "a2-07.xlsx")
-    assert [r[1:6] for r in rows] == [[E[1], "虚拟货币、区块链、互联网金融、支付、征信", "项目投资", "行政机关移送", "2025年7月31日"]]
+    assert [r[1:6] for r in rows] == [[E[1], "虚拟货币、区块链、互联网金融、支付、征信", "项目投资", "其他（市场监管登记排查）", "2025年7月31日"]]
     assert rows[0][9] == "线上"
     dispose(ledger, C[0], Disposal(measure="责令整改", date="2025-07-10", police="是", case_date="2025-07-15",
                                    description="寄卖行吸收公众资金", refunded_amount="3"), by="王五")
     rows3 = att3(ledger, "2025-07", tmp_path / "a3-07.xlsx")
-    assert [(r[1], r[3], r[11], r[15]) for r in rows3] == [(C[1], "寄卖行吸收公众资金", "2025-07-15", 3)]
+    assert [(r[1], r[3], r[11], r[16]) for r in rows3] == [(C[1], "寄卖行吸收公众资金", "2025-07-15", 3)]
     assert att3(ledger, "2025-06", tmp_path / "a3-06b.xlsx")[0][1] == A[1]  # June's table unchanged by July
     # the feedback list for the financial regulator: July's supervised entities, with words and list version
     fb = tmp_path / "feedback-07.xlsx"
-    assert write_feedback(feedback_rows(ledger, month="2025-07", unit=UNIT), month="2025-07", output=fb) == 2
+    assert write_feedback(feedback_rows(ledger, month="2025-07", unit=UNIT), month="2025-07", output=fb, unit=UNIT) == 2
     got = cells(fb)
-    assert got[0] == list(FEEDBACK_COLUMNS)
-    assert [(r[1], r[2], r[4], r[5], r[8]) for r in got[1:]] == [
-        (C[0], C[1], "recurring", "寄卖", "attachment1 2025-05-30"), (None, E[1], "new", "区块链", "attachment1 2025-05-30"),  # an empty cell
+    assert got[0][0] == "2025年7月重点监管对象反馈名单" and got[1][0] == f"报送单位：{UNIT}"
+    assert got[2] == list(FEEDBACK_COLUMNS)
+    assert [(r[1], r[2], r[4], r[5], r[8]) for r in got[3:5]] == [
+        (C[0], C[1], "持续（此前已发现）", "寄卖", "attachment1 2025-05-30"), (None, E[1], "本月新发", "区块链", "attachment1 2025-05-30"),
     ]
+    assert openpyxl.load_workbook(fb).active.page_setup.orientation == "landscape"
 
     # Month 3: C deregistered (closed); B's scope changed, so the decision reopens.
     closed_c = (C[0], C[1], "注销", C[3], C[4])

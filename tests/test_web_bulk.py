@@ -149,12 +149,13 @@ def test_upload_preview_run_filter_and_download(page: Any, server: Server, tmp_p
     page.get_by_label("填报单位").fill("固镇县市场监督管理局")
     page.get_by_label("填报人").fill("张三")
     with page.expect_download() as d:
-        page.get_by_role("button", name="下载排查统计表").click()
+        page.get_by_role("button", name="下载筛查结果预览（非报送表）").click()
     report = tmp_path / "report.xlsx"
     d.value.save_as(report)
-    assert d.value.suggested_filename.endswith("排查统计表.xlsx")
+    # before 写入台账 the page offers only a clearly named preview, not the table a unit sends
+    assert d.value.suggested_filename.endswith("排查统计表（筛查结果预览，非报送表）.xlsx")
     book = openpyxl.load_workbook(report).active
-    assert "排查统计表" in book["A1"].value
+    assert "排查统计表（筛查结果预览，非报送表）" in book["A1"].value
     data = [r for r in book.iter_rows(min_row=4, values_only=True) if isinstance(r[0], int)]
     blocked = sum(1 for r in csv.DictReader(csv_path.open(encoding="utf-8-sig")) if r["action"] in ("block", "order_rename", "propose_revocation"))
     assert len(data) == blocked > 0

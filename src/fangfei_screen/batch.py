@@ -41,6 +41,49 @@ OUTPUT_COLUMNS = (
     "columns",  # the column map, where the output's own headers would not tell it (see columns_cell)
 )
 JSON_COLUMNS = ("hits", "suppressed", "watch")
+# What a person reads in an XLSX of results: Chinese columns before the machine ones
+# (which stay, under their stable names, for report, rescreen and the ledger).
+PEOPLE_COLUMNS = ("处理建议", "命中字样", "类别", "依据", "清单版本", "需重点监管")
+_FIELD_WORDS = {"name": "名称", "scope": "经营范围"}
+
+
+def for_people(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` of screened rows with PEOPLE_COLUMNS inserted after the input's columns."""
+    from .models import CATEGORY_LABELS, Category
+
+    def categories(cell: Any) -> str:
+        out = []
+        for c in str(cell or "").split("|"):
+            if c.strip().isdigit() and int(c) in Category._value2member_map_:
+                out.append(f"{int(c)}类：{CATEGORY_LABELS[Category(int(c))]}")
+        return "；".join(out)
+
+    def basis(cell: Any) -> str:
+        try:
+            hits = json.loads(cell) if isinstance(cell, str) and cell else []
+        except ValueError:
+            return ""
+        if not isinstance(hits, list):
+            return ""
+        return "；".join(
+            f"{_FIELD_WORDS.get(str(h.get('field')), '')}含“{h.get('text') or h.get('keyword')}”（字样 {h.get('keyword')}，"
+            f"清单 {h.get('list', '')} {h.get('list_version', '')}）" for h in hits if isinstance(h, dict))
+
+    if "action" not in frame.columns:
+        return frame
+    people = {
+        "处理建议": frame["action_label"] if "action_label" in frame.columns else "",
+        "命中字样": frame["keywords"].map(lambda v: str(v or "").replace("|", "、")) if "keywords" in frame.columns else "",
+        "类别": frame["categories"].map(categories) if "categories" in frame.columns else "",
+        "依据": frame["hits"].map(basis) if "hits" in frame.columns else "",
+        "清单版本": frame["list_version"] if "list_version" in frame.columns else "",
+        "需重点监管": frame["supervise"].map(lambda v: "是" if v == "yes" else "") if "supervise" in frame.columns else "",
+    }
+    at = list(frame.columns).index("action")
+    out = frame.copy()
+    for i, (name, values) in enumerate(people.items()):
+        out.insert(at + i, name, values)
+    return out
 ERROR_ACTION = "error"
 CONTINUATION = ("名称为空而有经营范围：可能是上一行的续行（一个经营范围写在了两行），请并入上一行后重新筛查"
                 " / no name but a scope: a continuation of the row above?")
@@ -306,7 +349,7 @@ def results_columns(header: Sequence[Any], cell: Any = "", *, cache: dict[str, C
         return cache[cell]
     cols = ColumnMap.from_json(cell) if cell else None
     if cols is None:
-        cols = ColumnMap.find([str(c) for c in header])
+        cols = ColumnMap.find([str(c) for c in header if c not in PEOPLE_COLUMNS])
     if cache is not None:
         cache[cell] = cols
     return cols

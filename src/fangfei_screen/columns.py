@@ -30,11 +30,13 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "suspended_since": ("停业日期", "停业时间", "suspended_since"),
     "address": ("住所", "地址", "经营场所", "注册地址", "住所(经营场所)", "address"),
     "licensed": ("持牌", "licensed"),
+    # which township or department a row belongs to (a county-wide extract names it per row)
+    "unit": ("所属乡镇", "所属乡镇(街道)", "乡镇(街道)", "所属乡镇街道", "所属单位", "属地乡镇", "所在乡镇", "乡镇", "管辖单位", "unit"),
 }
 FIELD_LABELS = {
     "name": "名称", "scope": "经营范围", "credit_code": "统一社会信用代码", "entity_type": "企业类型",
     "established_on": "成立日期", "status": "登记状态", "suspended_since": "停业日期", "address": "住所",
-    "licensed": "持牌",
+    "licensed": "持牌", "unit": "所属乡镇/单位",
 }
 _SPACE = re.compile(r"\s+")
 _FOLD = str.maketrans("（）", "()")
@@ -82,6 +84,7 @@ class ColumnMap:
     suspended_since: str | None = None
     address: str | None = None
     licensed: str | None = None
+    unit: str | None = None
 
     @classmethod
     def find(cls, columns: Sequence[str], **given: str | Iterable[str] | None) -> ColumnMap:

@@ -37,14 +37,14 @@ REPORT_COLUMNS = (
     "立案罪名",
     "备注",
 )
+# Attachment 2's notes as the seed prints them (固政办〔2025〕10号 附件2), in full.
 NOTES = (
-    "备注：1.本表为月报表，统计全县涉嫌新发非法金融活动的风险线索及处置情况，由各乡镇、各单位负责摸排上报，县财政局负责梳理汇总。",
-    "2.所属行业是指进行非法金融活动的主体所属的行业，包括该行业内合法主体和打着本行业领域名义进行非法金融活动的情形。"
-    "行业分类应考虑机构实质从事的业务类型，不单以注册名称为划分标准。",
-    "3.集资方式是指非法集资利用的方式、手段、噱头或幌子等。",
-    "4.线索来源根据案件实际情况填写“行政机关移送”、“公安排查发现”“群众举报”、“集资人自首”、“有关部门或地方通据”及其他情形等。",
-    "5.是否涉及互联网一项根据案件实际情况填写“线上”、“线下”，“线上线下相结合”或“其他”等情形。",
-    "6.如先行政处置后刑事打击的，只需填报刑事立案时间。",
+    '备注：1.本表为月报表，统计全县涉嫌新发非法金融活动的风险线索及处置情况，由各乡镇、各单位负责摸排上报，县财政局负责梳理汇总。',
+    '2.所属行业是指进行非法金融活动的主体所属的行业，包括该行业内合法主体和打着本行业领域名义进行非法金融活动的情形。表中按照国家统计局发布的行业标准及非法金融活动高发领域对所属行业进行了列举。行业分类应考虑机构实质从事的业务类型，不单以注册名称为划分标准。具体可参照以下6个分类顺序依次填写：（1）虚拟货币、区块链、互联网金融、支付、征信等领域涉非风险；（2）民间投融资、P2P网贷、第三方财富管理公司、非法银行、非法保险等领域涉非风险；（3）私募基金、证券期货、股权众筹、“伪私募”“伪金交所”“产登公司”“拍卖公司”等领域涉非风险；（4）小额贷款、融资性担保、典当、融资租赁、商业保理等领域涉非风险；（5）教育、养老、涉农、商贸服务等其他领域涉非风险；（6）其他。',
+    '3.集资方式是指非法集资利用的方式、手段、噱头或幌子等，表中列举了直接借货、委托理财、房屋销售（返本销售、售后包租、约定回购、份额销售）、托管造林、委托种植养殖、商品经销（回购、寄存代售）、发行股票、发行债券、投资入股（股权转让）、募集基金、发行信托、销售保险、社员分红、类传销、销售加盟积分返利、众筹、项目投资、以点击广告做任务为名收取保证金等18种方式。',
+    '4.线索来源根据案件实际情况填写“行政机关移送”、“公安排查发现”“群众举报（包括集资参与人或案外人举报、推案、控告等）”、“集资人自首”、“有关部门或地方通据”及其他情形等。',
+    '5.是否涉及互联网一项根据案件实际情况填写“线上”、“线下”，“线上线下相结合”或“其他”等情形。',
+    '6.如先行政处置后刑事打击的，只需填报刑事立案时间。',
 )
 _ACTIONABLE_VALUES = frozenset(a.value for a in ACTIONABLE)
 SOURCE = "行政机关移送"
@@ -64,13 +64,14 @@ class ReportHeader:
     unit: str
     filler: str = ""
     filled_on: date | None = None
+    preview: bool = False  # the screened rows of a file, not the table a unit sends (that comes from the ledger)
 
     @property
     def title(self) -> str:
         m = _MONTH.match(self.month)
         if not m or not 1 <= int(m[2]) <= 12:
             raise ReportError(f"--month 应为 YYYY-MM，如 2025-06，而非 '{self.month}'")
-        return f"{int(m[1])}年{int(m[2])}月非法金融活动风险线索排查统计表"
+        return f"{int(m[1])}年{int(m[2])}月非法金融活动风险线索排查统计表" + ("（筛查结果预览，非报送表）" if self.preview else "")
 
 
 def chinese_date(day: date) -> str:
@@ -100,6 +101,30 @@ class PlaceFinder:
         return "".join(found)
 
 
+_TOWN = re.compile(r"^[\u4e00-\u9fff]{1,8}?(?:街道|镇|乡)")
+
+
+def region_of(address: str, name: str, places: PlaceFinder) -> str:
+    """涉及地区 as Attachment 2 wants it: the county and the township or town of the
+    address (固镇县城关镇), else the places the address or the name begins with."""
+    address = "".join(str(address or "").split())
+    parts: list[str] = []
+    rest = address
+    while len(parts) < 4:
+        one = places.leading(rest, most=1)
+        if not one:
+            break
+        parts.append(one)
+        rest = rest[len(one):]
+    # the town after the longest run of places that leaves one (安徽省固镇县|连城镇, not 连城|镇)
+    for k in range(len(parts), -1, -1):
+        town = _TOWN.match(address[sum(map(len, parts[:k])):])
+        # a town that is only the head of the next place is no town (蚌埠市|固镇县: not 固镇)
+        if town and len(town.group(0)) > sum(map(len, parts[k:])):
+            return (parts[k - 1] if k else "") + town.group(0)
+    return "".join(parts[:3]) or places.leading(name)
+
+
 def _hits(cell: str) -> list[dict[str, Any]]:
     try:
         value = json.loads(cell) if cell else []
@@ -118,12 +143,13 @@ def clue_row(
     credit_code: str = "",
     places: PlaceFinder,
     where: str = "",
+    source: str = SOURCE,
 ) -> list[Any]:
     """One Attachment 2 row (without 序号) for a flagged entity: from a results file or the ledger."""
     categories = sorted({int(h["category"]) for h in hits})
     methods = list(dict.fromkeys(m for h in hits for m in h.get("methods", [])))
     words = list(dict.fromkeys(h["keyword"] for h in hits))
-    region = places.leading(address) or places.leading(name)
+    region = region_of(address, name, places)
     try:
         when = chinese_date(date.fromisoformat(screened_on) if screened_on else date.today())
     except ValueError:
@@ -135,7 +161,7 @@ def clue_row(
         name,
         "；".join(CATEGORY_LABELS[Category(c)] for c in categories),
         "、".join(methods),
-        SOURCE,
+        source,
         when,
         region,
         "",
@@ -259,7 +285,7 @@ def _text_width(text: str) -> float:
     return sum(_FULL_WIDTH if unicodedata.east_asian_width(ch) in "WF" else 1.0 for ch in text)
 
 
-def _lines(text: str, width: float) -> int:
+def wrapped_lines(text: str, width: float) -> int:
     """Lines a wrapped cell of ``width`` characters needs for ``text``."""
     import math
 
@@ -278,11 +304,11 @@ def _print_setup(sheet: Any, *, data_rows: int, last_col: str) -> None:
     widths = dict(zip("ABCDEFGHIJKLMNO", COLUMN_WIDTHS))
     total = sum(COLUMN_WIDTHS)
     for r in range(header_row, last_data + 1):
-        lines = max(_lines(c.value or "", widths[c.column_letter]) for c in sheet[r])
+        lines = max(wrapped_lines(c.value or "", widths[c.column_letter]) for c in sheet[r])
         sheet.row_dimensions[r].height = lines * _LINE_POINTS + 4
     sheet.row_dimensions[1].height = 28  # the 16-point title
     for r in range(last_data + 2, sheet.max_row + 1):  # the notes, each merged over the full width
-        sheet.row_dimensions[r].height = _lines(sheet.cell(r, 1).value or "", total) * _LINE_POINTS + 2
+        sheet.row_dimensions[r].height = wrapped_lines(sheet.cell(r, 1).value or "", total) * _LINE_POINTS + 2
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .atomic import check_distinct
-from .batch import CONTINUATION, FLAGGED_ACTIONS, JSON_COLUMNS, OUTPUT_COLUMNS, Summary, input_columns_out, screen_rows
+from .batch import CONTINUATION, FLAGGED_ACTIONS, JSON_COLUMNS, OUTPUT_COLUMNS, Summary, for_people, input_columns_out, screen_rows
 from .columns import ColumnMap, column_options, looks_like_header
 from .models import Kind
 from .readers import Chunk, ReadLimits, Source, TableError, open_source
@@ -157,6 +157,7 @@ def _scan_frames(
 
     tasks = ((c, cols_of(c)) for c in source.chunks(chunk_rows=chunk_rows))
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=die_with_parent, initargs=pool_initargs()) if jobs > 1 else None
+    people = str(dst).lower().endswith(".xlsx")  # a workbook is opened by a person: Chinese columns first
     with open_writer(dst, json_columns=JSON_COLUMNS) as writer:
         try:
             results: Iterable[tuple[Chunk, pd.DataFrame]]
@@ -173,7 +174,7 @@ def _scan_frames(
                 if only_flagged:
                     keep = screened["action"].isin(FLAGGED_ACTIONS) | (screened["supervise"] == "yes")
                     screened = screened[keep]
-                writer.write(screened)
+                writer.write(for_people(screened) if people else screened)
                 if bar is not None:
                     bar.update(len(chunk.frame))
             if summary.rows == 0:

@@ -69,9 +69,10 @@ class TableWriter:
             cls = _WRITERS[check_output(target).suffix.lower()]
         return super().__new__(cls)
 
-    def __init__(self, target: str | Path, *, json_columns: tuple[str, ...] = ()) -> None:
+    def __init__(self, target: str | Path, *, json_columns: tuple[str, ...] = (), sheet_name: str = "筛查结果") -> None:
         self.target = check_output(target)
         self._json_columns = json_columns
+        self._sheet_name = sheet_name  # a workbook's sheet, in Chinese: people open it
         self._stack = contextlib.ExitStack()
         self.path = self._stack.enter_context(output_file(self.target))
         self.rows = 0
@@ -140,7 +141,7 @@ class XlsxTableWriter(TableWriter):
             str(self.path),
             {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
         )
-        self._sheet = self._book.add_worksheet("screened")
+        self._sheet = self._book.add_worksheet(self._sheet_name)
 
     def _write(self, frame: pd.DataFrame) -> None:
         if not self._started:
@@ -220,6 +221,6 @@ _WRITERS: dict[str, type[TableWriter]] = {
 }
 
 
-def open_writer(target: str | Path, *, json_columns: tuple[str, ...] = ()) -> TableWriter:
+def open_writer(target: str | Path, *, json_columns: tuple[str, ...] = (), sheet_name: str = "筛查结果") -> TableWriter:
     """The writer for ``target``'s format."""
-    return TableWriter(target, json_columns=json_columns)
+    return TableWriter(target, json_columns=json_columns, sheet_name=sheet_name)

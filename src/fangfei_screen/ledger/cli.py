@@ -78,8 +78,38 @@ def add_ledger_commands(sub: argparse._SubParsersAction) -> None:
     ing.add_argument("--by", required=True, metavar="NAME", help="who records it")
     ing.add_argument("--complete", action="store_true", help="the file is the unit's whole register: open clues absent from it become missing")
     ing.add_argument("--replace", action="store_true", help="replace the file already recorded for this unit and month")
+    ing.add_argument("--sheet", metavar="SHEET", help="只录入这个工作表（默认：以本单位命名的工作表，或所属乡镇/单位列为本单位的行）")
+    from .clues import SCREENING_ORIGINS
+
+    ing.add_argument("--source", choices=tuple(SCREENING_ORIGINS), default=None,
+                     help="本次筛查线索的来源（附件2 线索来源；默认 市场监管登记排查，报为「其他（市场监管登记排查）」）")
     _db_option(ing)
     ing.set_defaults(run=_guarded(run_ingest))
+
+    from .clues import FIELDS, ORIGINS
+
+    ac = lg.add_parser("add-clue", help="录入线索：a clue found by 网格排查, 群众举报, 公安平台交办 … (the fields of Attachment 2)")
+    for name, label, required in FIELDS:
+        opt = f"--{name.replace('_', '-')}"
+        if name == "origin":
+            ac.add_argument(opt, dest=name, required=True, choices=tuple(ORIGINS), help=label)
+        elif name == "subject_kind":
+            ac.add_argument(opt, dest=name, default="单位", choices=("单位", "个人"), help=label)
+        else:
+            ac.add_argument(opt, dest=name, required=required, default="", help=label + ("" if required else "（选填）"))
+    ac.add_argument("--unit", required=True, help="填报单位")
+    ac.add_argument("--month", metavar="YYYY-MM", help="记入哪个月（默认：发现时间所在月）")
+    ac.add_argument("--by", required=True, metavar="NAME")
+    _db_option(ac)
+    ac.set_defaults(run=_guarded(run_add_clue))
+
+    ic = lg.add_parser("import-clues", help="录入线索 from a sheet (.xlsx/.csv) whose headers are the form's labels; all or nothing")
+    ic.add_argument("sheet", metavar="SHEET")
+    ic.add_argument("--unit", required=True, help="填报单位")
+    ic.add_argument("--month", metavar="YYYY-MM", help="记入哪个月（默认：各线索发现时间所在月）")
+    ic.add_argument("--by", required=True, metavar="NAME")
+    _db_option(ic)
+    ic.set_defaults(run=_guarded(run_import_clues))
 
     ls = lg.add_parser("list", help="clues with their state in a month (default: each clue's latest month)")
     ls.add_argument("--month", metavar="YYYY-MM")
@@ -208,8 +238,45 @@ def run_ingest(args: argparse.Namespace) -> int:
     from .ingest import ingest
 
     ledger = _open(args)
-    summary = ingest(ledger, args.screened, month=args.month, unit=args.unit, by=args.by, complete=args.complete, replace=args.replace)
+    summary = ingest(ledger, args.screened, month=args.month, unit=args.unit, by=args.by, complete=args.complete, replace=args.replace,
+                     sheet=args.sheet, source=args.source or "")
     print("\n".join(summary.lines()))
+    return 0
+
+
+def run_add_clue(args: argparse.Namespace) -> int:
+    from .clues import Clue, add_clue
+
+    clue = Clue.of({n: getattr(args, n) for n in Clue.names()})
+    problems = clue.problems()
+    if problems:
+        from .clues import LABELS
+
+        for n, message in problems.items():
+            print(f"fangfei-screen ledger add-clue: --{n.replace('_', '-')}（{LABELS[n]}）：{message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    ledger = _open(args)
+    added = add_clue(ledger, clue, unit=args.unit, by=args.by, month=args.month)
+    if added.recorded:
+        print(f"已录入线索：{clue.name}（{added.key}），{added.month} 新发，线索来源 {clue.source}")
+    else:
+        print(f"{clue.name} 在 {added.month} 已有线索，未重复录入 / already recorded")
+    return 0
+
+
+def run_import_clues(args: argparse.Namespace) -> int:
+    from .clues import add_clues, read_clue_sheet
+
+    clues, problems = read_clue_sheet(args.sheet)
+    if problems:
+        for p in problems:
+            print(p, file=sys.stderr)
+        print(f"fangfei-screen ledger import-clues: {len(problems)} 处问题，未录入任何线索 / nothing recorded", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    ledger = _open(args)
+    added = add_clues(ledger, clues, unit=args.unit, by=args.by, month=args.month, file_name=str(args.sheet)[-500:])
+    new = sum(a.recorded for a in added)
+    print(f"读取 {len(clues)} 条线索：新录入 {new} 条，已有未重复 {len(clues) - new} 条")
     return 0
 
 
@@ -404,7 +471,7 @@ def run_feedback(args: argparse.Namespace) -> int:
 
     month = parse_month(args.month)
     ledger = _open(args)
-    n = write_feedback(feedback_rows(ledger, month=month, unit=args.unit), month=month, output=args.output)
+    n = write_feedback(feedback_rows(ledger, month=month, unit=args.unit), month=month, output=args.output, unit=args.unit or "")
     print(f"{month} 列入重点监管的主体：{n} 个，已写入 {args.output}（供地方金融管理部门，工作方案第七条）")
     return 0
 

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from .db import Ledger, LedgerError, bulk_insert
 from .history import now, record, record_many
 from .months import parse_month
-from .schema import batches, clue_months, entities, finding_months, findings, licence_reviews, unit_months
+from .schema import batches, clue_facts, clue_months, entities, finding_months, findings, licence_reviews, unit_months
 from .source import CLOSED_ACTION, FLAGGED, VERIFY_ACTION, ScreenedRow, file_sha256, screened_chunks
 
 OPEN_STATES = frozenset({"new", "recurring", "missing"})
@@ -31,6 +31,14 @@ STATES = ("new", "recurring", "resolved", "missing", "closed", PENDING_STATE, LI
 UNLICENSED_ACTION = "order_rename"
 _CONTEXT = 6  # characters kept either side of a match
 _IN_CHUNK = 500
+
+
+class IngestConflict(LedgerError):
+    """Another file is recorded for the unit and month: replacing it needs ``replace``."""
+
+    def __init__(self, message: str, *, batch_id: int, file_name: str, by: str, at: Any) -> None:
+        super().__init__(message)
+        self.batch_id, self.file_name, self.by, self.at = batch_id, file_name, by, at
 
 
 @dataclass
@@ -45,11 +53,15 @@ class IngestSummary:
     unchanged: bool = False
     replaced: int | None = None
     skipped: int = 0
+    selection: str = ""  # which rows were the unit's, when the file holds other units' too
+    left_out: int = 0  # rows of other units, not recorded
 
     def lines(self) -> list[str]:
         if self.unchanged:
             return [f"该文件已于此前录入 {self.unit} {self.month}（批次 {self.batch_id}），台账未变 / already ingested, nothing changed"]
         out = [f"录入 {self.unit} {self.month}（批次 {self.batch_id}）：读取 {self.rows} 行，命中 {self.flagged} 个主体"]
+        if self.selection:
+            out.append(f"  只录入{self.selection}；其他单位的 {self.left_out} 行未录入 / rows of other units left out: {self.left_out}")
         if self.replaced is not None:
             out.append(f"  已替换此前的批次 {self.replaced} / replaced batch {self.replaced}")
         labels = {"new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "本月缺失待核", "closed": "已注销/吊销/迁出",
@@ -124,42 +136,57 @@ def ingest(
     by: str,
     complete: bool = False,
     replace: bool = False,
+    sheet: str | None = None,
+    source: str = "",
+    file_name: str | None = None,
     chunk_rows: int = 10_000,  # rows read at a time: what bounds the memory an ingest needs
 ) -> IngestSummary:
-    """Record a results file of ``scan`` (or ``rescreen``-style output with hits) for a unit and month."""
+    """Record a results file of ``scan`` (or ``rescreen``-style output with hits) for a unit and month.
+
+    Only the unit's rows are recorded (ledger.units: the sheet named after it, or the rows
+    whose 所属乡镇/单位 column names it; ``sheet`` maps a sheet to the unit explicitly).
+    ``source`` is the 线索来源 the unit gives its screening (ledger.clues.SCREENING_ORIGINS)."""
+    from .clues import screening_origin
+    from .units import select_rows
+
     month = parse_month(month)
     unit, by = unit.strip(), by.strip()
     if not unit:
         raise LedgerError("--unit 不能为空 / the unit is empty")
     if not by:
         raise LedgerError("--by 不能为空：台账的每一处改动都记录由谁做出 / --by is required")
+    origin = screening_origin(source)
     sha = file_sha256(path)
+    selection = select_rows(path, unit, sheet=sheet)
     return ledger.write(lambda conn: _ingest(conn, Path(path), sha=sha, month=month, unit=unit, by=by, complete=complete,
-                                             replace=replace, chunk_rows=chunk_rows))
+                                             replace=replace, chunk_rows=chunk_rows, selection=selection, origin=origin,
+                                             file_name=file_name))
 
 
 def _ingest(
-    conn: Connection, path: Path, *, sha: str, month: str, unit: str, by: str, complete: bool, replace: bool, chunk_rows: int
+    conn: Connection, path: Path, *, sha: str, month: str, unit: str, by: str, complete: bool, replace: bool, chunk_rows: int,
+    selection: Any, origin: str, file_name: str | None,
 ) -> IngestSummary:
-    summary = IngestSummary(batch_id=None, unit=unit, month=month)
+    summary = IngestSummary(batch_id=None, unit=unit, month=month, selection=selection.describe, left_out=selection.left_out)
     current = conn.execute(
-        select(unit_months.c.batch_id, batches.c.sha256)
+        select(unit_months.c.batch_id, batches.c.sha256, batches.c.selection, batches.c.file_name, batches.c.by, batches.c.at)
         .join(batches, batches.c.id == unit_months.c.batch_id)
         .where(unit_months.c.unit == unit, unit_months.c.month == month)
     ).first()
-    if current is not None and current.sha256 == sha:
+    if current is not None and current.sha256 == sha and current.selection == selection.describe:
         summary.batch_id, summary.unchanged = current.batch_id, True
         return summary
     other = conn.execute(
         select(unit_months.c.unit)
         .join(batches, batches.c.id == unit_months.c.batch_id)
-        .where(unit_months.c.month == month, batches.c.sha256 == sha)
+        .where(unit_months.c.month == month, batches.c.sha256 == sha, batches.c.selection == selection.describe)
     ).first()
     if other is not None:
         raise LedgerError(f"同一文件已作为「{other.unit}」{month} 录入，不能再记为「{unit}」/ this file is already recorded for another unit")
     if current is not None and not replace:
-        raise LedgerError(
-            f"{unit} {month} 已录入另一文件（批次 {current.batch_id}）；如要替换，请加 --replace / another file is recorded for this unit and month"
+        raise IngestConflict(
+            f"{unit} {month} 已录入另一文件（批次 {current.batch_id}）；如要替换，请加 --replace / another file is recorded for this unit and month",
+            batch_id=current.batch_id, file_name=current.file_name, by=current.by, at=current.at,
         )
     at = now()
     if current is not None:
@@ -167,11 +194,13 @@ def _ingest(
         _withdraw(conn, current.batch_id, by=by, at=at)
 
     previous = latest_states(conn, month)
-    open_keys = {k for k, s in previous.items() if s in OPEN_STATES or s == PENDING_STATE}
+    # a hand-recorded clue (群众举报 …) is not resolved by a screening that does not flag its entity
+    manual = {k for (k,) in conn.execute(select(clue_facts.c.key).distinct())}
+    open_keys = {k for k, s in previous.items() if (s in OPEN_STATES or s == PENDING_STATE) and k not in manual}
     batch_id = conn.execute(
         insert(batches).values(
-            unit=unit, month=month, sha256=sha, file_name=path.name, rows=0, flagged=0,
-            complete=complete, list_versions="", by=by, at=at,
+            unit=unit, month=month, sha256=sha, file_name=(file_name or path.name)[:500], rows=0, flagged=0,
+            complete=complete, list_versions="", by=by, at=at, selection=selection.describe, source=origin, kind="screening",
         )
     ).inserted_primary_key[0]
     summary.batch_id = batch_id
@@ -188,6 +217,8 @@ def _ingest(
     for chunk in screened_chunks(path, chunk_rows=chunk_rows):
         flagged: dict[str, _Seen] = {}
         for i, action in enumerate(chunk.action):
+            if not chunk.takes(i, selection):
+                continue  # another unit's row: never recorded as this unit's
             summary.rows += 1
             if action in FLAGGED or action == CLOSED_ACTION:
                 row = chunk.row(i)
@@ -238,7 +269,8 @@ def _ingest(
         rows=summary.rows, flagged=summary.flagged, list_versions="; ".join(sorted(run.versions))[:500]))
     record(conn, by=by, subject="batch", action="ingest", batch_id=batch_id, at=at,
            after={"unit": unit, "month": month, "sha256": sha, "file": path.name, "rows": summary.rows,
-                  "states": dict(summary.states), "replaced": summary.replaced, "complete": complete})
+                  "states": dict(summary.states), "replaced": summary.replaced, "complete": complete,
+                  "selection": selection.describe, "left_out": selection.left_out, "source": origin})
     return summary
 
 

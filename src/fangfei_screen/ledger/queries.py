@@ -11,7 +11,7 @@ from sqlalchemy import Connection, func, select
 
 from .db import Ledger, LedgerError
 from .history import entries
-from .schema import clue_months, disposals, entities, finding_months, findings, licence_reviews
+from .schema import batches, clue_facts, clue_months, disposals, entities, finding_months, findings, licence_reviews
 from .source import normal_name
 
 LIST_STATES = ("new", "recurring", "resolved", "missing", "closed", "licence_pending", "licensed", "other_sense", "disposed")
@@ -82,9 +82,10 @@ def list_clues(
     if state is not None and state not in LIST_STATES:
         raise LedgerError(f"--state 应为 {'|'.join(LIST_STATES)} 之一，而非 '{state}'")
     with ledger.reading() as conn:
-        q = select(clue_months, entities.c.unit, entities.c.credit_code, entities.c.name.label("entity_name")).join(
+        q = select(clue_months, entities.c.unit, entities.c.credit_code, entities.c.name.label("entity_name"),
+                   batches.c.source, batches.c.kind).join(
             entities, entities.c.key == clue_months.c.key
-        )
+        ).join(batches, batches.c.id == clue_months.c.batch_id)
         if month is not None:
             q = q.where(clue_months.c.month == month)
         else:
@@ -99,6 +100,7 @@ def list_clues(
         found = month_findings(conn, [(r["key"], r["month"]) for r in rows])
         disposed = _disposed(conn, [r["key"] for r in rows])
         licences = licence_of(conn, [r["key"] for r in rows])
+        facts = _facts(conn, [r["key"] for r in rows if r["kind"] == "manual"])
     out = []
     for r in rows:
         fs = found.get((r["key"], r["month"]), [])
@@ -109,7 +111,7 @@ def list_clues(
             "other_sense": other, "disposed": done, "name": r["name"] or r["entity_name"], "scope": r["scope"],
             "status": r["status"], "action": r["action"], "address": r["address"], "screened_on": r["screened_on"],
             "terms": list(dict.fromkeys(f["term"] for f in fs if f["decision"] != "other_sense")),
-            "findings": fs,
+            "findings": fs, "source": r["source"], "kind": r["kind"], "facts": facts.get((r["key"], r["month"])),
             "licence": licences.get(r["key"]),
         }
         if state is None or state == r["state"] or (state == "other_sense" and other) or (state == "disposed" and done):
@@ -125,6 +127,16 @@ def licence_of(conn: Connection, keys: Sequence[str]) -> dict[str, dict[str, Any
         for r in conn.execute(select(licence_reviews).where(licence_reviews.c.key.in_(uniq[i : i + _IN_CHUNK]))).mappings():
             out[r["key"]] = {"licensed": bool(r["licensed"]), "licence_no": r["licence_no"], "issuer": r["issuer"],
                              "by": r["by"], "at": r["at"].isoformat() if r["at"] else None}
+    return out
+
+
+def _facts(conn: Connection, keys: Sequence[str]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The Attachment 2 facts of hand-recorded clues, by (key, month)."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    uniq = sorted(set(keys))
+    for i in range(0, len(uniq), _IN_CHUNK):
+        for r in conn.execute(select(clue_facts).where(clue_facts.c.key.in_(uniq[i : i + _IN_CHUNK]))).mappings():
+            out[(r["key"], r["month"])] = dict(r)
     return out
 
 

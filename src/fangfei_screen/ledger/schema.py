@@ -17,11 +17,13 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData(
@@ -49,6 +51,12 @@ batches = Table(
     Column("by", String(200), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("replaced_by", Integer, ForeignKey("batches.id"), nullable=True),
+    # which rows of the file were the unit's (a sheet, or a unit column): see ledger.units
+    Column("selection", String(200), nullable=False, server_default=""),
+    # 线索来源 of the clues this file brought (the unit's choice; see ledger.clues.SOURCES)
+    Column("source", String(50), nullable=False, server_default=""),
+    # screening | manual (录入线索 by hand, by `ledger add-clue` or from a sheet of clues)
+    Column("kind", String(20), nullable=False, server_default="screening"),
 )
 
 # The file in force for each unit and month: its primary key is what keeps two
@@ -90,6 +98,64 @@ clue_months = Table(
     Column("screened_on", String(10), nullable=False),
     Column("seq", Integer, nullable=False),  # the row's place in its file: reports keep the file's order
     Index("ix_clue_months_month_state", "month", "state"),
+)
+
+# The Attachment 2 facts of a clue in the month it was recorded (a hand-recorded clue's
+# fields as typed; a screened clue's source and region).
+clue_facts = Table(
+    "clue_facts",
+    metadata,
+    Column("key", String(300), ForeignKey("entities.key"), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("origin", String(50), nullable=False),  # how it was found: 网格排查, 群众举报 …
+    Column("subject_kind", String(20), nullable=False, server_default="entity"),  # entity | person
+    Column("category", String(200), nullable=False, server_default=""),
+    Column("method", String(200), nullable=False, server_default=""),
+    Column("found_on", String(10), nullable=False, server_default=""),
+    Column("region", String(200), nullable=False, server_default=""),
+    Column("amount", String(40), nullable=False, server_default=""),
+    Column("people", String(40), nullable=False, server_default=""),
+    Column("internet", String(40), nullable=False, server_default=""),
+    Column("illegal", String(40), nullable=False, server_default=""),
+    Column("path", String(40), nullable=False, server_default=""),
+    Column("case_date", String(10), nullable=False, server_default=""),
+    Column("charge", String(200), nullable=False, server_default=""),
+    Column("remark", Text, nullable=False, server_default=""),
+    Column("by", String(200), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+# A unit's month as sent to the county (报送本月): the two tables as they were sent.
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("unit", String(200), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("content_sha", String(64), nullable=False),  # of the rows sent: a later change shows as 报送后有修改
+    Column("attachment2", LargeBinary, nullable=False),
+    Column("attachment2_sha", String(64), nullable=False),
+    Column("attachment3", LargeBinary, nullable=False),
+    Column("attachment3_sha", String(64), nullable=False),
+    Column("rows2", Integer, nullable=False),
+    Column("rows3", Integer, nullable=False),
+    Column("by", String(200), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_submissions_unit_month", "unit", "month"),
+)
+
+# Key old cases (plan §18): over five years, or over 1亿元; a leader answers for each.
+key_cases = Table(
+    "key_cases",
+    metadata,
+    Column("key", String(300), ForeignKey("entities.key"), primary_key=True),
+    Column("reason", String(100), nullable=False),
+    Column("since", String(10), nullable=False),  # when the case began (YYYY-MM-DD)
+    Column("amount", String(40), nullable=False, server_default=""),  # 万元
+    Column("leader", String(200), nullable=False),  # 包案领导
+    Column("supervised", Boolean, nullable=False, server_default=false()),  # 挂牌督办
+    Column("by", String(200), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
 )
 
 # One finding per entity, term and field; the reviewer's decision lives here, with

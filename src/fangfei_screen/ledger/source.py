@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fangfei_screen.batch import OUTPUT_COLUMNS, SCOPE_JOINER, results_columns
+from fangfei_screen.batch import OUTPUT_COLUMNS, PEOPLE_COLUMNS, SCOPE_JOINER, results_columns
 from fangfei_screen.columns import ColumnMap
 from fangfei_screen.institutions import normal_name
 from fangfei_screen.models import ACTIONABLE, Action
@@ -107,6 +107,12 @@ class ScreenedChunk:
     hits: list[str]
     has_scope: bool = True  # rescreen's output carries names only
     scope_parts: list[dict[str, str]] | None = None  # per row, when the scope came from several columns
+    sheet: list[str] | None = None  # the sheet each row came from (a workbook's results)
+    unit: list[str] | None = None  # the row's 所属乡镇/单位 cell, where the file has one
+
+    def takes(self, i: int, selection: Any) -> bool:
+        """Whether row ``i`` is one of the selected unit's (see ledger.units.Selection)."""
+        return selection.takes(self.sheet[i] if self.sheet else "", self.unit[i] if self.unit else "")
 
     def __len__(self) -> int:
         return len(self.action)
@@ -124,7 +130,7 @@ class ScreenedChunk:
         )
 
 
-_FIELDS = ("credit_code", "name", "address", "status")
+_FIELDS = ("credit_code", "name", "address", "status", "unit")
 
 
 def screened_chunks(path: str | Path, *, chunk_rows: int = 50_000) -> Iterator[ScreenedChunk]:
@@ -141,7 +147,7 @@ def screened_chunks(path: str | Path, *, chunk_rows: int = 50_000) -> Iterator[S
             missing = [c for c in (action_col, "hits") if c not in frame.columns]
             if missing:
                 raise LedgerError(f"{path} 不是 fangfei-screen scan 的结果文件（缺少 {'、'.join(missing)} 列）")
-        header = [c for c in frame.columns if c not in OUTPUT_COLUMNS and c not in RESCREEN_COLUMNS]
+        header = [c for c in frame.columns if c not in OUTPUT_COLUMNS and c not in RESCREEN_COLUMNS and c not in PEOPLE_COLUMNS]
         n = len(frame)
         lists: dict[str, list[str]] = {}
 
@@ -175,6 +181,8 @@ def screened_chunks(path: str | Path, *, chunk_rows: int = 50_000) -> Iterator[S
             scope=values["scope"], address=values["address"], status=values["status"],
             action=column(action_col), screened_on=column("screened_on" if "screened_on" in frame.columns else None),
             hits=column("hits"), has_scope=has_scope, scope_parts=parts,
+            sheet=column("sheet") if "sheet" in frame.columns else None,
+            unit=values["unit"] if any(values["unit"]) else None,
         )
         line += n
 

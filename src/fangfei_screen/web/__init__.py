@@ -37,7 +37,7 @@ def mount_web(
     Call it after the app's own middleware is added: the upload endpoint sits outside
     them, with its own size limit.
     """
-    from . import bulk, check, checkpages, ledgerpages, lists
+    from . import bulk, check, checkpages, cyclepages, ledgerpages, lists
     from .auth import Accounts, clear_session_cookie, local_path, set_session_cookie
     from .csrf import CSRF_FIELD, csrf_ok
     from .forms import Errors, text
@@ -168,6 +168,15 @@ def mount_web(
                          job_route(lambda r, j: bulk.download(r, store, j, r.path_params["name"])), methods=["GET"])
     router.add_api_route("/bulk/jobs/{job_id}/report", job_route(lambda r, j: bulk.report(r, store, j)), methods=["GET"])
 
+    def ingest_route(request: Request, user: Any) -> Any:
+        job_id = request.path_params["job_id"]
+        if not job_allowed(user, job_id) or user.role.value == "reviewer":
+            return bulk.not_found(request)
+        return cyclepages.ingest_post(request, store, job_id, accounts, user, missing=bulk.not_found,
+                                      show=lambda r, s, j, **kw: bulk.job_page(r, s, j, **kw))
+
+    router.add_api_route("/bulk/jobs/{job_id}/ingest", signed_in(ingest_route), methods=["POST"])
+
     # -- ledger ----------------------------------------------------------------
 
     def with_ledger(page: Callable[..., Any]) -> Callable[[Request], Awaitable[Response]]:
@@ -181,6 +190,12 @@ def mount_web(
     router.add_api_route("/ledger/entity/review", with_ledger(ledgerpages.review_post), methods=["POST"])
     router.add_api_route("/ledger/entity/licence", with_ledger(ledgerpages.licence_post), methods=["POST"])
     router.add_api_route("/ledger/entity/dispose", with_ledger(ledgerpages.dispose_post), methods=["POST"])
+    router.add_api_route("/ledger/clues/new", with_ledger(cyclepages.clue_form), methods=["GET"])
+    router.add_api_route("/ledger/clues/new", with_ledger(cyclepages.clue_post), methods=["POST"])
+    router.add_api_route("/ledger/send", with_ledger(cyclepages.send_post), methods=["POST"])
+    router.add_api_route("/ledger/sent/{sent_id}/{which}", with_ledger(cyclepages.sent_download), methods=["GET"])
+    router.add_api_route("/ledger/county", with_ledger(cyclepages.county_page), methods=["GET"])
+    router.add_api_route("/ledger/entity/key-case", with_ledger(cyclepages.key_case_post), methods=["POST"])
     router.add_api_route("/ledger/reports/{what}",
                          with_ledger(lambda r, led, u: ledgerpages.report_download(r, led, u, r.path_params["what"])), methods=["GET"])
 

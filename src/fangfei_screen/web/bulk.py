@@ -17,7 +17,7 @@ from ..screener import ScreeningInputError
 from ..tables import TableError
 from .check import KIND_LABELS
 from .csrf import CSRF_FIELD, csrf_ok
-from .forms import Errors, text
+from .forms import Errors, day, text
 from .jobs import COLUMN_FIELDS, JobStore
 from .marks import segments
 from .render import render
@@ -65,7 +65,7 @@ def upload_form(request: Request, store: JobStore, limit: int, user: Any) -> Res
 
 def job_page(request: Request, store: JobStore, job_id: str, *, errors: Errors | None = None,
              report_values: dict[str, str] | None = None,
-             reading: tuple[int | None, tuple[str, ...]] | None = None) -> Response:
+             reading: tuple[int | None, tuple[str, ...]] | None = None, extra: dict[str, Any] | None = None) -> Response:
     state = store.state(job_id)
     if state is None:
         return not_found(request)
@@ -79,9 +79,25 @@ def job_page(request: Request, store: JobStore, job_id: str, *, errors: Errors |
         done, total = int(state.get("rows_done") or 0), state.get("total")
         ctx.update(elapsed=elapsed, rate=done / elapsed, percent=min(99, int(done * 100 / total)) if total else None)
     elif state["state"] == "done":
+        from .cyclepages import ingest_context
+
         ctx.update(_results(request, store, job_id, state))
-        ctx["report"] = report_values or {"month": date.today().strftime("%Y-%m"), "unit": "", "filler": ""}
+        user = getattr(request.state, "user", None)
+        month = (extra or {}).get("ingest", {}).get("month") or _as_of_month(state)
+        ctx["report"] = report_values or {"month": month, "unit": getattr(user, "unit", ""), "filler": getattr(user, "name", "")}
+        if user is not None:
+            ctx.update(ingest_context(store, job_id, state, user))
+        ctx.update(extra or {})
     return render(request, "job.html", ctx, page="bulk")
+
+
+def _as_of_month(state: dict[str, Any]) -> str:
+    """The month of the job's 核查日期 (today's when none was given)."""
+    as_of = (state.get("options") or {}).get("as_of") or ""
+    try:
+        return date.fromisoformat(as_of).strftime("%Y-%m")
+    except ValueError:
+        return date.today().strftime("%Y-%m")
 
 
 def _results(request: Request, store: JobStore, job_id: str, state: dict[str, Any]) -> dict[str, Any]:
@@ -166,12 +182,7 @@ async def start_job(request: Request, store: JobStore, job_id: str) -> Response:
     kind = text(form, "kind") or Kind.EXISTING.value
     if kind not in {k.value for k in Kind}:
         errors.add("kind-existing", "请选择登记类型")
-    as_of = text(form, "as_of") or None
-    if as_of:
-        try:
-            as_of = date.fromisoformat(as_of).isoformat()
-        except ValueError:
-            errors.add("as_of", "核查日期应为“年-月-日”，例如 2025-06-30")
+    as_of = day(form, "as_of", "核查日期", errors)  # 年-月-日, typed whatever the browser's locale
     if errors:
         return job_page(request, store, job_id, errors=errors, reading=(header_row, sheets))
     store.start(job_id, columns=columns, kind=kind, as_of=as_of, header_row=header_row, sheets=sheets)
@@ -202,7 +213,7 @@ def report(request: Request, store: JobStore, job_id: str) -> Response:
     if not values["unit"]:
         errors.add("unit", "请输入填报单位")
     if not errors:
-        header = ReportHeader(month=values["month"], unit=values["unit"], filler=values["filler"])
+        header = ReportHeader(month=values["month"], unit=values["unit"], filler=values["filler"], preview=True)
         output = folder / f"report-{values['month']}.xlsx"
         try:
             header.title  # noqa: B018 - a bad month fails here

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 
 from starlette.datastructures import FormData
 
@@ -38,11 +37,16 @@ def text(form: FormData, key: str, *, limit: int = 20_000) -> str:
 
 def day(form: FormData, key: str, label: str, errors: Errors) -> str | None:
     """A YYYY-MM-DD field, or None when empty; a bad one is added to ``errors``."""
+    from ..values import parse_date
+
     value = text(form, key)
     if not value:
         return None
     try:
-        return date.fromisoformat(value).isoformat()
-    except ValueError:
+        parsed = parse_date(value)  # 2019-04-01, 2019/4/1 and 2019年4月1日 alike
+    except ValueError:  # an impossible day, such as 2019-02-30
+        parsed = None
+    if parsed is None:
         errors.add(key, f"{label}应为“年-月-日”，例如 2019-04-01")
         return None
+    return parsed.isoformat()

@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ..batch import FLAGGED_ACTIONS, JSON_COLUMNS, results_columns
+from ..batch import FLAGGED_ACTIONS, JSON_COLUMNS, for_people, results_columns
 from ..columns import ColumnMap, looks_like_header
 from ..readers import TableError, open_source, read_chunks
 from ..scanfile import scan_file
@@ -204,7 +204,7 @@ class JobStore:
         try:
             with open_writer(target, json_columns=JSON_COLUMNS) as writer:
                 for chunk in read_chunks(folder / "screened.csv"):
-                    writer.write(chunk.frame)
+                    writer.write(for_people(chunk.frame))  # Chinese columns first, the machine ones after
         except (TableError, OSError, ValueError) as exc:  # over Excel's row limit: the CSV is there
             target.unlink(missing_ok=True)
             self.update(folder, xlsx="failed", xlsx_problem=str(exc))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections import Counter
+from datetime import date
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ DISPOSAL_FIELDS = (
     ("measure", "处置措施", ""), ("date", "处置日期", "年-月-日；不填为今天"), ("description", "风险情况描述", ""),
     ("authority", "负责处置的行政机关", ""), ("region", "涉及地区", ""), ("channel", "集资渠道", ""),
     ("amount", "集资金额（万元）", ""), ("unrefunded_amount", "未清退金额（万元）", ""), ("participants", "参与集资人数", ""),
-    ("unrefunded_people", "未清退人数", ""), ("police", "是否移送公安", ""), ("case_date", "立案时间", "年-月-日"),
+    ("unrefunded_people", "未清退人数", ""), ("police", "是否移送公安（必填）", "附件3此栏必填：是或否"), ("case_date", "立案时间", "年-月-日"),
     ("admin_finding", "行政认定", ""), ("penalty_date", "作出处罚时间", "年-月-日"), ("penalty_type", "处罚类型", ""),
     ("refunded_amount", "已清退资金金额（万元）", ""), ("remark", "备注", ""),
 )
@@ -40,7 +41,7 @@ HISTORY_LABELS = {
     "review_other_sense": "认定为其他含义", "review_confirmed": "确认涉金融", "disposed": "记录处置",
     "licence_verified": "核实持牌", "licence_missing": "核实无金融牌照",
 }
-REPORTS = {"attachment2": "排查统计表（附件2，本月新发线索）", "attachment3": "处置情况统计表（附件3）", "feedback": "重点监管反馈名单"}
+REPORTS = {"attachment2": "排查统计表（附件2，本月新发线索）", "attachment3": "处置情况统计表（附件3）", "feedback": "重点监管对象反馈名单"}
 
 
 class Forbidden(Exception):
@@ -91,7 +92,18 @@ def clues_page(request: Request, ledger: Any, user: Any) -> Response:
     return render(request, "ledger.html", {
         "errors": errors, "clues": shown[:500], "total": len(shown), "counts": counts, "states": STATE_LABELS,
         "month": month, "state": state, "unit": unit, "units": units, "reports": REPORTS,
+        **_send_context(ledger, user, month or date.today().strftime("%Y-%m"), q),
     }, page="ledger")
+
+
+def _send_context(ledger: Any, user: Any, month: str, q: Any) -> dict[str, Any]:
+    """报送本月 for a clerk: the month's state (已报送 / 报送后有修改 / 未报送 / 逾期)."""
+    from ..ledger.sending import month_state
+
+    if user.role.value != "clerk":
+        return {"send": None, "send_month": month}
+    return {"send": month_state(ledger, unit=user.unit, month=month), "send_month": month,
+            "sent_now": q.get("sent") == "1", "send_error": q.get("sent_error", "")[:200]}
 
 
 def entity_page(request: Request, ledger: Any, user: Any, *, key: str | None = None, errors: Errors | None = None,
@@ -101,10 +113,15 @@ def entity_page(request: Request, ledger: Any, user: Any, *, key: str | None = N
     from ..ledger.forms import MEASURES, PENALTY_TYPES, YES_NO
     from ..ledger.queries import history_of, show
 
+    from ..ledger.county import list_key_cases
+    from ..ledger.history import sentence
+
     key = key if key is not None else request.query_params.get("key", "")
     try:
         entity = show(ledger, key)
         _, history = history_of(ledger, entity["key"])
+        for h in history:
+            h["sentence"] = sentence(h)
     except LedgerError:
         return render(request, "gone.html", {"errors": Errors(), "what": "台账中没有这个主体"}, status=404, page="ledger")
     if not can_see(user, entity["unit"]):
@@ -113,8 +130,9 @@ def entity_page(request: Request, ledger: Any, user: Any, *, key: str | None = N
         "errors": errors or Errors(), "e": entity, "history": history, "states": STATE_LABELS, "decisions": DECISION_LABELS,
         "decision_keys": DECISIONS, "field_names": FIELD_NAMES, "disposal_fields": DISPOSAL_FIELDS, "values": values or {},
         "measures": MEASURES, "penalty_types": PENALTY_TYPES, "yes_no": YES_NO, "notice": notice or request.query_params.get("done", ""),
-        "may_review": can_review(user), "history_labels": HISTORY_LABELS,
-        "licence_due": any(m["action"] == Action.VERIFY_LICENCE.value or m["state"] in ("licence_pending", "licensed") for m in entity["months"]), "action_labels": {a.value: a.label for a in Action},
+        "key_case": next((c for c in list_key_cases(ledger) if c.key == entity["key"]), None),
+        "may_review": can_review(user), "history_labels": HISTORY_LABELS, "action_labels": {a.value: a.label for a in Action},
+        "licence_due": any(m["action"] == Action.VERIFY_LICENCE.value or m["state"] in ("licence_pending", "licensed") for m in entity["months"]),
         "more_open": any((values or {}).get(n) for n, _, _ in DISPOSAL_FIELDS[5:]) or any(e.field_id in {f"d-{n}" for n, _, _ in DISPOSAL_FIELDS[5:]} for e in (errors or Errors()).items), "may_dispose": can_dispose(user, entity["unit"]),
     }, page="ledger")
 
@@ -192,12 +210,15 @@ async def licence_post(request: Request, ledger: Any, user: Any) -> Response:
 async def dispose_post(request: Request, ledger: Any, user: Any) -> Response:
     from ..ledger import LedgerError
     from ..ledger.decisions import dispose
+    from ..ledger.clues import iso_day
     from ..ledger.forms import Disposal
     from ..ledger.queries import show
 
     form = await request.form()
     key = text(form, "key")
     values = {name: text(form, name, limit=2000) for name, _, _ in DISPOSAL_FIELDS}
+    for name in ("date", "case_date", "penalty_date"):  # 年-月-日 as typed: 2025/6/20 and 2025年6月20日 too
+        values[name] = iso_day(values[name])
     try:
         entity = show(ledger, key)
     except LedgerError:
@@ -253,8 +274,8 @@ def report_download(request: Request, ledger: Any, user: Any, what: str) -> Resp
             name = f"{month}处置情况统计表.xlsx"
         else:
             output = tmp / "feedback.xlsx"
-            write_feedback(feedback_rows(ledger, month=month, unit=unit or None), month=month, output=output)
-            name = f"{month}重点监管反馈名单.xlsx"
+            write_feedback(feedback_rows(ledger, month=month, unit=unit or None), month=month, output=output, unit=unit)
+            name = f"{month}重点监管对象反馈名单.xlsx"
     except (ReportError, LedgerError, ValueError) as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         errors = Errors()
@@ -274,6 +295,7 @@ def _with_errors(request: Request, ledger: Any, user: Any, errors: Errors) -> Re
     return render(request, "ledger.html", {
         "errors": errors, "clues": everything[:500], "total": len(everything), "counts": counts, "states": STATE_LABELS,
         "month": "", "state": "", "unit": unit, "units": units, "reports": REPORTS,
+        **_send_context(ledger, user, date.today().strftime("%Y-%m"), request.query_params),
     }, page="ledger")
 
 

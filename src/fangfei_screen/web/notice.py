@@ -94,7 +94,7 @@ def write_notice_xlsx(ctx: dict[str, Any], path: Path) -> None:
     """The notice as a one-sheet workbook laid out for A4 portrait, as Attachment 2 is."""
     import xlsxwriter
 
-    from ..report import _lines
+    from ..report import wrapped_lines as _lines
     from ..tables import xlsx_safe
 
     total = sum(_WIDTHS)

@@ -339,3 +339,20 @@ def test_serve_refuses_a_ledger_at_an_older_schema_in_one_line(tmp_path: Path) -
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "ledger upgrade" in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_a_check_that_cannot_be_recorded_gets_503_not_an_answer(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'ledger.db'}"
+    ledger = Ledger.open(db)
+    with ledger.engine.begin() as conn:  # the database refuses every new check, as a full disk would
+        conn.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON checks BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"))
+    ledger.dispose()
+    server = Server("--db", db, env={"FANGFEI_WEB_JOBS_DIR": str(tmp_path / "jobs")})
+    try:
+        r = httpx.post(f"{server.url}/v1/check", json={"name": NAME})
+        assert r.status_code == 503 and r.headers["retry-after"] == "5"
+        assert r.json()["error"] == "record_unavailable" and "检查未能记录" in r.json()["detail"] and "action" not in r.json()
+        assert httpx.get(f"{server.url}/healthz").status_code == 200  # the service lives on
+        assert re.search(r"fangfei_check_record_failures_total 1\.0", httpx.get(f"{server.url}/metrics").text)
+    finally:
+        assert "Traceback" not in server.stop()

@@ -42,20 +42,23 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, default=1_000_000)
     ap.add_argument("--db", help="ledger URL (default: a new SQLite file)")
+    ap.add_argument("--profile", choices=("synthetic", "registry"), default="synthetic",
+                    help="the corpus (benchmarks/corpus.py --profile)")
     ap.add_argument("--keep", type=Path, help="folder for the corpus and results (default: a temporary one)")
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="ledger-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    corpus, screened = work / f"corpus-{args.n}.csv", work / f"screened-{args.n}.csv"
+    corpus, screened = work / f"corpus-{args.profile}-{args.n}.csv", work / f"screened-{args.profile}-{args.n}.csv"
     if not screened.exists():
-        subprocess.run([sys.executable, str(HERE / "corpus.py"), "-n", str(args.n), "-o", str(corpus)], check=True)
+        subprocess.run([sys.executable, str(HERE / "corpus.py"), "--profile", args.profile, "-n", str(args.n),
+                        "-o", str(corpus)], check=True)
         subprocess.run([str(BIN), "scan", str(corpus), "-o", str(screened), "--as-of", "2025-06-30", "--jobs", "2"],
                        check=True, capture_output=True)
     db = args.db or f"sqlite:///{work / 'ledger.db'}"
     if not args.db:
         for p in work.glob("ledger.db*"):
             p.unlink()
-    results = {"rows": args.n, "db": "sqlite" if db.startswith("sqlite") else "postgresql",
+    results = {"rows": args.n, "profile": args.profile, "db": "sqlite" if db.startswith("sqlite") else "postgresql",
                "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"}
     for month, label in (("2025-06", "month1_new"), ("2025-07", "month2_recurring")):
         seconds, cpu, peak, out = timed([str(BIN), "ledger", "ingest", str(screened), "--month", month, "--unit", "基准",

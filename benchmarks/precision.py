@@ -128,6 +128,7 @@ def write_results(text: str) -> None:
 # -- before and after (issue 16) -------------------------------------------------
 
 BA_START, BA_END = "<!-- precision-before-after -->", "<!-- /precision-before-after -->"
+COST_START, COST_END = "<!-- precision-cost -->", "<!-- /precision-cost -->"
 AS_OF = "2026-01-01"
 
 
@@ -247,7 +248,13 @@ def before_after(*, rows: int, commit: str, public: bool = True) -> str:
         "",
         f"Realistic register: rows ordered to rename or revoke {fb:,} before, {fa:,} after; of them not to be acted on by the",
         f"plan's meaning {wb:,} before ({wb / fb:.1%}), {wa:,} after ({(wa / fa if fa else 0):.1%}); `act` rows left passing {missed_b:,} before, {missed_a:,} after.",
-        "The licensed institutions (`verify` groups) are issue 16 part 1 (branch `lic`): until it lands they stay `order_rename`.",
+        (
+            "The licensed institutions (`verify` groups) get `verify_licence` (issue 16 part 1), not a rename order."
+            if any("verify_licence" in v["actions"] for v in after["corpus"].values())
+            else "The licensed institutions (`verify` groups) are issue 16 part 1: without it they stay `order_rename`."
+        ),
+        "The register is built from the phrasings these rules were written for: it shows that they hold on those rows and",
+        "on the clean and truly flagged rows around them, not the precision on a real register (issue 16's hand-labelled sample).",
         BA_END,
     ]
     return "\n".join(out) + "\n"
@@ -337,7 +344,10 @@ def main(argv: list[str]) -> int:
         print(json.dumps(time_rows([tuple(r) for r in json.loads(args.time.read_text(encoding="utf-8"))])))
         return 0
     if args.cost:
-        print(cost(rows=args.rows, commit=args.before, rounds=args.cost), end="")
+        text = "\n".join([COST_START, "### What the rules of issue 16 cost", "", cost(rows=args.rows, commit=args.before, rounds=args.cost) + COST_END, ""])
+        print(text, end="")
+        if args.write_results:
+            write_section(text, COST_START, COST_END)
         return 0
     if args.tally is not None:
         data = json.loads(args.tally.read_text(encoding="utf-8"))

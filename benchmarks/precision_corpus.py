@@ -49,6 +49,7 @@ GROUPS = (
     Group("credit_union", "verify", 0.004),
     Group("insurer_branch", "verify", 0.004),
     Group("securities_branch", "verify", 0.0015),
+    Group("auction_company", "verify", 0.002),
     Group("chuwai_clause", "none", 0.0125),
     Group("credit_system_boilerplate", "none", 0.0055),
     Group("hazchem_without_storage", "none", 0.0015),
@@ -108,7 +109,7 @@ FLAGGED_SCOPES = (
     "投资咨询；资产管理", "以自有资金从事投资活动", "消费返利活动策划", "区块链技术服务", "股权众筹平台运营", "拍卖业务",
     "二手物品寄卖", "养老服务", "积分兑换服务", "票据信息咨询服务", "企业信用修复服务", "车辆统筹服务", "云养殖项目运营",
 )
-FLAGGED_NAMES = ("投资管理", "投资咨询", "信用管理", "拍卖", "寄卖", "养老服务", "区块链科技", "众筹")
+FLAGGED_NAMES = ("投资管理", "投资咨询", "信用管理", "寄卖", "养老服务", "区块链科技", "众筹")
 STRADDLES = ("{parent}麦积分公司", "哈尔滨龙云养殖有限公司", "{place}诚信用品有限公司", "{place}{brand}电子集团股份有限公司麦积分公司")
 PLACE_LED = (
     "中国石油天然气股份有限公司青海海东销售分公司互助{brand}加油站",
@@ -116,6 +117,9 @@ PLACE_LED = (
     "中国邮政集团有限公司青海省分公司互助分公司",
     "{parent}互助分公司",
 )
+
+
+LICENSED = ("银行", "信用社", "保险", "证券", "期货", "信托", "基金", "财务", "租赁", "典当", "拍卖", "担保", "贷款", "保理", "支付", "金融")
 
 
 def _lines(path: Path) -> list[str]:
@@ -126,7 +130,8 @@ class _Material:
     def __init__(self, terms: list[str]) -> None:
         self.places = [p for p in _lines(PLACES) if p.endswith(("市", "县", "区"))]
         self.brands = [b for b in _lines(PUBLIC / "trade_names.txt") if 2 <= len(b) <= 4 and not any(t in b for t in terms)]
-        self.trades = [t for t in _lines(PUBLIC / "trade.txt") if len(t) >= 2 and not any(x in t for x in terms)]
+        # neither listed words nor the kinds of licensed institution (their rows are groups of their own)
+        self.trades = [t for t in _lines(PUBLIC / "trade.txt") if len(t) >= 2 and not any(x in t for x in (*terms, *LICENSED))]
         items = [line.split(maxsplit=1)[1] for line in _lines(PUBLIC / "scope_catalogue.txt") if len(line.split(maxsplit=1)) == 2]
         self.clean_items = [i for i in items if not any(t in i for t in terms) and not i.endswith("、")]
 
@@ -157,6 +162,8 @@ def records(n: int, *, terms: list[str], seed: int = 16) -> list[Record]:
             rec = (f"{insurer}{county}支公司", INSURER_SCOPE)
         elif key == "securities_branch":
             rec = (f"{brand}证券股份有限公司{county}证券营业部", SECURITIES_SCOPE)
+        elif key == "auction_company":  # an auctioneer needs the licence of the Auction Law
+            rec = (f"{place}{brand}拍卖有限公司", f"拍卖业务（凭许可证经营）；{plain}")
         elif key == "chuwai_clause":
             rec = (parent, f"{plain}；{rnd.choice(CHUWAI)}")
         elif key == "credit_system_boilerplate":

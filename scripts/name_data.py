@@ -13,6 +13,7 @@ LICENSE.companynameparser); the catalogue is an official document.
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 from pathlib import Path
@@ -39,6 +40,7 @@ def lines(path: Path) -> list[str]:
 
 def industry_words() -> list[str]:
     words = {w for w in lines(PUBLIC / "trade.txt") if _HAN.match(w)}
+    jieba.setLogLevel(logging.WARNING)  # a script's own run: no "Building prefix dict" chatter
     tk = jieba.Tokenizer()
     tk.initialize()
     for line in lines(PUBLIC / "scope_catalogue.txt"):

@@ -23,6 +23,7 @@ def reasons(screener: Screener, scope: str, term: str) -> tuple[bool, set[Suppre
         ("（市场主体依法自主选择经营项目，开展经营活动，并应当在国家企业信用信息公示系统公示）", "信用"),
         ("登记许可及信用信息公示", "信用"),
         ("企业信用信息公示系统年报代填报服务", "信用"),
+        ("分支机构经营（隶属企业统一社会信用代码：见营业执照）", "信用"),
         # hazardous chemicals, fuel and gas traded without storage
         ("危险化学品经营（票据式经营，无储存）", "票据"),
         ("危险化学品票据贸易", "票据"),

@@ -26,6 +26,9 @@ def verdicts(screener: Screener, scope: str) -> tuple[list[str], list[str]]:
         ("佣金代理（拍卖除外）", [], ["拍卖"]),
         ("企业管理咨询（金融、证券、期货、教育、投资除外）", [], ["投资"]),
         ("信息服务（投融资中介除外）", [], ["投融资"]),
+        # as registered (scopes of real entities quoted on public company-profile pages)
+        ("电子产品及配件的批发、进出口、佣金代理（拍卖除外）及相关配套服务。", [], ["拍卖"]),
+        ("工艺礼品（文物除外）、室内装饰品的批发、零售、佣金代理（拍卖除外），商务信息咨询", [], ["拍卖"]),
         # outside brackets X runs back to its clause's start, not past a ， or ；
         ("信息咨询，投融资中介除外，五金销售", [], ["投融资"]),
         ("投资咨询；拍卖除外", ["投资"], ["拍卖"]),
@@ -36,6 +39,12 @@ def verdicts(screener: Screener, scope: str) -> tuple[list[str], list[str]]:
         ("拍卖以外的寄卖服务", ["寄卖"], ["拍卖"]),
         # white space between items ends the excluded part too
         ("投资咨询 拍卖除外", ["投资"], ["拍卖"]),
+        # 除…以外 is 除…外
+        ("除拍卖以外的寄卖服务", ["寄卖"], ["拍卖"]),
+        # 以/除 before a word beginning with 外 close nothing
+        ("投资咨询以外汇结算", ["投资"], []),
+        ("投资咨询，以外资形式经营", ["投资"], []),
+        ("拍卖业务以外商独资形式经营", ["拍卖"], []),
     ],
 )
 def test_a_word_before_chuwai_is_excluded(screener: Screener, scope: str, counted: list[str], negated: list[str]) -> None:
@@ -73,6 +82,17 @@ def test_the_standard_conditions_of_investment_scopes_negate_no_investing(screen
     assert [h.keyword for h in r.hits] == ["投资"] * 3
     assert not [h for h in r.suppressed if h.keyword == "投资"]
     assert r.action is Action.BLOCK
+
+
+def test_a_real_investment_scope_with_its_conditions_counts_every_investing(screener: Screener) -> None:
+    """As registered, quotation marks and the 依法须经批准 note included."""
+    scope = (
+        "资产管理；项目投资；投资管理。（“1、未经有关部门批准，不得以公开方式募集资金；2、不得公开开展证券类产品和金融衍生品交易活动；"
+        "3、不得发放贷款；4、不得对所投资企业以外的其他企业提供担保；5、不得向投资者承诺投资本金不受损失或者承诺最低收益”；"
+        "依法须经批准的项目，经相关部门批准后依批准的内容开展经营活动。）"
+    )
+    r = screener.screen("某某资产管理有限责任公司", scope, kind="existing")
+    assert [h.keyword for h in r.hits] == ["投资"] * 5 and not r.suppressed
 
 
 def test_the_variant_with_xiang_and_gongkai_jiaoyi_counts_too(screener: Screener) -> None:

@@ -257,12 +257,28 @@ def test_a_township_merged_over_its_rows_belongs_to_each_row(tmp_path: Path, cap
     assert list(df["所属乡镇"]) == towns and list(df["企业名称"]) == [e[1] for e in ENTITIES]
 
 
+def test_merged_townships_in_xls_and_ods_saved_by_libreoffice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The file's own merge list: an .xls's (BIFF MERGEDCELLS, which calamine reads) and
+    an .ods's (spanned cells in content.xml, which calamine does not give: odsmerges)."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["所属乡镇", "企业名称", "经营范围", "登记状态"])
+    for town, (_c, name, general, _p, status) in zip(["城关镇", None, None, "湖沟镇"], ENTITIES):
+        sheet.append([town, name, general, status])
+    sheet.merge_cells("A2:A4")
+    book.save(tmp_path / "in.xlsx")
+    for fmt in ("xls", "ods"):
+        converted = libreoffice_convert(tmp_path / "in.xlsx", fmt, tmp_path / fmt)
+        df, _ = scan(converted, tmp_path / "out.csv", capsys)
+        assert list(df["所属乡镇"]) == ["城关镇", "城关镇", "城关镇", "湖沟镇"], fmt
+
+
 # ---- 8. ".xls" that is a web page or text -------------------------------------------
 
 def html_export(rows: list[tuple[str, ...]], *, charset: str) -> str:
     """The page a registration system's "导出Excel" sends as 名录.xls: Excel's HTML
     namespaces, a title row spanning the table, a township cell spanning its rows."""
-    out = [f'<html xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:x="urn:schemas-microsoft-com:office:excel">',
+    out = ['<html xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:x="urn:schemas-microsoft-com:office:excel">',
            f'<head><meta http-equiv="Content-Type" content="text/html; charset={charset}"></head><body>',
            '<table border="1">', '<tr><td colspan="5" align="center"><b>固镇县市场主体名录</b></td></tr>',
            '<tr><td colspan="5">导出时间：2025-06-30 09:12:44</td></tr>',
@@ -283,6 +299,14 @@ def test_an_xls_that_is_an_html_table(tmp_path: Path, capsys: pytest.CaptureFixt
     assert list(df["所属乡镇"]) == ["城关镇", "城关镇", "湖沟镇", "湖沟镇"]  # rowspan: every row it covers
     assert set(df.loc[df["action"] != "pass", "企业名称"]) == {"固镇县鑫源商贸有限公司"}
     assert "表头在第3行（跳过其上 2 行标题）" in text
+
+
+def test_line_breaks_in_an_html_cell_separate_its_words(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    page = ("<html><body><table><tr><td>企业名称</td><td>经营范围</td></tr>"
+            "<tr><td>固镇县城关镇惠民百货店</td><td>日用百货销售；五金零售<br>家具销售</td></tr></table></body></html>")
+    (tmp_path / "名录.xls").write_text(page, encoding="utf-8")
+    df, _ = scan(tmp_path / "名录.xls", tmp_path / "out.csv", capsys)
+    assert list(df["经营范围"]) == ["日用百货销售；五金零售 家具销售"]
 
 
 def test_an_xls_that_is_tab_separated_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -351,12 +375,15 @@ def test_a_zip_of_township_files_is_read_member_by_member(tmp_path: Path, capsys
     for code, name, general, _p, status in ENTITIES[2:]:
         book.active.append([code, name, general, status])
     book.save(tmp_path / "湖沟镇.xlsx")
+    with zipfile.ZipFile(tmp_path / "inner.zip", "w") as inner:
+        inner.write(tmp_path / "湖沟镇.xlsx", "湖沟镇.xlsx")
     csv_text = "统一社会信用代码,企业名称,经营范围,登记状态\r\n" + "".join(
         f"{c},{n},{g},{s}\r\n" for c, n, g, _p, s in ENTITIES[:2])
     with zipfile.ZipFile(tmp_path / "各乡镇.zip", "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("城关镇.csv", csv_text.encode("gbk"))
         z.write(tmp_path / "湖沟镇.xlsx", "湖沟镇.xlsx")
         z.writestr("说明.docx", b"PK\x03\x04")
+        z.writestr("旧名录.xls", (tmp_path / "inner.zip").read_bytes())  # a zip named .xls: not opened
         z.writestr("__MACOSX/._城关镇.csv", b"\x00\x05\x16\x07")
     df, text = scan(tmp_path / "各乡镇.zip", tmp_path / "out.csv", capsys)
     assert list(df["企业名称"]) == [e[1] for e in ENTITIES]
@@ -364,6 +391,7 @@ def test_a_zip_of_township_files_is_read_member_by_member(tmp_path: Path, capsys
     assert list(df["sheet"]) == ["", "", "湖沟镇", "湖沟镇"]
     assert "「城关镇.csv」：表头在第1行" in text and "「湖沟镇.xlsx」工作表「湖沟镇」" in text
     assert "「说明.docx」：不支持的文件类型" in text and "__MACOSX" not in text
+    assert "「旧名录.xls」：压缩包中的压缩包" in text
 
 
 def test_a_zip_bomb_is_refused(tmp_path: Path) -> None:
@@ -458,3 +486,57 @@ def test_a_scope_spread_over_two_rows_is_reported_as_a_continuation(tmp_path: Pa
         df, text = scan(tmp_path / src, tmp_path / "out.csv", capsys)
         assert len(df) == 3 and list(df["action"])[1] == "error", src  # rows in = rows out
         assert "续行" in df.loc[1, "error"] and "第3行名称为空而有经营范围" in text, src
+
+
+def test_zip_member_names_in_gbk_as_windows_writes_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Windows' "发送到压缩文件夹" writes Chinese names in GBK without the UTF-8 flag:
+    made here by writing an ASCII name of the same length and putting the GBK bytes in
+    its place (in the local header and the central directory)."""
+    gbk = "城关镇.csv".encode("gbk")
+    placeholder = b"A" * (len(gbk) - 4) + b".csv"
+    body = "企业名称,经营范围\r\n" + "".join(f"{n},{g}\r\n" for _c, n, g, _p, _s in ENTITIES)
+    with zipfile.ZipFile(tmp_path / "w.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(placeholder.decode("ascii"), body.encode("gbk"))
+    raw = (tmp_path / "w.zip").read_bytes()
+    assert raw.count(placeholder) == 2
+    (tmp_path / "各乡镇.zip").write_bytes(raw.replace(placeholder, gbk))
+    df, text = scan(tmp_path / "各乡镇.zip", tmp_path / "out.csv", capsys)
+    assert set(df["file"]) == {"城关镇.csv"} and len(df) == len(ENTITIES)
+
+
+def test_a_group_row_above_the_name_header(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """基本信息 over 企业名称 | 统一社会信用代码: the row found holds the name, the group
+    row is above it; 登记状态, merged down over both rows, keeps its name."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["基本信息", None, "经营范围", None, "登记状态"])
+    sheet.append(["企业名称", "统一社会信用代码", "一般项目", "许可项目", None])
+    sheet.merge_cells("A1:B1")
+    sheet.merge_cells("C1:D1")
+    sheet.merge_cells("E1:E2")
+    for code, name, general, permit, status in ENTITIES:
+        sheet.append([name, code, general, permit, status])
+    book.save(tmp_path / "in.xlsx")
+    df, text = scan(tmp_path / "in.xlsx", tmp_path / "out.csv", capsys)
+    assert list(df["基本信息（企业名称）"]) == [e[1] for e in ENTITIES]
+    assert set(df.loc[df["action"] != "pass", "基本信息（企业名称）"]) == FLAGGED
+    assert "登记状态=登记状态" in text and "表头在第1行和第2行" in text
+
+
+def test_a_title_right_above_the_header_is_no_group(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A title merged across every column right above the header (no blank row), in a
+    workbook and as a CSV writes it (the title, then empty cells)."""
+    book = openpyxl.Workbook()
+    book.active.append(["固镇县市场主体名录（2025年6月）"])
+    book.active.merge_cells("A1:D1")
+    book.active.append(["统一社会信用代码", "企业名称", "经营范围", "登记状态"])
+    for code, name, general, _p, status in ENTITIES:
+        book.active.append([code, name, general, status])
+    book.save(tmp_path / "in.xlsx")
+    lines = ["固镇县市场主体名录（2025年6月）,,,", "统一社会信用代码,企业名称,经营范围,登记状态"]
+    lines += [f"{c},{n},{g},{s}" for c, n, g, _p, s in ENTITIES]
+    (tmp_path / "in.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for src in ("in.xlsx", "in.csv"):
+        df, text = scan(tmp_path / src, tmp_path / "out.csv", capsys)
+        assert list(df["企业名称"]) == [e[1] for e in ENTITIES], src
+        assert "表头在第2行（跳过其上 1 行标题）" in text and "两行表头" not in text, src

@@ -20,10 +20,10 @@ from fangfei_screen.ledger.forms import Disposal
 from fangfei_screen.ledger.ingest import ingest
 
 from .ledger_db import screened_file
-from .tools import require_tools
+from .tools import pictures_dir, require_tools
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs" / "forms"
+DOCS = pictures_dir("forms")  # docs/forms with FANGFEI_UPDATE_DOCS=1
 TOOLS = ("libreoffice", "pdftotext", "pdfinfo", "pdftoppm")
 # scopes as registrations phrase them (long ones wrap over several lines)
 ROWS = [

@@ -147,13 +147,13 @@ def test_commands_name_the_database_and_answer_in_json(tmp_path, capsys) -> None
     assert done.returncode == 0, done.stderr
     assert f"sqlite:///{db}" in done.stdout and "新发 new: 3" in done.stdout
     listed = _cli("ledger", "list", "--month", "2025-06", "--json", "--db", str(db))
-    items = json.loads(listed.stdout.split("\n", 1)[1])
+    items = json.loads(listed.stdout)
     assert sorted(i["name"] for i in items) == sorted([A[1], B[1], C[1]]) and {i["state"] for i in items} == {"new"}
     rv = _cli("ledger", "review", B[0], "--term", "积分", "--other-sense", "--reason", "会员积分", "--by", "赵审", "--db", str(db))
     assert rv.returncode == 0, rv.stderr
-    shown = json.loads(_cli("ledger", "show", B[0], "--json", "--db", str(db)).stdout.split("\n", 1)[1])
+    shown = json.loads(_cli("ledger", "show", B[0], "--json", "--db", str(db)).stdout)
     assert shown["findings"][0]["decision"] == "other_sense" and shown["months"][0]["state"] == "new"
-    hist = json.loads(_cli("ledger", "history", B[0], "--json", "--db", str(db)).stdout.split("\n", 1)[1])
+    hist = json.loads(_cli("ledger", "history", B[0], "--json", "--db", str(db)).stdout)
     assert [h["action"] for h in hist["history"]] == ["new", "review_other_sense"]
     for bad, msg in (
         (["ledger", "show", "nobody", "--db", str(db)], "没有主体"),

@@ -3,6 +3,7 @@ clues from every source through one validator, sending the month, its state."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import date
@@ -117,6 +118,9 @@ def test_cli_ingest_of_a_two_township_workbook(tmp_path: Path) -> None:
         assert {r[3] for r in attachment2_rows(led, month="2025-06", unit="湖沟镇")} == {"行政机关移送"}
     finally:
         led.dispose()
+    hist = subprocess.run([sys.executable, "-m", "fangfei_screen", "ledger", "history", "91340323MA2C000011", "--db", db],
+                          capture_output=True, text=True)
+    assert re.search(r"^\d{4}-\d{2}-\d{2} 王城关 2025-06 筛查：新发，字样 寄卖$", hist.stdout, re.M), hist.stdout
 
 
 def _report_clue(**changes: str) -> Clue:
@@ -180,6 +184,10 @@ def test_a_sheet_of_clues_names_the_cell_of_each_problem(tmp_path: Path) -> None
                           "--origin", "资金异动监测", "--found-on", "2025-06-11", "--category", "（7）", "--region", "固镇县城关镇",
                           "--unit", "城关镇", "--by", "李城关", "--db", db], capture_output=True, text=True)
     assert one.returncode == 2 and "--category（所属行业领域）" in one.stderr and "Traceback" not in one.stderr
+    odd = subprocess.run([sys.executable, "-m", "fangfei_screen", "ledger", "add-clue", "--name", "王某", "--origin", "邻居说",
+                          "--found-on", "2025-06-11", "--category", "2", "--region", "固镇县城关镇",
+                          "--unit", "城关镇", "--by", "李城关", "--db", db], capture_output=True, text=True)
+    assert odd.returncode == 2 and "线索来源「邻居说」不在列表中" in odd.stderr
 
 
 def test_sending_the_month_and_changes_after_it(ledger: Ledger, tmp_path: Path) -> None:

@@ -57,6 +57,10 @@ def test_verify_licence_waits_in_its_own_state_and_is_not_in_attachment_2(ledger
     assert states(ledger, "2025-07") == {BANK[1]: "licensed", UNION[1]: "licence_pending",
                                          AGENCY[1]: "recurring", GENERAL[1]: "recurring"}
     assert attachment2_rows(ledger, month="2025-07") == []
+    # a finding can be corrected: the agency's licence turns up after all
+    review_licence(ledger, AGENCY[0], licensed=True, licence_no="2103340300000800", issuer="国家金融监督管理总局安徽监管局", by="王五")
+    assert states(ledger, "2025-07")[AGENCY[1]] == "licensed"
+    assert show(ledger, AGENCY[0])["licence"]["licensed"] is True
 
 
 def test_a_licence_needs_its_number_and_issuer_and_an_ordinary_clue_has_none(ledger: Ledger, tmp_path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811

@@ -259,3 +259,16 @@ def test_scan_with_a_register_in_parallel_writes_its_sha256(tmp_path: Path, caps
     sheet = openpyxl.load_workbook(xlsx, read_only=True).worksheets[0]
     header = [c.value for c in next(sheet.iter_rows(max_row=1))]
     assert "licences_sha256" in header
+
+
+def test_the_hook_takes_a_credit_code_as_text_only(tmp_path: Path) -> None:
+    from fangfei_screen.hook import check_application
+    from fangfei_screen.screener import ScreeningInputError
+
+    s = Screener(licences=_register_csv(tmp_path / "r.csv", REGISTER_ROWS))
+    app = {"name": "固镇县某某信用社", "scope": CREDIT_UNION_SCOPE, "kind": "existing", "credit_code": "91340323151234567X"}
+    assert check_application(app, screener=s).action is Action.EXEMPT
+    with pytest.raises(ScreeningInputError, match="credit_code"):
+        check_application({**app, "credit_code": 91340323}, screener=s)
+    with pytest.raises(ScreeningInputError, match="credit_code"):
+        s.screen("固镇县某某信用社", CREDIT_UNION_SCOPE, credit_code=123)  # type: ignore[arg-type]

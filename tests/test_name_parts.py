@@ -85,6 +85,10 @@ def test_a_division_without_its_suffix_where_a_place_stands_is_a_place(screener:
         # a name without a parent ends in 公司, not 分公司
         ("深圳市易积分公司", "", "积分"),
         ("杭州云养殖科技有限公司", "", "云养殖"),
+        # a place written with its suffix is not followed by a bare head (兴和 of 兴和县)
+        ("仙游县兴和堂养老服务有限公司", "", "养老服务"),
+        ("福泉市新安达养老服务有限公司", "", "养老服务"),
+        ("泸县建昌古城区块链科技有限公司", "", "区块链"),  # 泸县 has its suffix though its head is one character
         ("某某投资咨询有限公司", "", "投资"),
         ("固镇县某某投资有限公司", "", "投资"),
     ],
@@ -98,3 +102,34 @@ def test_places_and_heads_are_known() -> None:
     assert reader.is_division_head("互助") and reader.is_division_head("麦积")
     assert not reader.is_division_head("投资")
     assert PartKind.BRAND.label == "字号"
+
+
+def test_the_packaged_name_data_is_built_from_data_public() -> None:
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("name_data", root / "scripts" / "name_data.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--check"]) == 0
+    words = module.industry_words()
+    assert "评级" in words and "养殖" in words  # the catalogue's and companynameparser's
+
+
+def test_names_are_split_only_for_hits_that_need_it() -> None:
+    """Clean names, scopes, and hits settled before the word-boundary judge (a listed
+    place, another sense) never split a name: the reader's memo stays empty."""
+    screener = Screener()
+    reader = screener._names
+    for name, scope in [
+        ("固镇县某某商贸有限公司", "日用百货销售"),
+        ("互助土族自治县鑫源商贸有限公司", ""),
+        ("某某有限公司", "投资咨询；拍卖业务"),
+        ("某某数学培训有限公司", "微积分辅导"),
+    ]:
+        screener.screen(name, scope)
+    assert reader.parts.cache_info().currsize == 0
+    screener.screen("哈尔滨龙云养殖有限公司", "")
+    assert reader.parts.cache_info().currsize == 1

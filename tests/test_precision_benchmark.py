@@ -50,7 +50,10 @@ def test_before_and_after_are_counted_per_action_and_reason() -> None:
     assert answer == "act" and after == f"order_rename {n}" and "pass" in before
     _, _, answer, n, before, after, _, _ = _row(text, "truly_flagged")
     # what was right stays right: no truly flagged row acted on before passes now
-    assert _count(after, "order_rename") >= _count(before, "order_rename") > 0
+    assert _count(after, "pass") <= _count(before, "pass") and _count(after, "order_rename") > 0
+    # actions are counted by value: verify_licence (issue 16 part 1) shows without code of its own here
+    _, _, answer, n, before, after, _, _ = _row(text, "bank_branch")
+    assert answer == "verify" and before == f"order_rename {n}" and after == f"verify_licence {n}"
     assert "Load average" in text and "rows ordered to rename or revoke" in text
 
 
@@ -64,3 +67,12 @@ def test_the_corpus_is_seeded_and_keeps_terms_out_of_clean_rows() -> None:
     assert a == b
     clean = [r for r in a if r.group == "clean"]
     assert clean and all(not screener.screen(r.name, r.scope).hits for r in clean)
+
+
+def test_an_unknown_commit_is_one_line_in_chinese() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "precision.py"), "--before-after", "--before", "nosuchcommit", "--rows", "50"],
+        capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().startswith("无法取出提交 nosuchcommit") and "Traceback" not in done.stderr

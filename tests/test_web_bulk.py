@@ -250,7 +250,7 @@ def test_odd_uploads_are_answered_in_words(client: httpx.Client, jobs_dir: Path)
     assert sorted(p.name for p in (jobs_dir / job_id).iterdir()) == ["input.csv", "state.json"]
     assert "evil.csv" in client.get(r.headers["location"]).text  # shown as text, not used as a path
 
-    r = upload(client, "broken.xlsx", b"not a zip at all")
+    r = upload(client, "broken.xlsx", b"PK\x03\x04not a zip at all")  # a workbook cut short (text would be read as text)
     page = client.get(r.headers["location"]).text
     assert r.status_code == 303 and "无法读取这个文件" in page
 

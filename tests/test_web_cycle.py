@@ -17,9 +17,10 @@ import pytest
 
 from .test_ledger_cycle import CHENGGUAN, HEADER, WANGZHUANG
 from .test_web_bulk import run_job, token
+from .tools import pictures_dir
 from .web_helpers import ROOT, Server, Watch, add_user, screenshot, sign_in, sign_in_page, start_server
 
-DOCS = ROOT / "docs" / "screenshots"
+DOCS = pictures_dir("screenshots")  # docs/screenshots with FANGFEI_UPDATE_DOCS=1
 TODAY = date.today()
 MONTH2 = TODAY.strftime("%Y-%m")
 MONTH1 = (TODAY.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
@@ -32,7 +33,7 @@ NOT_SENT_NOW = "逾期" if TODAY.day > 25 else "未报送"
 def people(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     db = f"sqlite:///{tmp_path_factory.mktemp('db') / 'ledger.db'}"
     return {"db": db, "wang": add_user(db, "王庄镇王", "王庄镇", "clerk"), "li": add_user(db, "李城关", "城关镇", "clerk"),
-            "zhao": add_user(db, "赵财政", "县财政局", "reviewer")}
+            "zhao": add_user(db, "赵财政", "县财政局", "reviewer"), "qian": add_user(db, "钱管理", "县财政局", "admin")}
 
 
 @pytest.fixture(scope="module")
@@ -73,14 +74,16 @@ def upload_and_screen(page: Any, server: Server, path: Path, as_of: str) -> None
 
 def shoot(page: Any, name: str) -> None:
     for p in screenshot(page, name):
-        DOCS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(p, DOCS / p.name)
+        if p.parent.resolve() != DOCS.resolve():
+            DOCS.mkdir(parents=True, exist_ok=True)
+            shutil.copy(p, DOCS / p.name)
 
 
 def test_two_months_two_townships_and_the_bureau(browser: Any, server: Server, people: dict[str, str], tmp_path: Path) -> None:
     ctx, page, watch = new_page(browser, server, people["wang"])
     # -- month 1, 王庄镇: the county workbook, only the clerk's own sheet goes into the ledger
-    book1 = workbook(tmp_path, "全县登记主体-1.xlsx", WANGZHUANG, CHENGGUAN)
+    pawn = ("91340323MA2W000033", "固镇县王庄镇富民寄卖行", "存续", "固镇县王庄镇王庄街", "寄卖服务；二手物品销售")
+    book1 = workbook(tmp_path, "全县登记主体-1.xlsx", [*WANGZHUANG, pawn], CHENGGUAN)
     upload_and_screen(page, server, book1, AS_OF1)
     assert page.get_by_role("button", name="下载筛查结果预览（非报送表）").count() == 1
     assert page.locator(".attachment2-link").count() == 0  # before 写入台账: the preview only
@@ -89,7 +92,7 @@ def test_two_months_two_townships_and_the_bureau(browser: Any, server: Server, p
     shoot(page, "cycle-bulk-ingest")
     page.get_by_role("button", name="写入台账").click()
     notice = page.locator(".ingested").inner_text()
-    assert "只录入工作表「王庄镇」" in notice and "其他单位的 2 行未录入" in notice
+    assert "只录入工作表「王庄镇」" in notice and "其他单位的 2 行未录入" in notice and "新发 new: 2" in notice
     link = page.locator(".attachment2-link")
     assert link.inner_text() == f"王庄镇 {MONTH1} 排查统计表（附件2，来自台账）"
     with page.expect_download() as d:
@@ -97,7 +100,7 @@ def test_two_months_two_townships_and_the_bureau(browser: Any, server: Server, p
     a2 = tmp_path / "a2.xlsx"
     d.value.save_as(a2)
     rows = [r for r in openpyxl.load_workbook(a2).active.iter_rows(min_row=4, values_only=True) if isinstance(r[0], int)]
-    assert [r[1] for r in rows] == ["固镇县王庄镇鑫隆农资经营部"]  # the ledger's one table, not the preview's rows
+    assert [r[1] for r in rows] == ["固镇县王庄镇鑫隆农资经营部", "固镇县王庄镇富民寄卖行"]  # the ledger's table, not the preview's
     # pressing it again changes nothing (idempotent)
     page.get_by_role("button", name="写入台账").click()
     assert "台账未变" in page.locator(".ingested").inner_text()
@@ -166,11 +169,14 @@ def test_two_months_two_townships_and_the_bureau(browser: Any, server: Server, p
 
     # -- month 2: the first entity renamed without the word, the second now invests; 王庄镇 only
     renamed = [("91340323MA2W000011", "固镇县王庄镇鑫隆农资经营部", "存续", WANGZHUANG[0][3], "化肥销售"),
-               (*WANGZHUANG[1][:4], "日用百货销售；投资咨询")]
+               (*WANGZHUANG[1][:4], "日用百货销售；投资咨询"), pawn]
     upload_and_screen(page, server, workbook(tmp_path, "全县登记主体-2.xlsx", renamed, CHENGGUAN), TODAY.isoformat())
     page.get_by_role("button", name="写入台账").click()
     notice = page.locator(".ingested").inner_text()
-    assert "新发 new: 1" in notice and "已消除 resolved: 1" in notice
+    assert "新发 new: 1" in notice and "持续 recurring: 1" in notice and "已消除 resolved: 1" in notice
+    page.goto(server.url + f"/ledger?month={MONTH2}")
+    counts = page.locator("#state-counts").inner_text()
+    assert "新发 1" in counts and "持续 1" in counts and "已消除 1" in counts, counts
     page.goto(server.url + f"/ledger?month={MONTH2}")
     page.get_by_role("button", name="报送本月").click()
     assert page.locator("#send-state strong").inner_text() == "已报送"
@@ -189,3 +195,25 @@ def test_two_months_two_townships_and_the_bureau(browser: Any, server: Server, p
     for c, w in ((ctx, watch), (zctx, zwatch)):
         c.close()
         w.check()
+
+
+def test_an_admin_maps_each_sheet_to_its_unit(server: Server, people: dict[str, str], tmp_path: Path) -> None:
+    book = workbook(tmp_path, "全县-管理员.xlsx", WANGZHUANG, CHENGGUAN)
+    with httpx.Client(base_url=server.url) as admin:
+        assert sign_in(admin, people["qian"]).status_code == 303
+        job = run_job(admin, "全县-管理员.xlsx", book.read_bytes())
+        page = admin.get(job).text
+        assert "工作表「王庄镇」" in page and "工作表「城关镇」" in page  # one unit box per sheet
+        form = {"csrf_token": token(admin), "month": "2024-01", "unit": "", "source": "行政机关移送",
+                "sheet": ["王庄镇", "城关镇"], "sheet-unit-0": "王庄镇", "sheet-unit-1": "城关镇"}
+        r = admin.post(job + "/ingest", data=form)
+        assert r.status_code == 303, r.text[:500]
+        done = admin.get(job).text
+        assert done.count('class="attachment2-link"') == 2
+        ledger = admin.get("/ledger?month=2024-01").text
+        assert "固镇县王庄镇鑫隆农资经营部" in ledger and "固镇县城关镇聚宝寄卖行" in ledger
+        units = {u: admin.get(f"/ledger?month=2024-01&unit={u}").text for u in ("王庄镇", "城关镇")}
+        assert "固镇县城关镇聚宝寄卖行" not in units["王庄镇"] and "固镇县王庄镇鑫隆农资经营部" not in units["城关镇"]
+    with httpx.Client(base_url=server.url) as reviewer:  # a reviewer does not write into a unit's ledger
+        assert sign_in(reviewer, people["zhao"]).status_code == 303
+        assert reviewer.post(job + "/ingest", data={"csrf_token": token(reviewer), "month": "2024-01"}).status_code == 404

@@ -153,7 +153,7 @@ def test_record_a_disposal_then_see_it_in_the_ledger_history_and_attachment_3(
     page.get_by_label("处置措施").select_option("约谈")
     page.get_by_label("处置日期").fill("2025-06-20")
     page.get_by_label("风险情况描述").fill("名称含涉金融字样，已约谈负责人")
-    page.get_by_text("调查认定、移送公安、处罚等（选填）").click()  # the optional fields fold away
+    page.get_by_text("调查认定（选填）、移送公安（必填）、处罚等").click()  # the optional fields fold away
     page.get_by_label("集资金额（万元）").fill("十万")
     page.get_by_role("button", name="记录处置").click()
     summary = page.locator(".error-summary").inner_text()

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -97,3 +98,36 @@ def test_the_ledger_page_records_a_licence_finding(server: Server, setup: dict[s
     listed = subprocess.run([sys.executable, "-m", "fangfei_screen", "ledger", "list", "--month", "2025-06", "--db", setup["db"]],
                             capture_output=True, text=True, check=True).stdout
     assert "已核实持牌" in listed and "新发" in listed
+
+
+def test_a_reviewer_records_a_missing_licence_in_chromium_with_the_keyboard(
+    browser: Any, server: Server, setup: dict[str, str]
+) -> None:
+    from .web_helpers import Watch, screenshot, sign_in_page
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    watch = Watch(server.url)
+    watch.attach(page)
+    try:
+        sign_in_page(page, server.url, setup["reviewer"])
+        page.goto(f"{server.url}/ledger/entity?key={UNION[0]}")
+        # UNION is recorded as unlicensed by the test above: a reviewer may correct a finding
+        form = page.locator("#licence-form")
+        assert form.is_visible()
+        page.get_by_label("持有金融牌照（免于限制）").check()
+        page.get_by_role("button", name="记录核实结果").click()
+        summary = page.locator(".error-summary")
+        assert "持牌时请填写许可证编号" in summary.inner_text() and "持牌时请填写发证机关" in summary.inner_text()
+        screenshot(page, "licence-error")
+        page.get_by_label("无金融牌照（作为风险线索）").focus()
+        page.keyboard.press("Space")
+        page.get_by_role("button", name="记录核实结果").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#notice")
+        assert "牌照核实结果已记录" in page.locator("#notice").inner_text()
+        assert "经核实无金融牌照" in page.locator("#licence-finding").inner_text()
+        screenshot(page, "licence-recorded")
+    finally:
+        context.close()
+    watch.check()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -29,3 +30,10 @@ def require_tools(*names: str) -> None:
     missing = [n for n in names if shutil.which(n) is None]
     if missing:
         skip_or_fail(f"needs {', '.join(missing)} (bash .ci/run installs it)")
+
+
+def pictures_dir(name: str) -> Path:
+    """Where a test puts the pictures it takes of pages and printed forms: out/NAME, or the
+    committed docs/NAME when FANGFEI_UPDATE_DOCS=1 (so a test run never dirties the tree)."""
+    root = Path(__file__).resolve().parent.parent
+    return root / ("docs" if os.environ.get("FANGFEI_UPDATE_DOCS") == "1" else "out") / name

@@ -9,6 +9,8 @@ from .lexicon import (
     load_list,
     validate_list,
 )
+from .institutions import InstitutionKind, institution_of
+from .licences import LicenceEntry, LicenceMatch, LicenceRegister, LicenceRegisterError, load_register
 from .models import (
     Action,
     Category,
@@ -35,9 +37,14 @@ __all__ = [
     "Field",
     "FieldScan",
     "Hit",
+    "InstitutionKind",
     "KeywordList",
     "KeywordListError",
     "Kind",
+    "LicenceEntry",
+    "LicenceMatch",
+    "LicenceRegister",
+    "LicenceRegisterError",
     "ListProblem",
     "Result",
     "Screener",
@@ -48,6 +55,8 @@ __all__ = [
     "Via",
     "__version__",
     "bundled_list_path",
+    "institution_of",
     "load_list",
+    "load_register",
     "validate_list",
 ]

@@ -98,7 +98,12 @@ def _locked(target: Path) -> Iterator[None]:
         os.close(fd)
     try:
         os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+        try:
+            os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)  # who holds it, for the message above
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            # a full disk: the lock holds without its PID; the write itself will say so
         yield
     finally:
         with contextlib.suppress(OSError):
@@ -179,11 +184,23 @@ def atomic_output(target: str | os.PathLike[str], *, lock: bool = True) -> Itera
             finally:
                 os.close(fd)
             os.replace(tmp, real)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise disk_full(real) from None
+            raise
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
         _fsync_dir(real.parent)
+
+
+def disk_full(target: Path) -> OutputError:
+    """The one line for a disk that filled up while ``target`` was written."""
+    kept = "原来的文件未改动" if target.exists() else "没有留下不完整的文件"
+    return OutputError(f"磁盘空间不足，{target} 没有写完，{kept} / no space left on the device")
 
 
 def scratch_dir(target: str | os.PathLike[str]) -> Path:

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 from .columns import ColumnMap, column_options
 from .models import ACTIONABLE, Action, Kind, Result
 from .screener import Screener, ScreeningInputError, parse_options, shared_screener
-from .values import entity_type_of, is_true, parse_date, status_of
+from .values import (
+    NO_NAME, CodeState, code_notes, code_state, entity_name, entity_type_of, is_empty, is_true, parse_date, status_of,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -104,6 +106,7 @@ class Summary:
     reading: list[str] = field(default_factory=list)  # what was read: columns, sheets, gaps
     not_entities: list[str] = field(default_factory=list)  # rows skipped as not entities (repeated header, 合计 …): where, why
     alarms: list[str] = field(default_factory=list)  # what the user must not miss
+    codes: Counter[CodeState] = field(default_factory=Counter)  # rows by what their credit code cell holds
 
     def add(self, cells: Sequence[Any]) -> None:
         """Count one row by its output cells (in OUTPUT_COLUMNS order)."""
@@ -121,6 +124,10 @@ class Summary:
         for cells in zip(*(frame[c] for c in OUTPUT_COLUMNS)):
             self.add(cells)
 
+    def add_codes(self, values: Iterable[str]) -> None:
+        """Count the credit code cells of some rows (see values.code_state)."""
+        self.codes.update(code_state(v) for v in values)
+
     def merge(self, other: Summary) -> None:
         self.rows += other.rows
         self.actions.update(other.actions)
@@ -128,6 +135,7 @@ class Summary:
         self.categories.update(other.categories)
         self.errors.extend(other.errors)
         self.warnings += other.warnings
+        self.codes.update(other.codes)
         self.not_entities.extend(other.not_entities)
 
     def lines(self) -> list[str]:
@@ -145,6 +153,7 @@ class Summary:
             out.append("按类别 by category: " + "，".join(f"{c}类 {n}" for c, n in sorted(self.categories.items())))
         if self.warnings:
             out.append(f"！警告 warnings: {self.warnings} 行的登记状态或日期无法识别，未用于判断（见 error 列）")
+        out += code_notes(self.codes[CodeState.INVALID], self.codes[CodeState.BAD_CHECK])
         out.append(f"错误 errors: {len(self.errors)}")
         out += [f"  {e}" for e in self.errors[:20]]
         if len(self.errors) > 20:
@@ -213,6 +222,7 @@ class RowScreener:
         self.screener = screener
         self.cols = cols
         self._name = at[cols.name]
+        self._operator = at[cols.operator] if cols.operator else None
         self._scopes = [(at[c], c) for c in cols.scopes]
         self._facts = [
             (key, at[getattr(cols, key)], getattr(cols, key))
@@ -256,10 +266,18 @@ class RowScreener:
             scope = SCOPE_JOINER.join(parts)
         else:
             scope = ""
-        if not name.strip():
-            if scope.strip():  # a scope spread over two rows, or merged cells copied as values
-                return self.error_cells(CONTINUATION)
-            return self.error_cells("名称为空 / the name is empty")
+        if not name.strip() or name.strip() in NO_NAME:
+            # a 个体工商户 without a 字号: named after its operator, its scope still screened
+            name = entity_name(name, _text(row[self._operator]) if self._operator is not None else "")
+            if not name:
+                given = _text(row[self._name]).strip()
+                if given:
+                    return self.error_cells(
+                        f"名称为「{given}」：无字号的个体工商户需有经营者（经营者姓名）列 / no name and no operator"
+                    )
+                if scope.strip():  # a scope spread over two rows, or merged cells copied as values
+                    return self.error_cells(CONTINUATION)
+                return self.error_cells("名称为空 / the name is empty")
         if self._quick and self.screener.clean(name, scope):
             return self.pass_cells
         options = dict(self.defaults)
@@ -290,7 +308,7 @@ class RowScreener:
                 parsed = entity_type_of(value)
             elif key == "status":
                 parsed = status_of(value)
-                if parsed is None and value.strip():
+                if parsed is None and not is_empty(value):
                     parsed = _UNKNOWN
             else:
                 parsed = is_true(value)

@@ -284,6 +284,8 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--key-rate", default="600/minute", metavar="RATE",
                    help="每个密钥的频率限制，如 600/minute、20/second（默认 600/minute）")
     p.add_argument("--log-json", action="store_true", help="每个请求、每次检查结论各写一行 JSON 到标准错误 / JSON lines on stderr")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="worker processes sharing the port, the sessions and the jobs (default 1)")
     _add_list_option(p)
     p.set_defaults(run=run_serve)
 
@@ -305,6 +307,20 @@ def run_serve(args: argparse.Namespace) -> int:
         from .serving.logjson import configure
 
         configure()
+    if not 1 <= args.workers <= 64:
+        raise UsageError("--workers 应为 1 到 64 之间的整数 / --workers must be between 1 and 64")
+    if args.workers > 1:
+        from .server import serve_workers
+
+        if args.db or args.no_record_text or args.require_keys or args.key_rate != "600/minute" or args.log_json:
+            raise UsageError("--db、--no-record-text、--require-keys、--key-rate、--log-json 暂不能与 --workers 同用"
+                             "（各进程按 $FANGFEI_DB 记录检查）/ not yet with --workers")
+
+        Screener(lists=args.lists or None, licences=args.licences or None)  # a broken list is refused here, in one line, before any worker starts
+        print(f"fangfei-screen serving on http://{args.host}:{args.port} ({args.workers} workers)", flush=True)
+        serve_workers(workers=args.workers, list_paths=args.lists, licences_path=args.licences, host=args.host, port=args.port,
+                      access_log=args.access_log, read_timeout=args.read_timeout)
+        return 0
     app = create_app(list_paths=args.lists, licences_path=args.licences, db=args.db, record_text=not args.no_record_text,
                      require_keys=args.require_keys, key_rate=args.key_rate)
     print(f"fangfei-screen {__version__} serving on http://{args.host}:{args.port} "

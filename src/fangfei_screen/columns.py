@@ -24,19 +24,26 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
         "许可项目", "scope", "business_scope",
     ),
     "credit_code": ("统一社会信用代码", "社会信用代码", "信用代码", "注册号", "credit_code", "uscc"),
-    "entity_type": ("企业类型", "市场主体类型", "主体类型", "企业类别", "类型", "entity_type"),
+    "entity_type": (
+        "企业类型", "企业(机构)类型", "市场主体类型", "主体类型", "公司类型", "企业类别", "类型", "entity_type",
+    ),
     "established_on": ("成立日期", "成立时间", "注册日期", "established_on"),
     "status": ("登记状态", "经营状态", "企业状态", "状态", "status"),
     "suspended_since": ("停业日期", "停业时间", "suspended_since"),
-    "address": ("住所", "地址", "经营场所", "注册地址", "住所(经营场所)", "address"),
+    "address": ("住所", "地址", "住所(经营场所)", "经营场所", "注册地址", "企业地址", "address"),
     "licensed": ("持牌", "licensed"),
+    # 核准日期 is the date of the latest approved change, not of establishment: read and
+    # named, never taken for 成立日期
+    "approved_on": ("核准日期", "核准时间", "approved_on"),
+    # a 个体工商户 without a 字号 is named after its operator (see values.entity_name)
+    "operator": ("经营者", "经营者姓名", "operator"),
     # which township or department a row belongs to (a county-wide extract names it per row)
     "unit": ("所属乡镇", "所属乡镇(街道)", "乡镇(街道)", "所属乡镇街道", "所属单位", "属地乡镇", "所在乡镇", "乡镇", "管辖单位", "unit"),
 }
 FIELD_LABELS = {
     "name": "名称", "scope": "经营范围", "credit_code": "统一社会信用代码", "entity_type": "企业类型",
     "established_on": "成立日期", "status": "登记状态", "suspended_since": "停业日期", "address": "住所",
-    "licensed": "持牌", "unit": "所属乡镇/单位",
+    "licensed": "持牌", "approved_on": "核准日期", "operator": "经营者", "unit": "所属乡镇/单位",
 }
 _SPACE = re.compile(r"\s+")
 _FOLD = str.maketrans("（）", "()")
@@ -45,6 +52,11 @@ _FOLD = str.maketrans("（）", "()")
 def header_key(header: str) -> str:
     """A header as aliases are matched: no white space, ASCII brackets, lower case."""
     return _SPACE.sub("", str(header)).translate(_FOLD).lower()
+
+
+def shown(header: str) -> str:
+    """A header as a one-line message names it: line breaks and runs of spaces as one space."""
+    return _SPACE.sub(" ", str(header)).strip()
 
 
 _ALIAS_KEYS = {key: tuple(header_key(a) for a in aliases) for key, aliases in COLUMN_ALIASES.items()}
@@ -84,6 +96,8 @@ class ColumnMap:
     suspended_since: str | None = None
     address: str | None = None
     licensed: str | None = None
+    approved_on: str | None = None
+    operator: str | None = None
     unit: str | None = None
 
     @classmethod
@@ -101,7 +115,7 @@ class ColumnMap:
                 for w in wanted:
                     if w not in columns:
                         raise ScreeningInputError(
-                            f"找不到列 '{w}'；文件的列：{'、'.join(map(str, columns))} / no such column"
+                            f"找不到列 '{shown(w)}'；文件的列：{'、'.join(map(shown, columns))} / no such column"
                         )
                 found[key] = tuple(wanted) if key == "scope" else wanted[0]
             elif key == "scope":
@@ -111,7 +125,7 @@ class ColumnMap:
                 found[key] = next((present[a] for a in aliases if a in present), None)
         if found["name"] is None:
             raise ScreeningInputError(
-                f"找不到名称列（企业名称/主体名称/名称/name），请用 --name-col 指定；文件的列：{'、'.join(map(str, columns))}"
+                f"找不到名称列（企业名称/主体名称/名称/name），请用 --name-col 指定；文件的列：{'、'.join(map(shown, columns))}"
             )
         found["scopes"] = found.pop("scope")
         return cls(**found)  # type: ignore[arg-type]
@@ -149,7 +163,7 @@ class ColumnMap:
         for key, label in FIELD_LABELS.items():
             value = self.scopes if key == "scope" else getattr(self, key)
             if value:
-                parts.append(f"{label}={'+'.join(value) if isinstance(value, tuple) else value}")
+                parts.append(f"{label}={'+'.join(map(shown, value)) if isinstance(value, tuple) else shown(value)}")
         return "，".join(parts)
 
     def gaps(self) -> list[str]:

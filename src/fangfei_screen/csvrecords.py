@@ -209,6 +209,8 @@ def layout(
     if not parsed:
         if header_row > 1:
             raise CsvError(f"第{header_row}行为空或不存在，不是表头 / row {header_row} is not a header")
+        if Path(path).stat().st_size > len(head_bytes):
+            raise CsvError("第 1 行为空，找不到表头；请指定表头所在的行（--header-row）/ row 1 is empty: no header found")
         raise CsvError(f"输入文件为空 / the file is empty: {path}")
     header = [h.strip().lstrip("\ufeff") for h in parsed]
     encoding = "utf-8" if codec.name in ("utf-8", "utf-8-sig") else encoding

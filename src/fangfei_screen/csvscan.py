@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from itertools import accumulate
 from multiprocessing import Pool
@@ -27,11 +28,14 @@ from .csvrecords import SEP, Range, records
 from .readers import Part, Source, TableError
 from .screener import shared_screener
 from .tables import FORMULA_START, neutralise_formula, output_file
+from .values import WRAP_START, CodeState, code_state, unwrap_cells
 from .workers import die_with_parent, pool_initargs, starting_workers
 
 # A cell that starts like a formula, anywhere in a record joined by SEP: one search
 # per record instead of a look at every cell.
 _FORMULA = re.compile(f"(?:^|{SEP})[{re.escape(''.join(FORMULA_START))}]")
+# A cell that an export wrapped (="…", a leading tab or apostrophe: values.unwrap).
+_WRAPPED = re.compile(f"(?:^|{SEP})[{re.escape(''.join(WRAP_START))}]")
 _MARK = "\x1e"  # ends a passing row in the write buffer until its output cells replace it
 _FLUSH_ROWS = 5_000
 _COPY_BLOCK = 1 << 22
@@ -76,6 +80,8 @@ def screen_range(
     write = csv.writer(buffer).writerow
     write_passing = csv.writer(buffer, lineterminator=_MARK + "\r\n").writerow
     done = 0
+    code_at = header.index(cols.credit_code) if cols.credit_code else None
+    codes: Counter[CodeState] = Counter()
 
     def one(row: list[str], problem: str, joined: str, line: int) -> None:
         nonlocal passed
@@ -84,9 +90,16 @@ def screen_range(
             if kind is not None:
                 summary.not_entities.append(f"{part.where(line)}（{kind}）")
                 return
-        if _FORMULA.search(joined):
-            row = [neutralise_formula(c) for c in row]
+        wrapped = _WRAPPED.search(joined)
+        if wrapped:
+            row = unwrap_cells(row)
+        if code_at is not None:
+            codes[code_state(row[code_at])] += 1
         cells = rows.error_cells(problem) if problem else rows.cells(row)
+        if wrapped or _FORMULA.search(joined):
+            # screened as read, written so that no spreadsheet runs it (reading the
+            # output unwraps it again: the ledger gets the cells that were screened)
+            row = [neutralise_formula(c) for c in row]
         if cells[error_at] is CONTINUATION:  # name the line of a continuation
             cells = rows.error_cells(f"{part.where(line) if part is not None else f'第{line}行'}{CONTINUATION}")
         if cells is pass_cells:
@@ -121,6 +134,9 @@ def screen_range(
                 at = 0
                 for i in [*plain(item.text, lines), len(lines)]:
                     if i > at:
+                        if code_at is not None:  # passing lines are whole plain records
+                            for text in lines[at:i]:
+                                codes[code_state(text.split(delimiter, code_at + 1)[code_at])] += 1
                         if not only_flagged:
                             buffer.write(passing_end.join(lines[at:i]))
                             buffer.write(passing_end)
@@ -149,6 +165,7 @@ def screen_range(
             progress(done % _FLUSH_ROWS)
     summary.rows += passed
     summary.actions[pass_cells[action_at]] += passed
+    summary.codes.update(codes)
     return summary
 
 
@@ -174,7 +191,7 @@ def _plain_screen(
     width, k = len(header), rows.name_index
     scopes = rows.scope_indices
     flags = re.compile(
-        r"\x1e|(?:^|,)[" + re.escape("".join(c for c in FORMULA_START)) + "]" + (f"|{suspects}" if suspects else ""), re.M
+        r"\x1e|(?:^|,)[" + re.escape("".join(dict.fromkeys((*FORMULA_START, *WRAP_START)))) + "]" + (f"|{suspects}" if suspects else ""), re.M
     )
 
     def flagged(text: str, lines: list[str]) -> list[int]:

@@ -57,6 +57,8 @@ def read_tables(path: Path) -> list[HtmlTable]:
     if not text.strip():
         return []
     doc = lxml.html.document_fromstring(text)
+    for br in doc.iter("br"):  # a line break inside a cell separates its words, as on the page
+        br.tail = " " + (br.tail or "")
     tables = []
     for i, table in enumerate(doc.iter("table"), start=1):
         rows, merges = _grid(table)

@@ -1,6 +1,8 @@
 """Judging raw matches of one field: longest match, exclusions (place names, other
-senses), product names judged by their head noun, negated clauses and word boundaries.
-Works in folded coordinates; the screener maps spans back."""
+senses), senses taken from the sentence (registry boilerplate), product names judged by
+their head noun, negated clauses (不含X, 除…外, X除外, 不得 + its verb phrase) and word
+boundaries (in a name, by the part a hit stands in). Works in folded coordinates; the
+screener maps spans back."""
 
 from __future__ import annotations
 
@@ -36,8 +38,9 @@ _OPEN = frozenset("（(【[〔{《")
 _BRACKET = re.compile("[（(【\\[〔{《）)】\\]〕}》]")
 _WAI, _DE = re.compile("外"), re.compile("的")
 _DETAIL_CHARS = 60  # of a clause quoted in a suppressed hit's detail
-# Closers that exclude what stands before them in their clause: X除外, X以外的.
-_EXCEPT = re.compile("除外|以外")
+# Closers that exclude what stands before them in their clause: X除外, X以外的; not
+# 除/以 before a word beginning with 外 (除外商投资企业外, 以外汇结算, 以外资形式).
+_EXCEPT = re.compile("(?:除外|以外)(?![商资国汇币贸籍地省包企])")
 # Where an excluded X begins, looking back from its 除外: a separator of items or
 # clauses (not 、, which joins the list of what is excluded), a bracket, or 但.
 _EXCEPT_START = re.compile("[，,；;。（(【\\[〔{《）)】\\]〕}》但]")

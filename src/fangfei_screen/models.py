@@ -41,7 +41,7 @@ _ACTION_LABELS = {
     Action.ORDER_RENAME: "督促限期注销或变更名称、经营范围",
     Action.PROPOSE_REVOCATION: "提请吊销营业执照",
     Action.EXEMPT: "持牌或经批准，免于限制",
-    Action.CLOSED: "已注销、吊销或迁出，不作处置",
+    Action.CLOSED: "已注销、吊销、撤销或迁出，不作处置",
     Action.VERIFY_LICENCE: "核实牌照：持牌的无需处理；无牌照的属疑似非法金融机构（最严重的线索）",
 }
 
@@ -104,12 +104,13 @@ class Status(StrEnum):
     DEREGISTERED = "deregistered"  # 注销
     REVOKED = "revoked"  # 吊销营业执照，未注销
     MOVED_OUT = "moved_out"  # 迁出本辖区
+    CANCELLED = "cancelled"  # 撤销登记 (the registration itself withdrawn)
 
     @property
     def closed(self) -> bool:
         """Whether the entity no longer operates under this registry, so that nothing
         can be ordered of it here."""
-        return self in (Status.DEREGISTERED, Status.REVOKED, Status.MOVED_OUT)
+        return self in (Status.DEREGISTERED, Status.REVOKED, Status.MOVED_OUT, Status.CANCELLED)
 
 
 class Category(IntEnum):

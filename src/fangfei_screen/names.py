@@ -55,6 +55,7 @@ _BRANCH_FORMS = frozenset({"分公司", "支公司", "子公司", "分行", "支
 _DIVISION = re.compile(
     "^(.{2,}?)(?:[^族]{1,4}族)*(?:自治县|自治州|自治区|自治旗|特别行政区|地区|林区|矿区|新区|特区|省|市|区|县|旗|盟)$"
 )
+_SUFFIXED = re.compile("(?:省|市|区|县|旗|盟|州|镇|乡)$")  # a place written with its suffix (泸县)
 _MIN_BRAND = 2
 # Words of the legal form itself, never an industry word at its head (有限公司).
 _LEGAL = frozenset({"有限", "股份", "有限责任", "责任", "集团", "控股", "合伙", "独资", "股份合作", "专业"})
@@ -181,11 +182,18 @@ class NameReader:
         return b
 
     def _leading_places(self, name: str, a: int, b: int) -> list[int]:
-        """The ends of the places a segment begins with (at most four)."""
-        ends, pos = [], a
+        """The ends of the places a segment begins with (at most four). A place written
+        with its suffix is followed only by places written with theirs (仙游县兴和堂:
+        兴和 of 兴和县 is no place here), while heads may follow heads (青海海东)."""
+        ends, pos, suffixed = [], a, False
         while len(ends) < 4:
             for size in range(min(self._longest_place, b - pos), 1, -1):
-                if name[pos : pos + size] in self._places:
+                word = name[pos : pos + size]
+                if word in self._places:
+                    has_suffix = _SUFFIXED.search(word) is not None
+                    if suffixed and not has_suffix:
+                        continue
+                    suffixed = has_suffix
                     pos += size
                     ends.append(pos)
                     break

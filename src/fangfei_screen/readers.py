@@ -25,13 +25,14 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .csvrecords import CsvError, CsvLayout, layout, records
 from .rowkinds import RowKinds, sub_header
 from .sniff import BOOK_SUFFIX, BOOKS, FileKind, Sniffed, damaged, refusal, sniff
+from .values import unwrap_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,7 +41,6 @@ TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 BOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 READ_SUFFIXES = (*TEXT_SUFFIXES, *BOOK_SUFFIXES, ".parquet", ".jsonl", ".zip")
 DELIMITERS = (",", "\t", ";")
-MAX_MEMBERS = 1000  # files in one .zip
 HEADER_SEARCH_ROWS = 30  # the header is looked for among this many first rows
 _SNIFF_BYTES = 1 << 20
 
@@ -157,8 +157,13 @@ def clean_header(cells: Sequence[Any], *, trim: bool = True) -> tuple[list[str],
     return header, tuple(notes)
 
 
+_EXACT_DIGITS = 10**15  # Excel keeps 15 significant digits: a larger number is not exact
+
+
 def cell_text(value: Any) -> str:
-    """A cell as text: dates as YYYY-MM-DD, whole floats without .0."""
+    """A cell as text: dates as YYYY-MM-DD, whole floats without .0. A number of more
+    than 15 digits (a code Excel turned into a number) keeps its float form
+    (9.134030212345679e+17): its last digits were lost, and it must not pass for a code."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -167,7 +172,9 @@ def cell_text(value: Any) -> str:
         text = value.isoformat()
         return text[:10] if text.endswith("T00:00:00") else text
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        return str(int(value)) if abs(value) < _EXACT_DIGITS else repr(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _EXACT_DIGITS:
+        return repr(float(value))
     return str(value)
 
 
@@ -179,6 +186,22 @@ def _find_header(rows: Sequence[Sequence[Any]], header_test: HeaderTest, header_
         if header_test([cell_text(c).strip() for c in row]):
             return i
     return None
+
+
+def _two_rows(rows: Sequence[Sequence[Any]], at: int, spans_of: Callable[[int], list[tuple[int, int]]]) -> tuple[int, list[str] | None]:
+    """A header in two rows around the row found (``at``): its first row's index and
+    the combined header; or (at, None). The group row may be the one found (市场主体名称
+    over 名称) or the one above it (基本信息 over 企业名称); ``spans_of(row)`` gives a
+    row's horizontal merges (none for text: the group cell is then followed by empty cells)."""
+    for top in (at, at - 1):
+        if top < 0 or top + 1 >= len(rows):
+            continue
+        spans = spans_of(top)
+        cells, below = [cell_text(c) for c in rows[top]], [cell_text(c) for c in rows[top + 1]]
+        combined = sub_header(cells, below, spans) if spans else sub_header(cells, below)
+        if combined is not None:
+            return top, combined
+    return at, None
 
 
 def _blank(row: Sequence[Any]) -> bool:
@@ -223,7 +246,13 @@ class Source:
         self.close()
 
     def chunks(self, *, chunk_rows: int = 50_000) -> Iterator[Chunk]:
-        """Every record of every part, in order, ``chunk_rows`` at most per chunk."""
+        """Every record of every part, in order, ``chunk_rows`` at most per chunk; each
+        cell unwrapped (="…", a leading tab or apostrophe: see values.unwrap)."""
+        for chunk in self._chunks(chunk_rows):
+            unwrap_frame(chunk.frame)
+            yield chunk
+
+    def _chunks(self, chunk_rows: int) -> Iterator[Chunk]:
         if self._members is not None:
             return self._member_chunks(chunk_rows)
         if self.kind == "text":
@@ -317,12 +346,14 @@ def open_source(
     parts: int = 1,
     limits: ReadLimits | None = None,
     name: str | None = None,
+    in_archive: bool = False,
 ) -> Source:
     """Open a registry file: find its header row(s) and, for a workbook, the sheets
     that hold a table. ``parts`` splits a text file into that many byte ranges (at
     most) for parallel readers. The reader is chosen by the file's content (an ".xls"
     that is a web page or text is read as one); ``name`` is the file's name in
-    messages (a member of a .zip). TableError if nothing can be read."""
+    messages; ``in_archive``: a member of a .zip (which may not be a zip itself).
+    TableError if nothing can be read."""
     path = check_input(path)
     name = name or path.name
     limits = limits or ReadLimits.from_env()
@@ -350,10 +381,45 @@ def open_source(
             raise TableError(f"{name} 是网页，但其中没有表格：请从系统中重新导出 Excel 或 CSV 文件 / a web page without a table")
         return _open_sheets(path, _HtmlSheets(tables), header_test, header_row, sheets, limits)
     if found.kind == FileKind.ZIP:
-        from .ziparchive import open_zip
-
-        return open_zip(path, header_test=header_test, encoding=encoding, header_row=header_row, sheets=sheets, limits=limits)
+        if in_archive:
+            raise TableError("压缩包中的压缩包，未读取（请先解压）/ an archive inside the archive")
+        return _open_zip(path, header_test=header_test, encoding=encoding, header_row=header_row, sheets=sheets, limits=limits)
     return _open_parquet(path)
+
+
+def _open_zip(path: Path, *, header_test: HeaderTest, encoding: str | None, header_row: int | None,
+              sheets: Sequence[str], limits: ReadLimits) -> Source:
+    """A .zip of files: each member opened as a file of its own; their parts, named by
+    member, make the zip's parts; a member that cannot be read is named as skipped."""
+    from .ziparchive import ArchiveError, unpack
+
+    folder = Path(tempfile.mkdtemp(prefix="fangfei-zip-"))
+    members: list[tuple[Source, dict[int, Part]]] = []
+    try:
+        found, skipped = unpack(path, folder, max_bytes=limits.max_unzipped_bytes,
+                                suffixes=[s for s in READ_SUFFIXES if s not in (".zip", ".jsonl")])
+        parts: list[Part] = []
+        alarms: list[str] = []
+        for name, target in found:
+            try:
+                member = open_source(target, header_test=header_test, encoding=encoding, header_row=header_row,
+                                     sheets=sheets, limits=limits, name=name, in_archive=True)
+            except TableError as exc:
+                skipped.append(f"「{name}」：{exc}")
+                continue
+            named = {id(p): replace(p, file=name) for p in member.parts}
+            members.append((member, named))
+            parts.extend(named.values())
+            skipped.extend(f"「{name}」{s}" for s in member.skipped)
+            alarms.extend(f"「{name}」{a}" for a in member.alarms)
+    except BaseException as exc:
+        for member, _ in members:
+            member.close()
+        shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(exc, ArchiveError):
+            raise TableError(str(exc)) from None
+        raise
+    return Source(path, "book", parts, skipped=skipped, alarms=alarms, members=members, limits=limits, cleanup=folder)
 
 
 def _delimiter(head: list[str], header_test: HeaderTest) -> str:
@@ -361,7 +427,7 @@ def _delimiter(head: list[str], header_test: HeaderTest) -> str:
     the most cells), else the one the first non-blank line holds most of."""
     best, cells = "", 0
     for d in DELIMITERS:
-        for row in csv.reader(head, delimiter=d):
+        for row in _sniff_rows(head, d):
             if len(row) > cells and header_test([c.strip() for c in row]):
                 best, cells = d, len(row)
                 break
@@ -398,24 +464,23 @@ def _open_text(path: Path, encoding: str, header_test: HeaderTest, header_row: i
     try:
         head = _first_records(text_path, encoding)
         delimiter = _delimiter(head, header_test)
-        try:
-            rows = list(csv.reader(head, delimiter=delimiter))
-        except csv.Error:
-            rows = []
+        rows = _sniff_rows(head, delimiter)
         at = _find_header(rows, header_test, header_row)
         if at is None:
             at = 0 if header_row is None else header_row - 1
-        combined = sub_header(rows[at], rows[at + 1]) if at + 1 < len(rows) and header_row is None else None
+        top, combined = _two_rows(rows, at, lambda _row: []) if header_row is None else (at, None)
         header_rows = 2 if combined is not None else 1
-        shape = layout(text_path, encoding, parts=parts, header_row=at + header_rows, delimiter=delimiter)
+        shape = layout(text_path, encoding, parts=parts, header_row=top + header_rows, delimiter=delimiter)
     except CsvError as exc:
         if cleanup:
             shutil.rmtree(cleanup, ignore_errors=True)
-        raise TableError(str(exc)) from None
+        # the message names the user's file, never the re-encoded copy
+        raise TableError(str(exc).replace(str(text_path), str(path))) from None
     if combined is not None:
         width = max(len(combined), len(shape.header))
         header, notes = clean_header(combined + [""] * (width - len(combined)), trim=False)
-        headers = (tuple(rows[at]), tuple(rows[at + 1]))
+        headers = (tuple(rows[top]), tuple(rows[top + 1]))
+        at = top
     else:
         header, notes = clean_header(shape.header, trim=False)
         headers = (tuple(shape.header),)
@@ -427,6 +492,21 @@ def _open_text(path: Path, encoding: str, header_test: HeaderTest, header_row: i
     header_line = shape.header_line - (header_rows - 1)
     part = Part(None, header, header_line, skipped, notes, header_rows, headers)
     return Source(path, "text", [part], csv_layout=shape, text_path=text_path, encoding=shape.encoding, cleanup=cleanup)
+
+
+def _sniff_rows(head: list[str], delimiter: str) -> list[list[str]]:
+    """The first records, up to the first that is not CSV (a bare CR inside a field,
+    random bytes): the header is looked for among those before it, and the records
+    reader reports that one, as a row in error or as an unreadable header."""
+    reader = csv.reader(head, delimiter=delimiter)
+    rows: list[list[str]] = []
+    while True:
+        try:
+            rows.append(next(reader))
+        except StopIteration:
+            return rows
+        except csv.Error:
+            return rows
 
 
 def _cr_only(path: Path, encoding: str | None = None) -> bool:
@@ -508,9 +588,11 @@ class _CalamineSheets:
     """A workbook read by calamine, as the sheet reader sees it: names, hidden sheets,
     rows (1-based numbers) and merged ranges (0-based, in the rows' own columns)."""
 
-    def __init__(self, book: Any) -> None:
+    def __init__(self, book: Any, *, ods: Path | None = None) -> None:
         self._book = book
+        self._ods = ods  # an OpenDocument file: calamine gives no merge list, content.xml does
         self.names = list(book.sheet_names)
+        self._merges: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}  # small: kept per sheet
         self.hidden: dict[str, str] = {}
         try:
             for meta in book.sheets_metadata:
@@ -523,28 +605,42 @@ class _CalamineSheets:
             self.hidden = {}
 
     def _sheet(self, name: str) -> Any:
-        return self._book.get_sheet_by_name(name)
+        return self._book.get_sheet_by_name(name)  # calamine reads the whole sheet here: once per pass
 
     def head(self, name: str, count: int) -> list[list[Any]]:
+        sheet = self._sheet(name)
+        self._merges[name] = self._merge_list(sheet, name)
         out: list[list[Any]] = []
-        for values in self._sheet(name).iter_rows():
+        for values in sheet.iter_rows():
             out.append(list(values))
             if len(out) >= count:
                 break
         return out
 
     def merges(self, name: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-        sheet = self._sheet(name)
+        if name not in self._merges:
+            self._merges[name] = self._merge_list(self._sheet(name), name)
+        return self._merges[name]
+
+    def _merge_list(self, sheet: Any, name: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
         try:
-            ranges = sheet.merged_cell_ranges or []
-        except Exception:  # .xls/.ods readers may not know them
-            return []
+            ranges = sheet.merged_cell_ranges
+        except Exception:  # a reader that does not know them
+            ranges = None
+        if ranges is None and self._ods is not None:
+            from .odsmerges import ods_merges
+
+            ranges = ods_merges(self._ods, name)
+        ranges = ranges or []
         left = sheet.start[1] if sheet.start else 0  # iter_rows starts at the first used column
         return [((r0, c0 - left), (r1, c1 - left)) for (r0, c0), (r1, c1) in ranges]
 
     def rows(self, name: str, *, after: int) -> Iterator[tuple[int, list[Any]]]:
-        values = (list(v) for v in self._sheet(name).iter_rows())
-        return _filled_down(values, self.merges(name), after=after)
+        sheet = self._sheet(name)
+        merges = self._merges.get(name)
+        if merges is None:
+            merges = self._merges[name] = self._merge_list(sheet, name)
+        return _filled_down((list(v) for v in sheet.iter_rows()), merges, after=after)
 
     def close(self) -> None:
         self._book.close()
@@ -618,7 +714,8 @@ def _open_book(path: Path, kind: FileKind, header_test: HeaderTest, header_row: 
             raise TableError(refusal(Sniffed(FileKind.ENCRYPTED), name)) from None
         raise TableError(damaged(name)) from None
     try:
-        source = _open_sheets(path, _CalamineSheets(book), header_test, header_row, wanted, limits)
+        sheets = _CalamineSheets(book, ods=path if kind == FileKind.ODS else None)
+        source = _open_sheets(path, sheets, header_test, header_row, wanted, limits)
     except BaseException:
         if cleanup:
             shutil.rmtree(cleanup, ignore_errors=True)
@@ -661,15 +758,12 @@ def _open_sheets(path: Path, book: Any, header_test: HeaderTest, header_row: int
                     what = f"前{HEADER_SEARCH_ROWS}行中没有可识别的表头（名称列）"
                 skipped.append(f"工作表「{name}」：{what}，未读取")
                 continue
+            merges = book.merges(name)
+            at, combined = _two_rows(head, at, lambda r: [(c0, c1) for (r0, c0), (_r1, c1) in merges if r0 == r and c1 > c0])
             cells = [cell_text(c) for c in head[at]]
-            combined = None
-            if at + 1 < len(head):
-                spans = [(c0, c1) for (r0, c0), (_r1, c1) in book.merges(name) if r0 == at and c1 > c0]
-                below = [cell_text(c) for c in head[at + 1]]
-                combined = sub_header(cells, below, spans) if spans else sub_header(cells, below)
             if combined is not None:
                 header, notes = clean_header(combined)
-                headers: tuple[tuple[str, ...], ...] = (tuple(cells), tuple(below))
+                headers: tuple[tuple[str, ...], ...] = (tuple(cells), tuple(cell_text(c) for c in head[at + 1]))
             else:
                 header, notes = clean_header(cells)
                 headers = (tuple(cells),)

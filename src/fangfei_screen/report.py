@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from copy import copy
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
@@ -18,7 +19,8 @@ from .batch import results_columns
 from .columns import ColumnMap
 from .models import ACTIONABLE, CATEGORY_LABELS, Action, Category
 from .readers import TableError, read_chunks
-from .tables import neutralise_formula, output_file, xlsx_safe
+from .tables import neutralise_formula, output_file, release_zips, xlsx_safe
+from .values import code_key, entity_name
 
 REPORT_COLUMNS = (
     "序号",
@@ -155,8 +157,9 @@ def clue_row(
     except ValueError:
         raise ReportError(f"{where}：{name} 的 screened_on「{screened_on}」不是 YYYY-MM-DD 日期") from None
     remark = f"建议：{Action(action).label}；涉及字样：{'、'.join(words)}"
-    if credit_code:
-        remark += f"；统一社会信用代码：{credit_code}"
+    code = code_key(credit_code)  # a code Excel made a number of (9.13403E+17) is not quoted
+    if code:
+        remark += f"；统一社会信用代码：{code}"
     return [
         name,
         "；".join(CATEGORY_LABELS[Category(c)] for c in categories),
@@ -190,7 +193,7 @@ def report_rows(results_path: str | Path) -> list[list[Any]]:
             cols = results_columns(frame.columns, rec.get("columns", ""), cache=cache)
             rows.append(
                 clue_row(
-                    name=rec[cols.name],
+                    name=entity_name(str(rec[cols.name] or ""), str(rec.get(cols.operator) or "") if cols.operator else ""),
                     hits=_hits(rec["hits"]),
                     action=rec["action"],
                     screened_on=str(rec.get("screened_on") or ""),
@@ -203,7 +206,7 @@ def report_rows(results_path: str | Path) -> list[list[Any]]:
     return rows
 
 
-_CODE_IN_REMARK = re.compile(r"统一社会信用代码：([0-9A-Za-z]+)")
+_CODE_IN_REMARK = re.compile(r"统一社会信用代码：([0-9A-Za-z.+]+)")
 _TITLE_MONTH = re.compile(r"^(\d{4})年(\d{1,2})月")
 
 
@@ -246,8 +249,9 @@ def merged_rows(report_paths: list[str], *, month: str | None = None) -> Merged:
             if not isinstance(first, int | float) and not str(first or "").strip().isdigit():
                 break  # the signature line after the data
             data = ["" if v is None else v for v in row[1 : len(REPORT_COLUMNS)]]
-            code = _CODE_IN_REMARK.search(str(data[-1]))
-            key = f"code:{code[1].upper()}" if code else f"name:{''.join(str(data[0]).split())}"
+            found = _CODE_IN_REMARK.search(str(data[-1]))
+            code = code_key(found[1]) if found else ""
+            key = f"code:{code}" if code else f"name:{''.join(str(data[0]).split())}"
             if key in kept:
                 units = kept[key][1]
                 if unit and unit not in units:
@@ -293,21 +297,22 @@ def wrapped_lines(text: str, width: float) -> int:
     return sum(max(1, math.ceil(_text_width(part) / usable)) for part in str(text).split("\n"))
 
 
-def _print_setup(sheet: Any, *, data_rows: int, last_col: str) -> None:
+def _print_setup(sheet: Any, *, table: list[list[Any]], last_col: str, last_row: int) -> None:
     """Print as the form it is: A4 landscape, one page wide, the column header repeated
     on every page, rows tall enough for their wrapped text, the notes inside the print
     area. LibreOffice and Excel do not grow rows for wrapped text in a file they did
-    not lay out, so the heights are computed here."""
+    not lay out, so the heights are computed here, from ``table`` (the header row and
+    the data rows as written): asking the sheet for a row makes openpyxl look over
+    every cell of the sheet, which made a report of 9,432 rows take minutes."""
     from openpyxl.worksheet.properties import PageSetupProperties
 
-    header_row, first, last_data = _HEADER_ROW, _HEADER_ROW + 1, _HEADER_ROW + data_rows
-    widths = dict(zip("ABCDEFGHIJKLMNO", COLUMN_WIDTHS))
+    header_row, last_data = _HEADER_ROW, _HEADER_ROW + len(table) - 1
     total = sum(COLUMN_WIDTHS)
-    for r in range(header_row, last_data + 1):
-        lines = max(wrapped_lines(c.value or "", widths[c.column_letter]) for c in sheet[r])
+    for r, values in enumerate(table, start=header_row):
+        lines = max(wrapped_lines("" if v is None else v, w) for v, w in zip(values, COLUMN_WIDTHS))
         sheet.row_dimensions[r].height = lines * _LINE_POINTS + 4
     sheet.row_dimensions[1].height = 28  # the 16-point title
-    for r in range(last_data + 2, sheet.max_row + 1):  # the notes, each merged over the full width
+    for r in range(last_data + 2, last_row + 1):  # the notes, each merged over the full width
         sheet.row_dimensions[r].height = wrapped_lines(sheet.cell(r, 1).value or "", total) * _LINE_POINTS + 2
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
@@ -315,7 +320,7 @@ def _print_setup(sheet: Any, *, data_rows: int, last_col: str) -> None:
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0  # as many pages down as the rows need
     sheet.print_title_rows = f"{header_row}:{header_row}"
-    sheet.print_area = f"A1:{last_col}{sheet.max_row}"
+    sheet.print_area = f"A1:{last_col}{last_row}"
     sheet.print_options.horizontalCentered = True
     sheet.page_margins.left = sheet.page_margins.right = 0.4
     sheet.page_margins.top = sheet.page_margins.bottom = 0.5
@@ -352,26 +357,45 @@ def write_report(rows: list[list[Any]], header: ReportHeader, output: str | Path
     sheet.merge_cells(f"M2:{last_col}2")
     sheet.append(list(REPORT_COLUMNS))
     thin = Side(style="thin")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    wrap = Alignment(wrap_text=True, vertical="center")
+    bold = Font(bold=True)
+    for c in range(1, width + 1):
+        cell = sheet.cell(_HEADER_ROW, c)
+        cell.border, cell.alignment, cell.font = border, wrap, bold
+    table: list[list[Any]] = [list(REPORT_COLUMNS)]
+    template = None  # every data cell has the same style: set once, then its index copied
     for i, row in enumerate(rows, start=1):
-        sheet.append([i, *[neutralise_formula(xlsx_safe(v)) for v in row]])
-    for r in sheet.iter_rows(min_row=_HEADER_ROW, max_row=_HEADER_ROW + len(rows)):
-        for cell in r:
-            cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
-            cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for cell in sheet[_HEADER_ROW]:
-        cell.font = Font(bold=True)
+        values = [i, *[neutralise_formula(xlsx_safe(v)) for v in row]]
+        sheet.append(values)
+        table.append(values)
+        r = _HEADER_ROW + i
+        for c in range(1, width + 1):
+            cell = sheet.cell(r, c)
+            if template is None:
+                cell.border, cell.alignment = border, wrap
+            else:
+                cell._style = copy(template)
+        if template is None:
+            template = sheet.cell(r, 1)._style
     signature = [""] * width
     signature[0] = "负责人："
     signature[5] = f"填表人：{header.filler}"
     signature[10] = f"日期：{chinese_date(filled_on)}"
     sheet.append([xlsx_safe(v) for v in signature])
+    last_row = _HEADER_ROW + len(rows) + 1  # the signature line (sheet.max_row looks at every cell)
     for note in NOTES:
         sheet.append([note])
-        sheet.merge_cells(f"A{sheet.max_row}:{last_col}{sheet.max_row}")
-        sheet.cell(sheet.max_row, 1).alignment = Alignment(wrap_text=True, vertical="top")
+        last_row += 1
+        sheet.merge_cells(f"A{last_row}:{last_col}{last_row}")
+        sheet.cell(last_row, 1).alignment = Alignment(wrap_text=True, vertical="top")
     for col, w in zip("ABCDEFGHIJKLMNO", COLUMN_WIDTHS):
         sheet.column_dimensions[col].width = w
-    _print_setup(sheet, data_rows=len(rows), last_col=last_col)
+    _print_setup(sheet, table=table, last_col=last_col, last_row=last_row)
     with output_file(output) as tmp:  # complete or absent, never a half-written table
-        book.save(tmp)
+        try:
+            book.save(tmp)
+        except OSError as exc:  # a full disk: the zip half-written must not be finished later
+            release_zips(exc)
+            raise
     return len(rows)

@@ -124,6 +124,8 @@ def sub_header(header: Sequence[str], below: Sequence[str], spans: Sequence[tupl
     if not groups:
         return None
     grouped = {c for c0, c1 in groups for c in range(c0, c1 + 1)}
+    if len(groups) == 1 and all(i in grouped for i in range(width) if b[i]):
+        return None  # one cell over every column: a title above the header, not a group
     if any(b[i] and b[i] != h[i] and i not in grouped for i in range(width)):
         return None  # a cell outside the groups: the row below is a record
     if not all(b[c] for c0, c1 in groups for c in range(c0, c1 + 1)):

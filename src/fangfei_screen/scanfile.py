@@ -168,6 +168,9 @@ def _scan_frames(
             for chunk, screened in results:
                 screened = _continuations_named(screened, chunk)
                 summary.add_frame(screened)
+                code_col = by_part[id(chunk.part)].credit_code
+                if code_col:
+                    summary.add_codes(chunk.frame[code_col].tolist())
                 summary.not_entities.extend(chunk.not_entities)
                 if book:
                     screened = _with_sheet(screened, chunk, union, files=files)

@@ -18,7 +18,8 @@ import hmac
 import json
 import multiprocessing
 import os
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
@@ -201,31 +202,81 @@ async def _too_large(send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+FOLLOW_SECONDS = 2.0  # how often each worker looks for a list reloaded by another
+
+
 class ScreenerHolder:
-    """The screener in service and the list files it is built from."""
+    """The screener in service and the list files it is built from.
+
+    With a ledger database, each load is recorded there (version, sha256, when, by whom)
+    and every worker follows the newest record: a reload in one worker reaches the others
+    within :data:`FOLLOW_SECONDS`.
+    """
 
     def __init__(self, list_paths: list[str] | None, licences_path: str | None = None) -> None:
         self.list_paths = list_paths
         self.licences_path = licences_path
         self.screener = self.build()
+        self.loaded_at = time.time()
         self.lock = asyncio.Lock()
+        self.ledger: Callable[[], Any] = lambda: None  # the pages' ledger, once they are mounted
 
     def build(self) -> Screener:
         return Screener(lists=self.list_paths or None, licences=self.licences_path or None).warm_up()
 
-    async def reload(self) -> tuple[Screener, Screener]:
+    async def reload(self, *, by: str = "") -> tuple[Screener, Screener]:
         """Re-read the list files, build the new screener aside and swap it in: (old, new).
 
         An invalid list raises KeywordListError and the old screener keeps serving. The API's
         /v1/keywords/reload and the admin's button on the 清单 page both come here.
         """
         async with self.lock:
-            old = self.screener
-            new = await asyncio.to_thread(self.build)
-            self.screener = new  # one assignment: requests already running keep `old`
-            if gc.isenabled() and gc.get_freeze_count():
-                await asyncio.to_thread(_freeze_heap)  # the new list's objects too; the old one's freed
+            old, new = await self._swap()
+            await asyncio.to_thread(self._record, new, by or "重新加载", always=True)
         return old, new
+
+    async def _swap(self) -> tuple[Screener, Screener]:
+        old = self.screener
+        new = await asyncio.to_thread(self.build)
+        self.screener = new  # one assignment: requests already running keep `old`
+        self.loaded_at = time.time()
+        if gc.isenabled() and gc.get_freeze_count():
+            await asyncio.to_thread(_freeze_heap)  # the new list's objects too; the old one's freed
+        return old, new
+
+    def _record(self, screener: Screener, by: str, *, always: bool) -> None:
+        from .ledger.sessions import list_in_use, record_list
+
+        ledger = self.ledger()
+        if ledger is None:
+            return
+        latest = list_in_use(ledger)
+        if always or latest is None or latest.list_sha256 != screener.list_sha256:
+            record_list(ledger, list_version=screener.list_version, list_sha256=screener.list_sha256, by=by)
+
+    def _newer_elsewhere(self) -> bool:
+        from .ledger.sessions import list_in_use
+
+        ledger = self.ledger()
+        latest = list_in_use(ledger) if ledger is not None else None
+        return latest is not None and latest.at > self.loaded_at and latest.list_sha256 != self.screener.list_sha256
+
+    async def follow(self) -> None:
+        """Record the list this worker starts with, then follow reloads recorded by others."""
+        try:
+            await asyncio.to_thread(self._record, self.screener, "启动服务", always=False)
+        except Exception:  # noqa: BLE001 - no ledger, or busy: serving goes on
+            pass
+        while True:
+            await asyncio.sleep(FOLLOW_SECONDS)
+            try:
+                if await asyncio.to_thread(self._newer_elsewhere):
+                    async with self.lock:
+                        await self._swap()
+            except KeywordListError:
+                self.loaded_at = time.time()  # the files are broken now: keep serving, look again after the next reload
+            except Exception:  # noqa: BLE001 - an unreachable ledger: keep serving the list in hand
+                pass
 
 
 def _keywords_body(screener: Screener) -> dict[str, Any]:
@@ -373,7 +424,9 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         lanes.start(holder.screener)
         book.recorder.start()
+        following = asyncio.create_task(holder.follow())
         yield
+        following.cancel()
         lanes.close()
         await asyncio.to_thread(book.close)  # what is queued is written before the end
         ledger.dispose()
@@ -476,7 +529,7 @@ def create_app(
                 headers={"WWW-Authenticate": "Bearer"},
             )
         try:
-            old, new = await holder.reload()
+            old, new = await holder.reload(by="POST /v1/keywords/reload")
         except KeywordListError as exc:
             serving = holder.screener
             return SafeJSONResponse(
@@ -509,7 +562,7 @@ def create_app(
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     from .web import mount_web  # the pages at / (issue 13); after BodyLimit, so uploads get their own limit
 
-    mount_web(app, screener=lambda: holder.screener, reload=holder.reload, checks=book)
+    holder.ledger = mount_web(app, screener=lambda: holder.screener, reload=holder.reload, checks=book)
     app.add_middleware(RequestLog, metrics=metrics)  # outermost: sees every answer, the uploads' too
     return app
 
@@ -585,6 +638,45 @@ def serve(app: FastAPI, *, host: str, port: int, access_log: bool = False, read_
     )
     _freeze_heap()
     uvicorn.Server(config).run()
+
+
+WORKER_LISTS_ENV = "FANGFEI_SERVE_LISTS"
+WORKER_LICENCES_ENV = "FANGFEI_SERVE_LICENCES"
+WORKER_READ_TIMEOUT_ENV = "FANGFEI_SERVE_READ_TIMEOUT"
+WORKER_LICENCES_ENV = "FANGFEI_SERVE_LICENCES"
+
+
+class WorkerH11Protocol(ReadTimeoutH11Protocol):
+    """The read deadline for ``serve --workers N``: each worker process reads it from the
+    environment its parent set (uvicorn starts workers by import, not by pickling a class)."""
+
+    @property  # type: ignore[override]
+    def read_timeout(self) -> float:
+        return float(os.environ.get(WORKER_READ_TIMEOUT_ENV) or READ_TIMEOUT)
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process of ``serve --workers N`` (uvicorn's factory)."""
+    lists = json.loads(os.environ.get(WORKER_LISTS_ENV) or "null")
+    app = create_app(list_paths=lists, licences_path=os.environ.get(WORKER_LICENCES_ENV) or None)
+    _freeze_heap()
+    return app
+
+
+def serve_workers(*, workers: int, list_paths: list[str] | None, host: str, port: int, access_log: bool = False,
+                  read_timeout: float = READ_TIMEOUT, licences_path: str | None = None) -> None:
+    """Run ``workers`` processes of the service on one socket (uvicorn's supervisor). They
+    share the sessions (in the ledger database), the bulk jobs (in the jobs folder, with
+    leases) and follow the list in use recorded in the ledger."""
+    os.environ[WORKER_LISTS_ENV] = json.dumps(list_paths)
+    os.environ[WORKER_LICENCES_ENV] = licences_path or ""
+    os.environ[WORKER_READ_TIMEOUT_ENV] = str(read_timeout)
+    os.environ[WORKER_LICENCES_ENV] = licences_path or ""
+    uvicorn.run(
+        "fangfei_screen.server:worker_app", factory=True, workers=workers, host=host, port=port,
+        access_log=access_log, log_level="warning", http="fangfei_screen.server:WorkerH11Protocol",
+        timeout_keep_alive=KEEP_ALIVE,
+    )
 
 
 def _freeze_heap() -> None:

@@ -23,7 +23,7 @@ XLSX_MAX_ROWS = 1_048_575  # data rows below the header
 
 __all__ = [
     "FORMULA_START", "TableError", "TableWriter", "WRITE_SUFFIXES", "check_output", "neutralise_formula",
-    "open_writer", "output_file",
+    "open_writer", "output_file", "release_zips",
 ]
 
 
@@ -85,7 +85,8 @@ class TableWriter:
         if exc_type is None:
             self.close()
         else:
-            self._abort()
+            with contextlib.suppress(Exception):  # closing a file on a full disk fails again
+                self._abort()
             self._stack.__exit__(exc_type, exc, tb)
 
     def write(self, frame: pd.DataFrame) -> None:
@@ -94,7 +95,13 @@ class TableWriter:
         self.rows += len(frame)
 
     def close(self) -> None:
-        self._finish()
+        try:
+            self._finish()
+        except BaseException as exc:
+            # the temporary goes, and a full disk becomes atomic's one line
+            if not self._stack.__exit__(type(exc), exc, exc.__traceback__):
+                raise
+            return
         self._stack.close()
 
     # one per format
@@ -154,14 +161,48 @@ class XlsxTableWriter(TableWriter):
             write_row(i, 0, [neutralise_formula(xlsx_safe(v)) for v in row])
 
     def _finish(self) -> None:
+        from xlsxwriter.exceptions import FileCreateError
+
         if self._book is None:
             self._open()
-        self._book.close()
+        try:
+            self._book.close()
+        except FileCreateError as exc:
+            # XlsxWriter wraps the OSError (a full disk); hand on the OSError itself
+            cause = exc.__context__ if isinstance(exc.__context__, OSError) else OSError(str(exc))
+            release_zips(exc)
+            raise cause from None
 
     def _abort(self) -> None:
         if self._book is not None:
-            with contextlib.suppress(Exception):
+            try:
                 self._book.close()
+            except Exception as exc:  # noqa: BLE001 - the file is discarded anyway
+                release_zips(exc)
+
+
+def release_zips(exc: BaseException) -> None:
+    """Close the half-written zip archives a failed XlsxWriter close leaves in the
+    exception's frames, so that their finalizers do not try (and fail, printing a
+    traceback) to finish them again later."""
+    import zipfile
+
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        todo += [e.__context__, e.__cause__]
+        tb = e.__traceback__
+        while tb is not None:
+            for value in list(tb.tb_frame.f_locals.values()):
+                if isinstance(value, zipfile.ZipFile) and value.fp is not None:
+                    fp, value.fp = value.fp, None
+                    with contextlib.suppress(Exception):
+                        fp.close()
+            tb = tb.tb_next
 
 
 class ParquetTableWriter(TableWriter):

@@ -1,19 +1,21 @@
-"""A .zip of township files, read file by file: each member goes through the same
-readers as a file of its own, its tables named by the member (the ``file`` column and
-the summary). Bounded like a workbook: members together may not expand past the
-unzipped limit, and at most ``MAX_MEMBERS`` files are read; a member that cannot be
-read is named as skipped, as a sheet without a header is."""
+"""A .zip of township files, unpacked for the readers: each member that a reader may
+take is written to a folder, under its name as its writer meant it; the others are
+named as skipped. Bounded like a workbook: the members together may not expand past
+the unzipped limit, at most ``MAX_MEMBERS`` files, and a member that expands past its
+declared size is refused. Knows nothing of tables (readers open each member)."""
 
 from __future__ import annotations
 
-import dataclasses
-import shutil
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
-from .readers import MAX_MEMBERS, READ_SUFFIXES, HeaderTest, Part, ReadLimits, Source, TableError, open_source
+MAX_MEMBERS = 1000  # files in one .zip
+
+
+class ArchiveError(Exception):
+    """A zip that is not read at all (damaged, encrypted, too large); the message is the user's."""
 
 
 def member_name(info: zipfile.ZipInfo) -> str:
@@ -27,89 +29,59 @@ def member_name(info: zipfile.ZipInfo) -> str:
         return info.filename
 
 
-def _wanted(name: str) -> str | None:
-    """Why a member is not read, or None to read it."""
+def _why_not(name: str, suffixes: Sequence[str]) -> str | None:
+    """Why a member is not read ("" for one not worth naming), or None to read it."""
     path = PurePosixPath(name)
     if name.endswith("/") or any(p.startswith((".", "__MACOSX")) for p in path.parts):
-        return ""  # folders, macOS resource forks and hidden files: not named
+        return ""  # folders, macOS resource forks and hidden files
     if path.suffix.lower() == ".zip":
         return "压缩包中的压缩包，未读取（请先解压）"
-    if path.suffix.lower() not in READ_SUFFIXES:
+    if path.suffix.lower() not in suffixes:
         return f"不支持的文件类型 '{path.suffix.lower() or '无后缀'}'，未读取"
     return None
 
 
-def open_zip(path: Path, *, header_test: HeaderTest, encoding: str | None, header_row: int | None,
-             sheets: Sequence[str], limits: ReadLimits) -> Source:
-    """Open every member of a zip as a source; their parts make the zip's parts."""
+def unpack(path: Path, folder: Path, *, max_bytes: int, suffixes: Sequence[str]) -> tuple[list[tuple[str, Path]], list[str]]:
+    """The members to read as (name, unpacked file), in the archive's order, and the
+    members skipped, each with why. ArchiveError if the archive is not read at all."""
     try:
         with zipfile.ZipFile(path) as z:
             infos = [i for i in z.infolist() if not i.is_dir()]
             total = sum(i.file_size for i in infos)
-            if total > limits.max_unzipped_bytes:
-                raise TableError(
-                    f"压缩包解压后 {total >> 20} MB，超过上限 {limits.max_unzipped_bytes >> 20} MB，拒绝读取"
+            if total > max_bytes:
+                raise ArchiveError(
+                    f"压缩包解压后 {total >> 20} MB，超过上限 {max_bytes >> 20} MB，拒绝读取"
                     "（可用 FANGFEI_MAX_UNZIPPED_MB 调整）/ the archive expands past the limit"
                 )
             if len(infos) > MAX_MEMBERS:
-                raise TableError(f"压缩包有 {len(infos)} 个文件，超过上限 {MAX_MEMBERS} 个，拒绝读取 / too many files in the archive")
+                raise ArchiveError(f"压缩包有 {len(infos)} 个文件，超过上限 {MAX_MEMBERS} 个，拒绝读取 / too many files in the archive")
             if any(i.flag_bits & 0x1 for i in infos):
-                raise TableError(f"{path.name} 是有密码的压缩包：请解压后逐个筛查 / an encrypted archive")
-            folder = Path(tempfile.mkdtemp(prefix="fangfei-zip-"))
-            try:
-                return _open_members(path, z, infos, folder, header_test=header_test, encoding=encoding,
-                                     header_row=header_row, sheets=sheets, limits=limits)
-            except BaseException:
-                shutil.rmtree(folder, ignore_errors=True)
-                raise
+                raise ArchiveError(f"{path.name} 是有密码的压缩包：请解压后逐个筛查 / an encrypted archive")
+            members: list[tuple[str, Path]] = []
+            skipped: list[str] = []
+            for n, info in enumerate(infos):
+                name = member_name(info)
+                why = _why_not(name, suffixes)
+                if why is not None:
+                    if why:
+                        skipped.append(f"「{name}」：{why}")
+                    continue
+                target = folder / f"{n:04d}{PurePosixPath(name).suffix.lower()}"
+                with z.open(info) as src, target.open("wb") as dst:
+                    _copy_bounded(src, dst, info.file_size)
+                members.append((name, target))
+            return members, skipped
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, ValueError):
-        raise TableError(f"{path.name} 是已损坏的压缩包，无法读取：请重新压缩 / a damaged zip archive") from None
+        raise ArchiveError(f"{path.name} 是已损坏的压缩包，无法读取：请重新压缩 / a damaged zip archive") from None
 
 
-def _open_members(path: Path, z: zipfile.ZipFile, infos: list[zipfile.ZipInfo], folder: Path, *,
-                  header_test: HeaderTest, encoding: str | None, header_row: int | None, sheets: Sequence[str],
-                  limits: ReadLimits) -> Source:
-    members: list[tuple[Source, dict[int, Part]]] = []
-    parts: list[Part] = []
-    skipped: list[str] = []
-    alarms: list[str] = []
-    try:
-        for n, info in enumerate(infos):
-            name = member_name(info)
-            why = _wanted(name)
-            if why is not None:
-                if why:
-                    skipped.append(f"「{name}」：{why}")
-                continue
-            target = folder / f"{n:04d}{PurePosixPath(name).suffix.lower()}"
-            with z.open(info) as src, target.open("wb") as dst:
-                _copy_bounded(src, dst, info.file_size)
-            try:
-                member = open_source(target, header_test=header_test, encoding=encoding, header_row=header_row,
-                                     sheets=[s for s in sheets if s], limits=limits, name=name)
-            except TableError as exc:
-                skipped.append(f"「{name}」：{exc}")
-                continue
-            named = {id(p): dataclasses.replace(p, file=name) for p in member.parts}
-            members.append((member, named))
-            parts.extend(named.values())
-            skipped.extend(f"「{name}」{s}" for s in member.skipped)
-            alarms.extend(f"「{name}」{a}" for a in member.alarms)
-    except BaseException:
-        for member, _ in members:
-            member.close()
-        raise
-    return Source(path, "book", parts, skipped=skipped, alarms=alarms, members=members, limits=limits, cleanup=folder)
-
-
-def _copy_bounded(src: object, dst: object, size: int) -> None:
-    """Copy a member, refusing one that expands past what its header declares."""
+def _copy_bounded(src: BinaryIO, dst: BinaryIO, size: int) -> None:
     written = 0
-    while block := src.read(1 << 20):  # type: ignore[attr-defined]
+    while block := src.read(1 << 20):
         written += len(block)
         if written > size:
-            raise TableError("压缩包中的文件比其声明的更大，拒绝读取 / a member expands past its declared size")
-        dst.write(block)  # type: ignore[attr-defined]
+            raise ArchiveError("压缩包中的文件比其声明的更大，拒绝读取 / a member expands past its declared size")
+        dst.write(block)
 
 
-__all__ = ["member_name", "open_zip"]
+__all__ = ["ArchiveError", "MAX_MEMBERS", "member_name", "unpack"]

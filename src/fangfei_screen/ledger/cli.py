@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 EXIT_BAD_INPUT = 2
-_STATE_LABEL = {"new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "缺失待核", "closed": "已注销/吊销/迁出",
+_STATE_LABEL = {"new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "缺失待核", "closed": "已注销/吊销/撤销/迁出",
                 "licence_pending": "待核实牌照", "licensed": "已核实持牌"}
 
 
@@ -54,7 +54,8 @@ def _open(args: argparse.Namespace) -> Any:
     from .db import Ledger
 
     ledger = Ledger.open(args.db)
-    print(f"台账 / ledger: {ledger.display}")
+    # with --json, stdout holds the JSON alone: the banner goes to stderr
+    print(f"台账 / ledger: {ledger.display}", file=sys.stderr if getattr(args, "json", False) else sys.stdout)
     return ledger
 
 
@@ -91,10 +92,11 @@ def add_ledger_commands(sub: argparse._SubParsersAction) -> None:
     ac = lg.add_parser("add-clue", help="录入线索：a clue found by 网格排查, 群众举报, 公安平台交办 … (the fields of Attachment 2)")
     for name, label, required in FIELDS:
         opt = f"--{name.replace('_', '-')}"
+        # choices are checked by the one validator (a Chinese line naming the field), not argparse
         if name == "origin":
-            ac.add_argument(opt, dest=name, required=True, choices=tuple(ORIGINS), help=label)
+            ac.add_argument(opt, dest=name, required=True, help=f"{label}：{'、'.join(ORIGINS)}")
         elif name == "subject_kind":
-            ac.add_argument(opt, dest=name, default="单位", choices=("单位", "个人"), help=label)
+            ac.add_argument(opt, dest=name, default="单位", help=f"{label}：单位 或 个人（默认 单位）")
         else:
             ac.add_argument(opt, dest=name, required=required, default="", help=label + ("" if required else "（选填）"))
     ac.add_argument("--unit", required=True, help="填报单位")
@@ -337,8 +339,10 @@ def run_history(args: argparse.Namespace) -> int:
     if args.json:
         _print_json({"key": key, "history": rows})
         return 0
-    for r in rows:
-        print(f"{r['at']}  {r['by']}  {r['subject']}:{r['action']}  {json.dumps(r['before'], ensure_ascii=False)} → {json.dumps(r['after'], ensure_ascii=False)}")
+    from .history import sentence
+
+    for r in rows:  # as a clerk reads it: 2025-06-20 王城关 记录处置：约谈，负责机关 …
+        print(sentence(r))
     print(f"{key}：共 {len(rows)} 条记录 / history row(s)")
     return 0
 

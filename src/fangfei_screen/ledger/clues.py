@@ -26,6 +26,7 @@ from sqlalchemy import Connection, insert, select
 
 from fangfei_screen.models import CATEGORY_LABELS, FUNDRAISING_METHODS, Category
 from fangfei_screen.report import NOTES
+from fangfei_screen.values import CodeState, code_state
 
 from .db import Ledger, LedgerError
 from .history import now, record
@@ -175,8 +176,8 @@ class Clue:
             out["path"] = "处置路径应为「行政」或「刑事」"
         if self.credit_code and self.subject_kind == "person":
             out["credit_code"] = "个人没有统一社会信用代码；请把身份信息写在备注中"
-        if self.credit_code and not re.fullmatch(r"[0-9A-Z]{18}", self.credit_code):
-            out["credit_code"] = f"统一社会信用代码「{self.credit_code}」应为18位数字或大写字母"
+        if self.credit_code and code_state(self.credit_code) is CodeState.INVALID:  # the one validator (values)
+            out["credit_code"] = f"统一社会信用代码「{self.credit_code}」应为18位数字或大写字母（不含 I、O、S、V、Z）"
         return out
 
     @property

@@ -21,11 +21,19 @@ ENV_VAR = "FANGFEI_DB"
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 LOCK_KEY = 0x66616E67  # pg_advisory_xact_lock key shared by every ledger writer
 _RETRIES = 8
+DEFAULT_BUSY_TIMEOUT = 120.0  # seconds a write waits for another writer's lock
 T = TypeVar("T")
 
 
 class LedgerError(Exception):
     """A ledger operation refused with a one-line reason (bad key, file already ingested …)."""
+
+
+class LedgerBusy(LedgerError):
+    """Another writer held the ledger's write lock for longer than this ledger waits."""
+
+    def __init__(self) -> None:
+        super().__init__("台账正忙，请稍后再试 / the ledger is busy, try again later")
 
 
 def resolve_url(db: str | None = None) -> str:
@@ -37,7 +45,7 @@ def resolve_url(db: str | None = None) -> str:
     return value
 
 
-def _sqlite_events(engine: Engine) -> None:
+def _sqlite_events(engine: Engine, busy_timeout: float) -> None:
     # pysqlite's own BEGIN comes too late (at the first write); taking the write lock
     # at the start makes each transaction serialisable against other processes.
     @event.listens_for(engine, "connect")
@@ -46,7 +54,7 @@ def _sqlite_events(engine: Engine) -> None:
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=120000")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -61,6 +69,7 @@ class Ledger:
 
     url: str
     engine: Engine
+    busy_timeout: float = DEFAULT_BUSY_TIMEOUT
 
     @property
     def display(self) -> str:
@@ -72,10 +81,12 @@ class Ledger:
         return self.engine.dialect.name == "sqlite"
 
     @classmethod
-    def open(cls, db: str | None = None, *, create: bool = True, check: bool = True) -> Ledger:
+    def open(cls, db: str | None = None, *, create: bool = True, check: bool = True,
+             busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Ledger:
         """Open the ledger; a database without tables is created at the newest schema
         (``create``), one at an older schema is refused until ``ledger upgrade``
-        (``check=False`` opens it as it is, for the upgrade)."""
+        (``check=False`` opens it as it is, for the upgrade). A write that waits longer
+        than ``busy_timeout`` seconds for another writer raises :class:`LedgerBusy`."""
         url = resolve_url(db)
         try:
             parsed = make_url(url)
@@ -85,15 +96,15 @@ class Ledger:
             path = parsed.database or ""
             if path and path != ":memory:" and not Path(path).parent.exists():
                 raise LedgerError(f"台账数据库目录不存在 / no such directory: {Path(path).parent}")
-            engine = create_engine(parsed, connect_args={"timeout": 120})
-            _sqlite_events(engine)
+            engine = create_engine(parsed, connect_args={"timeout": busy_timeout})
+            _sqlite_events(engine, busy_timeout)
         elif parsed.get_backend_name() == "postgresql":
             if parsed.get_driver_name() not in ("psycopg", "psycopg2"):
                 parsed = parsed.set(drivername="postgresql+psycopg")
             engine = create_engine(parsed, pool_pre_ping=True)
         else:
             raise LedgerError(f"台账只支持 SQLite 与 PostgreSQL / only sqlite:// and postgresql:// URLs: {url}")
-        ledger = cls(url=parsed.render_as_string(hide_password=False), engine=engine)
+        ledger = cls(url=parsed.render_as_string(hide_password=False), engine=engine, busy_timeout=busy_timeout)
         if not check:
             return ledger
         try:
@@ -161,14 +172,19 @@ class Ledger:
         the start when the database reports a serialisation failure, a deadlock or a
         lock timeout (nothing of a failed attempt stays)."""
         for attempt in range(_RETRIES):
+            began = time.monotonic()
             try:
                 with self.engine.begin() as conn:
                     if not self.is_sqlite:
+                        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(self.busy_timeout * 1000)}")
                         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({LOCK_KEY})")
                     return work(conn)
             except IntegrityError:
                 raise
             except (OperationalError, DBAPIError) as exc:
+                if _lock_wait_over(exc) and time.monotonic() - began >= self.busy_timeout * 0.9:
+                    # the database already waited busy_timeout for the other writer
+                    raise LedgerBusy() from None
                 if attempt + 1 == _RETRIES or not _retryable(exc):
                     raise
                 time.sleep(0.05 * (attempt + 1))
@@ -203,6 +219,14 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> i
     finally:
         cur.close()
     return len(rows)
+
+
+def _lock_wait_over(exc: DBAPIError) -> bool:
+    """A lock wait that ran out: SQLite's busy timeout, PostgreSQL's lock_timeout."""
+    if getattr(exc.orig, "sqlstate", None) == "55P03":
+        return True
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "database is busy" in text
 
 
 def _retryable(exc: DBAPIError) -> bool:

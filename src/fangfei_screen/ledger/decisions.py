@@ -113,9 +113,9 @@ def review_licence(
             select(clue_months.c.month, clue_months.c.state, clue_months.c.action)
             .where(clue_months.c.key == k).order_by(clue_months.c.month.desc())
         ).all()
-        if not any(m.state in (PENDING_STATE, LICENSED_STATE) or m.action == "verify_licence" for m in months):
-            raise LedgerError(f"主体 {k} 不是待核实牌照的主体 / the entity has no licence to verify")
         old = conn.execute(select(licence_reviews).where(licence_reviews.c.key == k)).mappings().first()
+        if not months or old is None and not any(m.state in (PENDING_STATE, LICENSED_STATE) or m.action == "verify_licence" for m in months):
+            raise LedgerError(f"主体 {k} 不是待核实牌照的主体 / the entity has no licence to verify")
         at = now()
         values = {"licensed": licensed, "licence_no": licence_no, "issuer": issuer, "by": by, "at": at}
         if old is None:

@@ -75,7 +75,7 @@ def entries(conn: Connection, key: str) -> list[dict[str, Any]]:
     ]
 
 
-_STATES = {"new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "本月缺失待核", "closed": "已注销/吊销/迁出"}
+_STATES = {"new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "本月缺失待核", "closed": "已注销/吊销/撤销/迁出"}
 _FIELDS = {"name": "名称", "scope": "经营范围"}
 # Disposal fields as a sentence names them (Attachment 3's words), in the form's order
 _DISPOSAL_WORDS = (

@@ -16,6 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from fangfei_screen.values import CodeState, code_key, code_notes, code_state
+
 from .db import Ledger, LedgerError, bulk_insert
 from .history import now, record, record_many
 from .months import parse_month
@@ -53,6 +55,7 @@ class IngestSummary:
     unchanged: bool = False
     replaced: int | None = None
     skipped: int = 0
+    codes: Counter[CodeState] = field(default_factory=Counter)  # rows by what their credit code cell holds
     selection: str = ""  # which rows were the unit's, when the file holds other units' too
     left_out: int = 0  # rows of other units, not recorded
 
@@ -64,13 +67,14 @@ class IngestSummary:
             out.append(f"  只录入{self.selection}；其他单位的 {self.left_out} 行未录入 / rows of other units left out: {self.left_out}")
         if self.replaced is not None:
             out.append(f"  已替换此前的批次 {self.replaced} / replaced batch {self.replaced}")
-        labels = {"new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "本月缺失待核", "closed": "已注销/吊销/迁出",
+        labels = {"new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "本月缺失待核", "closed": "已注销/吊销/撤销/迁出",
                   PENDING_STATE: "待核实牌照", LICENSED_STATE: "已核实持牌"}
         out += [f"  {labels[s]} {s}: {self.states.get(s, 0)}" for s in STATES if s in self.states or s in STATES[:5]]
         if self.skipped:
             out.append(f"  本月已由其他单位录入、未重复记录的主体 already recorded this month by another unit: {self.skipped}")
         if self.reopened:
             out.append(f"  文字已变、重新打开的复核结论 reopened decisions: {self.reopened}")
+        out += [f"  {n}" for n in code_notes(self.codes[CodeState.INVALID], self.codes[CodeState.BAD_CHECK])]
         return out
 
 
@@ -216,6 +220,7 @@ def _ingest(
     watch_unflagged = bool(open_keys) or complete
     for chunk in screened_chunks(path, chunk_rows=chunk_rows):
         flagged: dict[str, _Seen] = {}
+        summary.codes.update(code_state(c) for c in chunk.credit_code)
         for i, action in enumerate(chunk.action):
             if not chunk.takes(i, selection):
                 continue  # another unit's row: never recorded as this unit's
@@ -330,7 +335,7 @@ class _Run:
             if key in known and not row.has_scope:
                 facts = {**facts, "scope": known[key]["scope"], "address": known[key]["address"]}
             if key not in known:
-                new_entities.append({"key": key, "unit": self.unit, "credit_code": row.credit_code.strip().upper() or None,
+                new_entities.append({"key": key, "unit": self.unit, "credit_code": code_key(row.credit_code) or None,
                                      "first_month": month, **facts})
             elif known[key] != facts:
                 changed_entities.append({"k": key, **facts})

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -265,6 +266,30 @@ licence_reviews = Table(
     Column("issuer", String(200), nullable=False, default=""),
     Column("by", String(200), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
+)
+
+# A signed-in session of the pages (issue 19): the cookie's value is never stored, only its
+# sha256; ``csrf`` is the session's own form token. Times are Unix seconds.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_name", String(200), nullable=False, index=True),
+    Column("csrf", String(64), nullable=False),
+    Column("created", Float, nullable=False),
+    Column("seen", Float, nullable=False),
+    Column("ended", Float, nullable=True),
+)
+
+# Each list (re)load of the service: the newest row is the list every worker serves.
+lists_in_use = Table(
+    "lists_in_use",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("list_version", String(200), nullable=False),
+    Column("list_sha256", String(64), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("by", String(200), nullable=False),
 )
 
 # Every pre-registration check answered by the service or the page (issue 19). Append-only:

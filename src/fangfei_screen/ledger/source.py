@@ -16,7 +16,7 @@ from fangfei_screen.institutions import normal_name
 from fangfei_screen.models import ACTIONABLE, Action
 from fangfei_screen.rescreen import CHANGE_COLUMNS as RESCREEN_COLUMNS
 from fangfei_screen.tables import read_chunks
-from fangfei_screen.values import status_of
+from fangfei_screen.values import NO_NAME, code_key, entity_name, status_of
 
 from .db import LedgerError
 
@@ -63,8 +63,10 @@ class ScreenedRow:
 
 
 def entity_key(unit: str, credit_code: str, name: str) -> str:
-    """统一社会信用代码 where there is one, else the unit and the normalised name."""
-    code = credit_code.strip().upper()
+    """统一社会信用代码 where the cell holds one (18 characters of its alphabet, see
+    values.code_state; a wrong check digit still counts), else the unit and the
+    normalised name: a code Excel made a number of (9.13403E+17) is no key."""
+    code = code_key(credit_code)
     return code if code else f"{unit}/{normal_name(name)}"
 
 
@@ -130,7 +132,7 @@ class ScreenedChunk:
         )
 
 
-_FIELDS = ("credit_code", "name", "address", "status", "unit")
+_FIELDS = ("credit_code", "name", "address", "status", "operator", "unit")
 
 
 def screened_chunks(path: str | Path, *, chunk_rows: int = 50_000) -> Iterator[ScreenedChunk]:
@@ -176,8 +178,11 @@ def screened_chunks(path: str | Path, *, chunk_rows: int = 50_000) -> Iterator[S
             parts = [{c: column(c)[i] for c in m.scopes} for i, m in enumerate(row_maps)]
             values["scope"] = [SCOPE_JOINER.join(p.values()) for p in parts]
             has_scope = any(m.scopes for m in row_maps)
+        # a 个体工商户 without a 字号 is named as scan screened it: 经营者（个体工商户）
+        names = [entity_name(nm, op) if not nm.strip() or nm.strip() in NO_NAME else nm
+                 for nm, op in zip(values["name"], values["operator"])]
         yield ScreenedChunk(
-            where=str(path), first_line=line, credit_code=values["credit_code"], name=values["name"],
+            where=str(path), first_line=line, credit_code=values["credit_code"], name=names,
             scope=values["scope"], address=values["address"], status=values["status"],
             action=column(action_col), screened_on=column("screened_on" if "screened_on" in frame.columns else None),
             hits=column("hits"), has_scope=has_scope, scope_parts=parts,

@@ -118,3 +118,10 @@ def revoke_user(ledger: Ledger, name: str, *, by: str = "") -> None:
         record(conn, by=by or name, subject="user", action="user_revoked", before={"name": name, "active": True}, after={"active": False})
 
     ledger.write(work)
+
+
+def find_user(ledger: Ledger, name: str) -> User | None:
+    """The active user called ``name``, or None."""
+    with ledger.reading() as conn:
+        row = conn.execute(select(users).where(users.c.name == name, users.c.active.is_(True))).mappings().first()
+    return None if row is None else User(name=row["name"], unit=row["unit"], role=Role(row["role"]))

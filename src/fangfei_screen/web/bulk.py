@@ -31,10 +31,11 @@ UPLOAD_ERRORS = {
     "empty": "上传的文件是空的",
     "expired": "页面已过期，请重新选择文件后再上传",
     "failed": "上传没有成功，请再试一次",
+    "disk_full": "服务器的存储空间已满，文件没有保存。请联系管理员清理空间后再上传。",
 }
 ACTION_FILTER_LABELS = {
     "block": Action.BLOCK.label, "order_rename": Action.ORDER_RENAME.label,
-    "propose_revocation": Action.PROPOSE_REVOCATION.label, "verify_licence": Action.VERIFY_LICENCE.label, "error": "无法筛查",
+    "propose_revocation": Action.PROPOSE_REVOCATION.label, "verify_licence": "核实牌照", "error": "无法筛查",
 }
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 

@@ -24,6 +24,7 @@ ENTITY_TYPE_LABELS = {
 STATUS_LABELS = {
     Status.OPERATING: "存续（在营）", Status.NOT_OPENED: "未开业", Status.SUSPENDED: "停业", Status.SUSPENSION_FILED: "依法办理歇业",
     Status.DEREGISTERED: "注销", Status.REVOKED: "吊销，未注销", Status.MOVED_OUT: "迁出",
+    Status.CANCELLED: "撤销登记",
 }
 # How the answer box looks: refuse, follow up, or go ahead.
 ACTION_TONE = {Action.BLOCK: "stop", Action.ORDER_RENAME: "warn", Action.PROPOSE_REVOCATION: "warn", Action.VERIFY_LICENCE: "warn"}

@@ -1,5 +1,10 @@
-"""CSRF protection for form posts: a random token in a SameSite=Strict cookie that each
-form repeats in a hidden field (double submit)."""
+"""CSRF protection for form posts.
+
+A signed-in request's token is its session's own (kept with the session in the ledger
+database), so a token taken from another user's page is refused. Before signing in,
+a random token in a SameSite=Strict cookie that each form repeats in a hidden field
+(double submit). :meth:`Accounts.user` puts the session's token on ``request.state``.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +18,21 @@ CSRF_COOKIE = "ff_csrf"
 CSRF_FIELD = "csrf_token"
 
 
-def csrf_token(request: Request) -> str:
-    """The request's token: the cookie's, or a new one (set by :func:`keep_csrf_cookie`)."""
+def _cookie_token(request: Request) -> str:
     token = request.cookies.get(CSRF_COOKIE, "")
     if len(token) != 43 or not token.replace("-", "").replace("_", "").isalnum():
+        return ""
+    return token
+
+
+def csrf_token(request: Request) -> str:
+    """The token a form of this request carries: the session's, else the cookie's, else a
+    new one (set by :func:`keep_csrf_cookie`)."""
+    bound = getattr(request.state, "session_csrf", "")
+    if bound:
+        return bound
+    token = _cookie_token(request)
+    if not token:
         token = getattr(request.state, "new_csrf", "") or secrets.token_urlsafe(32)
         request.state.new_csrf = token
     return token
@@ -29,5 +45,6 @@ def keep_csrf_cookie(request: Request, response: Response) -> None:
 
 
 def csrf_ok(request: Request, submitted: object) -> bool:
-    cookie = request.cookies.get(CSRF_COOKIE, "")
-    return bool(cookie) and isinstance(submitted, str) and hmac.compare_digest(cookie.encode(), submitted.encode())
+    """Whether ``submitted`` is this request's token: the session's when signed in."""
+    expected = getattr(request.state, "session_csrf", "") or _cookie_token(request)
+    return bool(expected) and isinstance(submitted, str) and hmac.compare_digest(expected.encode(), submitted.encode("utf-8", "surrogatepass"))

@@ -1,10 +1,19 @@
 """Bulk screening jobs: one folder per job under the jobs directory, named by a random
 id (never by anything the user sent), run in a background thread, state on disk so
-that a reload or another tab sees the same job."""
+that a reload, another tab or another worker of `serve` sees the same job.
+
+A job exists only once its whole upload is in: the file is received aside, its size
+and sha256 recorded, and the folder appears by one rename. Before a preview and before
+screening the input is checked against them. A queued or running job carries a lease
+that its process renews every few seconds; only a job whose lease ran out (its worker
+died) is called interrupted, so a second `serve` on the same folder never takes
+another's running job for a dead one.
+"""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import logging
 import os
@@ -32,6 +41,9 @@ JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 INPUT_SUFFIXES = (".csv", ".xlsx")
 CHUNK_ROWS = 5_000
 PREVIEW_ROWS = 5
+LEASE_SECONDS = 30.0  # a queued or running job whose lease is older than this was interrupted
+HEARTBEAT_SECONDS = 5.0
+INCOMPLETE = "上传的文件不完整或已被改动，请重新上传。"
 # Where the fields of a row are, as the preview offers them for correction.
 COLUMN_FIELDS = (
     ("name", "名称"), ("scope", "经营范围"), ("credit_code", "统一社会信用代码"), ("entity_type", "企业类型"),
@@ -42,28 +54,73 @@ COLUMN_FIELDS = (
 class JobStore:
     """The jobs directory: create, read, run and sweep jobs."""
 
-    def __init__(self, root: Path, *, ttl: float, screener: Callable[[], Screener]) -> None:
+    def __init__(self, root: Path, *, ttl: float, screener: Callable[[], Screener], at_once: int = 1) -> None:
         self.root = root
         self.ttl = ttl
         self.screener = screener
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fangfei-web-job")
+        self._pool = ThreadPoolExecutor(max_workers=max(1, at_once), thread_name_prefix="fangfei-web-job")
         self._lock = threading.Lock()
         self._flagged: dict[str, tuple[int, list[dict[str, Any]]]] = {}
+        self._leased: set[Path] = set()  # this process's queued and running jobs
+        self._heartbeat: threading.Thread | None = None
+        self._verified: dict[str, tuple[int, int]] = {}  # job id → (size, mtime_ns) last found complete
 
     # -- folders -------------------------------------------------------------
 
-    def create(self, *, owner: str, unit: str, original_name: str, suffix: str) -> tuple[str, Path]:
-        """A new job folder; the upload goes to ``input<suffix>`` inside it."""
+    def create(self, upload: Callable[[Any], None], *, owner: str, unit: str, original_name: str,
+               suffix: str) -> tuple[str, Path]:
+        """A new job from ``upload(out)``, which writes the whole file to ``out``.
+
+        The file goes to a hidden folder with its size and sha256; the job appears by one
+        rename once it is all there and on disk. If anything fails (the disk is full, the
+        upload is cut short) nothing is left and the error is raised.
+        """
         if suffix not in INPUT_SUFFIXES:
             raise ValueError(suffix)
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         job_id = secrets.token_hex(16)
-        folder = self.root / job_id
-        folder.mkdir(mode=0o700)
-        meta = {"id": job_id, "owner": owner, "unit": unit, "original_name": original_name[:200], "suffix": suffix,
-                "created": time.time(), "state": "uploaded", "pid": os.getpid()}
-        _write_json(folder / "state.json", meta)
-        return job_id, folder
+        building = self.root / f".{job_id}.part"
+        try:
+            building.mkdir(mode=0o700)
+            with (building / f"input{suffix}").open("wb") as out:
+                hashing = _Hashing(out)
+                upload(hashing)
+                out.flush()
+                os.fsync(out.fileno())
+            meta = {"id": job_id, "owner": owner, "unit": unit, "original_name": original_name[:200], "suffix": suffix,
+                    "created": time.time(), "state": "uploaded", "pid": os.getpid(),
+                    "size": hashing.size, "sha256": hashing.sha256.hexdigest()}
+            _write_json(building / "state.json", meta)
+            os.replace(building, self.root / job_id)
+        except BaseException:
+            shutil.rmtree(building, ignore_errors=True)
+            raise
+        return job_id, self.root / job_id
+
+    def verify_input(self, job_id: str) -> bool:
+        """Whether the job's input is still the file received: the size and sha256 recorded at upload."""
+        path, state = self.input_path(job_id), self.state(job_id)
+        if path is None or state is None or "sha256" not in state:
+            return False
+        try:
+            st = path.stat()
+        except OSError:
+            return False
+        if st.st_size != state.get("size"):
+            return False
+        if self._verified.get(job_id) == (st.st_size, st.st_mtime_ns):
+            return True
+        digest = hashlib.sha256()
+        with path.open("rb") as f:
+            while block := f.read(1 << 20):
+                digest.update(block)
+        if digest.hexdigest() != state["sha256"]:
+            return False
+        with self._lock:
+            self._verified[job_id] = (st.st_size, st.st_mtime_ns)
+            while len(self._verified) > 256:
+                self._verified.pop(next(iter(self._verified)))
+        return True
 
     def folder(self, job_id: str) -> Path | None:
         if not JOB_ID.match(job_id or ""):
@@ -79,7 +136,8 @@ class JobStore:
             state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        if state.get("state") in ("queued", "running") and state.get("pid") != os.getpid():
+        if state.get("state") in ("queued", "running") and time.time() - float(state.get("lease") or 0) > LEASE_SECONDS:
+            # no process has renewed its lease: the worker that had it died
             state.update(state="failed", message="服务曾重启，这次筛查被中断。请重新上传文件。")
         return dict(state)
 
@@ -113,6 +171,11 @@ class JobStore:
         if not self.root.is_dir():
             return 0
         for folder in self.root.iterdir():
+            if folder.name.endswith(".part") and folder.is_dir():
+                # an upload cut off by a crash: never a job
+                if now - folder.stat().st_mtime > 3600:
+                    shutil.rmtree(folder, ignore_errors=True)
+                continue
             if not JOB_ID.match(folder.name) or not folder.is_dir():
                 continue
             state = self.state(folder.name)
@@ -131,6 +194,9 @@ class JobStore:
         path = self.input_path(job_id)
         assert path is not None
         out: dict[str, Any] = {"parts": [], "skipped": [], "sheets": [], "header": [], "columns": {}, "problem": ""}
+        if not self.verify_input(job_id):
+            out["problem"] = INCOMPLETE
+            return out
         try:
             with open_source(path, header_test=partial(looks_like_header, name=None), header_row=header_row,
                              sheets=sheets) as source:
@@ -167,14 +233,49 @@ class JobStore:
         state = self.state(job_id)
         assert folder is not None and state is not None
         options = {"columns": columns, "kind": kind, "as_of": as_of, "header_row": header_row, "sheets": list(sheets)}
-        state = self.update(folder, state="queued", options=options, pid=os.getpid(), rows_done=0,
+        with self._lock:
+            self._leased.add(folder)
+        state = self.update(folder, state="queued", options=options, pid=os.getpid(), rows_done=0, lease=time.time(),
                             total=_estimate_rows(folder / f"input{state['suffix']}"))
+        self._keep_leases()
         serving = self.screener()
         lists = tuple(kl.path for kl in serving.lists)
         licences = serving.licences.path if serving.licences is not None else None
-        self._pool.submit(self._run, folder, state, lists, licences)
+        self._pool.submit(self._run_leased, folder, state, lists, licences)
+
+    def _keep_leases(self) -> None:
+        with self._lock:
+            if self._heartbeat is not None and self._heartbeat.is_alive():
+                return
+            self._heartbeat = threading.Thread(target=self._renew, name="fangfei-web-job-lease", daemon=True)
+            self._heartbeat.start()
+
+    def _renew(self) -> None:
+        """Renew the lease of this process's queued and running jobs while there are any."""
+        while True:
+            time.sleep(HEARTBEAT_SECONDS)
+            with self._lock:
+                folders = list(self._leased)
+                if not folders:
+                    self._heartbeat = None
+                    return
+            for folder in folders:
+                try:
+                    self.update(folder, lease=time.time())
+                except (OSError, ValueError):
+                    pass  # a full disk or a removed folder: the job's own run reports it
+
+    def _run_leased(self, folder: Path, state: dict[str, Any], lists: tuple[str, ...], licences: str | None) -> None:
+        try:
+            self._run(folder, state, lists, licences)
+        finally:
+            with self._lock:
+                self._leased.discard(folder)
 
     def _run(self, folder: Path, state: dict[str, Any], lists: tuple[str, ...], licences: str | None = None) -> None:
+        if not self.verify_input(folder.name):
+            self.update(folder, state="failed", message=INCOMPLETE, finished=time.time())
+            return
         work = folder / "work"
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir()
@@ -356,7 +457,26 @@ def _sheet_names(path: Path) -> list[str]:
         return []
 
 
+class _Hashing:
+    """A binary file that counts and hashes what is written to it."""
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+        self.size = 0
+        self.sha256 = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.out.write(data)
+        self.size += len(data)
+        self.sha256.update(data)
+        return len(data)
+
+
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # the previous state stays as it was
+        raise

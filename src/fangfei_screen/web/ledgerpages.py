@@ -23,7 +23,7 @@ from .forms import Errors, text
 from .render import render
 
 STATE_LABELS = {
-    "new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "本月缺失待核", "closed": "已注销/吊销/迁出",
+    "new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "本月缺失待核", "closed": "已注销/吊销/撤销/迁出",
     "other_sense": "认定为其他含义", "disposed": "已处置", "licence_pending": "待核实牌照", "licensed": "已核实持牌",
 }
 DECISION_LABELS = {"other_sense": "其他含义（不计入）", "confirmed": "确认涉金融"}
@@ -132,7 +132,7 @@ def entity_page(request: Request, ledger: Any, user: Any, *, key: str | None = N
         "measures": MEASURES, "penalty_types": PENALTY_TYPES, "yes_no": YES_NO, "notice": notice or request.query_params.get("done", ""),
         "key_case": next((c for c in list_key_cases(ledger) if c.key == entity["key"]), None),
         "may_review": can_review(user), "history_labels": HISTORY_LABELS, "action_labels": {a.value: a.label for a in Action},
-        "licence_due": any(m["action"] == Action.VERIFY_LICENCE.value or m["state"] in ("licence_pending", "licensed") for m in entity["months"]),
+        "licence_due": entity["licence"] is not None or any(m["action"] == Action.VERIFY_LICENCE.value or m["state"] in ("licence_pending", "licensed") for m in entity["months"]),
         "more_open": any((values or {}).get(n) for n, _, _ in DISPOSAL_FIELDS[5:]) or any(e.field_id in {f"d-{n}" for n, _, _ in DISPOSAL_FIELDS[5:]} for e in (errors or Errors()).items), "may_dispose": can_dispose(user, entity["unit"]),
     }, page="ledger")
 

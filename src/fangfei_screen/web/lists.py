@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..lexicon import KeywordListError, load_list
+from ..lexicon import KeywordList, KeywordListError, load_list
 from ..licences import LicenceRegisterError
 from ..listtools import describe_list, describe_term, diff_lists
 from ..models import Category, SuppressReason
@@ -43,7 +43,29 @@ def lists_page(request: Request, screener: Screener) -> Response:
     return render(request, "lists.html", {**_lists_context(screener), "errors": Errors(), "against": "0"}, page="lists")
 
 
-async def lists_diff(request: Request, screener: Screener) -> Response:
+def compare_upload(old: KeywordList, data: bytes) -> dict[str, Any]:
+    """Parse an uploaded list and compare it with ``old``: {"diff", "sha256"} or
+    {"problems": [...]}. Pure Python and slow on a large list: the pages run it in a
+    worker process."""
+    with tempfile.TemporaryDirectory(prefix="fangfei-list-") as tmp:
+        path = Path(tmp) / "uploaded.yaml"  # never the uploaded file's own name
+        path.write_bytes(data)
+        try:
+            new = load_list(path)
+        except KeywordListError as exc:
+            problems = []
+            for p in exc.problems[:50]:
+                where = f"第 {p.line} 行" if p.line else "文件"
+                problems.append(f"上传的清单{where}{f'（{p.entry}）' if p.entry else ''}：{p.message}")
+            return {"problems": problems}
+    return {"diff": diff_lists(old, new).to_dict(), "sha256": new.sha256}
+
+
+async def lists_diff(
+    request: Request, screener: Screener, *, compare: Callable[[KeywordList, bytes], Awaitable[dict[str, Any]]]
+) -> Response:
+    """The lists page with the diff of an uploaded list; ``compare`` runs :func:`compare_upload`
+    off the event loop."""
     form = await request.form()
     errors = Errors()
     ctx = _lists_context(screener)
@@ -60,18 +82,12 @@ async def lists_diff(request: Request, screener: Screener) -> Response:
         if len(data) > LIST_UPLOAD_LIMIT:
             errors.add("list_file", f"清单文件不能超过 {LIST_UPLOAD_LIMIT // 1000} KB")
         else:
-            with tempfile.TemporaryDirectory(prefix="fangfei-list-") as tmp:
-                path = Path(tmp) / "uploaded.yaml"  # never the uploaded file's own name
-                path.write_bytes(data)
-                try:
-                    new = load_list(path)
-                except KeywordListError as exc:
-                    for p in exc.problems[:50]:
-                        where = f"第 {p.line} 行" if p.line else "文件"
-                        errors.add("list_file", f"上传的清单{where}{f'（{p.entry}）' if p.entry else ''}：{p.message}")
-                else:
-                    ctx["diff"] = diff_lists(old, new).to_dict()
-                    ctx["diff_new_sha256"] = new.sha256
+            compared = await compare(old, data)
+            for problem in compared.get("problems", []):
+                errors.add("list_file", problem)
+            if "diff" in compared:
+                ctx["diff"] = compared["diff"]
+                ctx["diff_new_sha256"] = compared["sha256"]
     return render(request, "lists.html", {**ctx, "errors": errors, "against": against},
                   status=403 if forged else 200, page="lists")
 

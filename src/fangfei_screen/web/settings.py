@@ -10,6 +10,7 @@ from pathlib import Path
 UPLOAD_LIMIT_ENV = "FANGFEI_WEB_UPLOAD_MB"
 JOBS_DIR_ENV = "FANGFEI_WEB_JOBS_DIR"
 JOB_TTL_ENV = "FANGFEI_WEB_JOB_HOURS"
+JOBS_AT_ONCE_ENV = "FANGFEI_WEB_JOBS_AT_ONCE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,7 @@ class WebSettings:
     jobs_dir: Path
     upload_limit: int = 50 * 1024 * 1024
     job_ttl: float = 24 * 3600.0
+    jobs_at_once: int = 1  # bulk jobs screened at once by each worker process; more wait in its queue
     db: str | None = None  # the ledger database (users, 台账); None: $FANGFEI_DB or the ledger's default
 
     @classmethod
@@ -28,4 +30,5 @@ class WebSettings:
             jobs_dir=Path(jobs_dir),
             upload_limit=int(float(os.environ.get(UPLOAD_LIMIT_ENV) or 50) * 1024 * 1024),
             job_ttl=float(os.environ.get(JOB_TTL_ENV) or 24) * 3600.0,
+            jobs_at_once=max(1, int(os.environ.get(JOBS_AT_ONCE_ENV) or 1)),
         )

@@ -8,12 +8,15 @@ request, whatever it holds, with a redirect (never an error page of its own).
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
+from functools import partial
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
+import anyio
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
@@ -119,9 +122,15 @@ class UploadEndpoint:
             if upload.file.tell() == 0:
                 return "/bulk?error=empty"
             upload.file.seek(0)
-            job_id, folder = self.store.create(owner=user.name, unit=user.unit, original_name=original, suffix=suffix)
-            with (folder / f"input{suffix}").open("wb") as out:
-                shutil.copyfileobj(upload.file, out, 1 << 20)
+            if length.isdigit() and received != int(length):
+                return "/bulk?error=failed"  # cut short: never a job
+            try:
+                job_id, _ = await anyio.to_thread.run_sync(partial(
+                    self.store.create, lambda out: shutil.copyfileobj(upload.file, out, 1 << 20),
+                    owner=user.name, unit=user.unit, original_name=original, suffix=suffix))
+            except OSError as exc:
+                log.warning("upload not kept: %s", exc.strerror or exc)
+                return "/bulk?error=disk_full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "/bulk?error=failed"
             return f"/bulk/jobs/{job_id}"
         finally:
             await form.close()

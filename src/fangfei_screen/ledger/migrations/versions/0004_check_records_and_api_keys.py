@@ -1,7 +1,7 @@
 """Check records (append-only, enforced by triggers), their outcomes, and API keys.
 
 Revision ID: 0004
-Revises: 0005
+Revises: 0002
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0004'
-down_revision = '0005'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

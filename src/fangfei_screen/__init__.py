@@ -27,7 +27,7 @@ from .models import (
 )
 from .screener import FieldScan, Screener, ScreeningInputError
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Action",

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from . import __version__
 from .atomic import OutputError, check_distinct
 from .lexicon import KeywordListError
 from .models import Action, Field, Hit, Kind, Result, SuppressReason
@@ -275,6 +276,14 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--access-log", action="store_true", help="log every request")
     p.add_argument("--read-timeout", type=float, default=20.0, metavar="SECONDS",
                    help="seconds a client has to send a whole request (default 20)")
+    p.add_argument("--db", metavar="URL", help="台账数据库，记录每次检查（默认 $FANGFEI_DB，否则 ./fangfei-ledger.db；不存在时不记录）")
+    p.add_argument("--no-record-text", action="store_true",
+                   help="核查记录只保存输入的 sha256，不保存名称和经营范围原文 / keep only the input's sha256")
+    p.add_argument("--require-keys", action="store_true",
+                   help="检查接口一律需要密钥（默认：存在任一有效密钥时才需要）/ always require an API key")
+    p.add_argument("--key-rate", default="600/minute", metavar="RATE",
+                   help="每个密钥的频率限制，如 600/minute、20/second（默认 600/minute）")
+    p.add_argument("--log-json", action="store_true", help="每个请求、每次检查结论各写一行 JSON 到标准错误 / JSON lines on stderr")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="worker processes sharing the port, the sessions and the jobs (default 1)")
     _add_list_option(p)
@@ -288,20 +297,49 @@ def run_serve(args: argparse.Namespace) -> int:
         raise UsageError(f"the HTTP service needs the server extra: pip install 'fangfei-screen[server]' ({exc.name})") from None
     if not args.read_timeout > 0:
         raise UsageError("--read-timeout must be a positive number of seconds")
+    from limits import parse
+
+    try:
+        parse(args.key_rate)
+    except ValueError:
+        raise UsageError(f"--key-rate 应为“次数/时间单位”，如 600/minute，而非 '{args.key_rate}'") from None
+    if args.log_json:
+        from .serving.logjson import configure
+
+        configure()
     if not 1 <= args.workers <= 64:
         raise UsageError("--workers 应为 1 到 64 之间的整数 / --workers must be between 1 and 64")
     if args.workers > 1:
         from .server import serve_workers
+
+        if args.db or args.no_record_text or args.require_keys or args.key_rate != "600/minute" or args.log_json:
+            raise UsageError("--db、--no-record-text、--require-keys、--key-rate、--log-json 暂不能与 --workers 同用"
+                             "（各进程按 $FANGFEI_DB 记录检查）/ not yet with --workers")
 
         Screener(lists=args.lists or None, licences=args.licences or None)  # a broken list is refused here, in one line, before any worker starts
         print(f"fangfei-screen serving on http://{args.host}:{args.port} ({args.workers} workers)", flush=True)
         serve_workers(workers=args.workers, list_paths=args.lists, licences_path=args.licences, host=args.host, port=args.port,
                       access_log=args.access_log, read_timeout=args.read_timeout)
         return 0
-    app = create_app(list_paths=args.lists, licences_path=args.licences)
-    print(f"fangfei-screen serving on http://{args.host}:{args.port} (list {app.state.holder.screener.list_version})", flush=True)
+    app = create_app(list_paths=args.lists, licences_path=args.licences, db=args.db, record_text=not args.no_record_text,
+                     require_keys=args.require_keys, key_rate=args.key_rate)
+    print(f"fangfei-screen {__version__} serving on http://{args.host}:{args.port} "
+          f"(list {app.state.holder.screener.list_version})", flush=True)
+    print(_recording_line(app.state.checks, text=not args.no_record_text), flush=True)
     serve(app, host=args.host, port=args.port, access_log=args.access_log, read_timeout=args.read_timeout)
     return 0
+
+
+def _recording_line(book: Any, *, text: bool) -> str:
+    from .ledger.db import LedgerError
+
+    try:
+        ledger = book.ledger.get()
+    except LedgerError as exc:
+        raise UsageError(f"台账数据库无法使用，检查无法记录：{exc}") from None
+    if ledger is None:
+        return ("核查记录：未开启——没有台账数据库（fangfei-screen ledger upgrade 可创建）/ checks are not recorded")
+    return f"核查记录 / check record: {ledger.display}" + ("" if text else "（只保存输入的 sha256）")
 
 
 def _add_keywords(sub: argparse._SubParsersAction) -> None:
@@ -392,6 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="fangfei-screen",
         description="筛查经营主体名称和经营范围中可能涉及金融活动的字样（固政办〔2025〕10号 附件1）",
     )
+    parser.add_argument("--version", action="version", version=f"fangfei-screen {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_check(sub)
     _add_scan(sub)

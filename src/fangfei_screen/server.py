@@ -30,19 +30,26 @@ from typing import Annotated, Any, Literal
 import anyio
 import h11
 import uvicorn
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPBearer
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, ValidationInfo
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from . import __version__
 from .hook import MAX_FIELD_CHARS, TEXT_FIELDS, answer, check_application, check_field_length
 from .lexicon import KeywordList, KeywordListError
 from .licences import LicenceRegister, LicenceRegisterError
 from .listtools import describe_list
 from .screener import Screener, ScreeningInputError
+from .serving.book import CheckBook
+from .serving.callers import DEFAULT_RATE, KeyGate
+from .serving.checkapi import CHECK_RESPONSES, CheckAPI, RequestLog, add_record_routes, jobs_of, keys_optional_in_schema
+from .serving.ledgerref import LedgerRef
+from .serving.metrics import Metrics
 from .workers import die_with_parent, pool_initargs
 
 MAX_BODY_BYTES = 1_000_000
@@ -129,8 +136,10 @@ class ErrorBody(BaseModel):
 _ERRORS = {
     413: {"model": ErrorBody, "description": "body over 1 MB"},
     422: {"model": ErrorBody, "description": "bad JSON, types or values"},
-    503: {"model": ErrorBody, "description": f"over {HEAVY_WAITING} large requests already waiting; see Retry-After"},
+    503: {"model": ErrorBody, "description": f"over {HEAVY_WAITING} large requests already waiting, or the check "
+          "could not be recorded (the ledger database is unavailable); see Retry-After"},
 }
+_CHECK_ERRORS = {**_ERRORS, **{status: {"model": ErrorBody, **doc} for status, doc in CHECK_RESPONSES.items()}}
 
 
 class BodyLimit:
@@ -287,12 +296,18 @@ def _json(content: Any) -> bytes:
     return SafeJSONResponse(content).body
 
 
-def _answers(screener: Screener, items: list[tuple[str, dict[str, Any]]], batch: bool) -> bytes:
-    """The rendered answer to one check or a batch; ``items`` are (caller's id, application)."""
+def _answers(
+    screener: Screener, items: list[tuple[str, dict[str, Any]]], batch: bool, ids: list[str | None] | None = None
+) -> tuple[bytes, list[dict[str, Any]]]:
+    """The rendered answer to one check or a batch, and each application's answer;
+    ``items`` are (caller's id, application), ``ids`` the check ids (None: not recorded)."""
+    ids = ids or [None] * len(items)
+    answers = [answer(check_application(app, screener=screener)) | {"check_id": cid} for (_, app), cid in zip(items, ids)]
     if not batch:
-        return _json(answer(check_application(items[0][1], screener=screener)))
-    results = {key: answer(check_application(app, screener=screener)) for key, app in items}
-    return _json({"list_version": screener.list_version, "list_sha256": screener.list_sha256, "results": results})
+        return _json(answers[0]), answers
+    results = {key: a for (key, _), a in zip(items, answers)}
+    body = {"list_version": screener.list_version, "list_sha256": screener.list_sha256, "results": results}
+    return _json(body), answers
 
 
 @lru_cache(maxsize=2)
@@ -302,9 +317,11 @@ def _worker_screener(lists: tuple[KeywordList, ...], licences: LicenceRegister |
     return Screener(lists=list(lists), licences=licences).warm_up()
 
 
-def _answers_in_worker(lists: tuple[KeywordList, ...], licences: LicenceRegister | None,
-                       items: list[tuple[str, dict[str, Any]]], batch: bool) -> bytes:
-    return _answers(_worker_screener(lists, licences), items, batch)
+def _answers_in_worker(
+    lists: tuple[KeywordList, ...], licences: LicenceRegister | None, items: list[tuple[str, dict[str, Any]]],
+    batch: bool, ids: list[str | None],
+) -> tuple[bytes, list[dict[str, Any]]]:
+    return _answers(_worker_screener(lists, licences), items, batch, ids)
 
 
 class Lanes:
@@ -335,25 +352,26 @@ class Lanes:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
 
-    async def run(self, screener: Screener, applications: dict[str, Application], *, batch: bool) -> Response:
-        items = [(key, app.model_dump(mode="json")) for key, app in applications.items()]
-        # JSON mode hands dates on as ISO text: hook.check_application is the one check
-        chars = sum(app.chars() for app in applications.values())
+    async def run(
+        self, screener: Screener, items: list[tuple[str, dict[str, Any]]], chars: int, *, batch: bool,
+        ids: list[str | None],
+    ) -> tuple[bytes, list[dict[str, Any]]] | Response:
+        """(the answer's body, each application's answer), or a 503 when the heavy lane is full."""
         if chars <= HEAVY_CHARS:
-            body = await anyio.to_thread.run_sync(_answers, screener, items, batch, limiter=self.light)
-            return Response(body, media_type="application/json")
+            return await anyio.to_thread.run_sync(_answers, screener, items, batch, ids, limiter=self.light)
         if self.heavy_waiting >= HEAVY_WAITING:
             return _busy()
         self.heavy_waiting += 1
         try:
             loop = asyncio.get_running_loop()
-            body = await loop.run_in_executor(self._heavy_pool(), _answers_in_worker, screener.lists, screener.licences, items, batch)
+            return await loop.run_in_executor(
+                self._heavy_pool(), _answers_in_worker, screener.lists, screener.licences, items, batch, ids
+            )
         except BrokenProcessPool:
             self._pool = None  # the process died (killed, out of memory): the next request starts another
             return _busy()
         finally:
             self.heavy_waiting -= 1
-        return Response(body, media_type="application/json")
 
 
 def _busy() -> Response:
@@ -364,29 +382,67 @@ def _busy() -> Response:
     )
 
 
-def create_app(*, list_paths: list[str] | None = None, admin_token: str | None = None,
-               licences_path: str | None = None) -> FastAPI:
+def create_app(
+    *,
+    list_paths: list[str] | None = None,
+    admin_token: str | None = None,
+    licences_path: str | None = None,
+    db: str | None = None,
+    record_text: bool = True,
+    require_keys: bool = False,
+    key_rate: str = DEFAULT_RATE,
+) -> FastAPI:
     """The service. ``admin_token`` defaults to $FANGFEI_ADMIN_TOKEN; reload is off without one.
-    ``licences_path`` is the register of licensed institutions (re-read on reload)."""
+    ``licences_path`` is the register of licensed institutions (re-read on reload).
+
+    Every check is appended to the check record of the ledger database ``db`` ($FANGFEI_DB,
+    else the ledger's default) when it exists; ``record_text=False`` keeps the input's sha256
+    only. Keys are needed once any key exists (always with ``require_keys``), each limited to
+    ``key_rate`` requests (``"600/minute"``).
+    """
     token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV) or None
     holder = ScreenerHolder(list_paths, licences_path)
     lanes = Lanes()
+    ledger = LedgerRef(db)
+    book = CheckBook(ledger, record_text=record_text)
+
+    def list_info() -> dict[str, str]:
+        s = holder.screener
+        return {"list_version": s.list_version, "list_sha256": s.list_sha256, "terms": str(len(s.terms))}
+
+    metrics = Metrics(list_info=list_info, jobs=lambda: jobs_of(app))
+    api = CheckAPI(book=book, gate=KeyGate(ledger, require=require_keys, rate=key_rate), metrics=metrics,
+                   json_response=SafeJSONResponse)
+    bearer = HTTPBearer(
+        auto_error=False, scheme_name="apiKey",
+        description="`fangfei-screen keys add` 发放的密钥（Authorization: Bearer ffk_…）；存在任一有效密钥或 "
+        "`serve --require-keys` 时，/v1/check 与 /v1/check/batch 必须携带 / a key of a calling system, "
+        "required once any key exists",
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         lanes.start(holder.screener)
+        book.recorder.start()
         following = asyncio.create_task(holder.follow())
         yield
         following.cancel()
         lanes.close()
+        await asyncio.to_thread(book.close)  # what is queued is written before the end
+        ledger.dispose()
 
     app = FastAPI(
         lifespan=lifespan,
         title="fangfei-screen",
+        version=__version__,
         summary="涉金融字样预登记检查 / pre-registration check for words that may involve financial activity",
+        description="每次检查都记入台账数据库的核查记录（编号见答复的 `check_id`）。调用系统的密钥：`fangfei-screen keys add`；"
+        "存在任一有效密钥（或 `serve --require-keys`）时检查接口须带 `Authorization: Bearer <密钥>`，缺少或无效得 401，"
+        "超过每个密钥的频率限制得 429 与 Retry-After。 / Every check is recorded; keys are required once any exists.",
         default_response_class=SafeJSONResponse,
     )
     app.state.holder = holder
+    app.state.checks = book
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> Response:
@@ -416,18 +472,31 @@ def create_app(*, list_paths: list[str] | None = None, admin_token: str | None =
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:
         s = holder.screener
-        return {"status": "ok", "list_version": s.list_version, "list_sha256": s.list_sha256}
+        return {"status": "ok", "version": __version__, "list_version": s.list_version, "list_sha256": s.list_sha256}
 
-    @app.post("/v1/check", response_model=None, responses=_ERRORS)
-    async def check(application: Application) -> Response:
+    async def screened(request: Request, applications: dict[str, Application], *, batch: bool) -> Response:
+        screener = holder.screener  # one list version for the whole request
+        items = [(key, app.model_dump(mode="json")) for key, app in applications.items()]
+        # JSON mode hands dates on as ISO text: hook.check_application is the one check
+        chars = sum(app.chars() for app in applications.values())
+        return await api.answer(request, items, batch=batch,
+                                run=lambda ids: lanes.run(screener, items, chars, batch=batch, ids=ids))
+
+    @app.post("/v1/check", response_model=None, responses=_CHECK_ERRORS)
+    async def check(application: Application, request: Request, _key: Any = Security(bearer)) -> Response:
         """Screen one application; the answer is Result.to_dict(), listing at most 20 hits of
-        each kind per field, with `omitted` counting the rest."""
-        return await lanes.run(holder.screener, {"": application}, batch=False)
+        each kind per field, with `omitted` counting the rest, and `check_id`: the check's id
+        in the record (null when no ledger database exists)."""
+        return await screened(request, {"": application}, batch=False)
 
-    @app.post("/v1/check/batch", response_model=None, responses=_ERRORS)
-    async def check_batch(batch: Batch) -> Response:
-        """Screen up to 1,000 applications keyed by the caller's ids, answered under the same ids."""
-        return await lanes.run(holder.screener, batch.applications, batch=True)
+    @app.post("/v1/check/batch", response_model=None, responses=_CHECK_ERRORS)
+    async def check_batch(batch: Batch, request: Request, _key: Any = Security(bearer)) -> Response:
+        """Screen up to 1,000 applications keyed by the caller's ids, answered under the same ids,
+        each with its own `check_id`."""
+        return await screened(request, batch.applications, batch=True)
+
+    add_record_routes(app, api=api, error_model=ErrorBody, security=bearer, list_info=list_info, version=__version__)
+    keys_optional_in_schema(app)
 
     @app.get("/v1/keywords", responses={304: {"description": "unchanged since the ETag given in If-None-Match"}})
     async def keywords(request: Request) -> Response:
@@ -493,7 +562,8 @@ def create_app(*, list_paths: list[str] | None = None, admin_token: str | None =
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     from .web import mount_web  # the pages at / (issue 13); after BodyLimit, so uploads get their own limit
 
-    holder.ledger = mount_web(app, screener=lambda: holder.screener, reload=holder.reload)
+    holder.ledger = mount_web(app, screener=lambda: holder.screener, reload=holder.reload, checks=book)
+    app.add_middleware(RequestLog, metrics=metrics)  # outermost: sees every answer, the uploads' too
     return app
 
 

@@ -36,7 +36,8 @@ def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Nam
 
         from .db import LedgerError
 
-        name = " ".join(x for x in (args.command, getattr(args, "ledger_command", None) or getattr(args, "users_command", None)) if x)
+        name = " ".join(x for x in (args.command, getattr(args, "ledger_command", None) or getattr(args, "users_command", None)
+                                                 or getattr(args, "keys_command", None) or getattr(args, "checks_command", None)) if x)
         try:
             return run(args)
         except (LedgerError, TableError, ScreeningInputError, ReportError, OutputError) as exc:
@@ -200,6 +201,10 @@ def add_ledger_commands(sub: argparse._SubParsersAction) -> None:
     ul.add_argument("--json", action="store_true")
     _db_option(ul)
     ul.set_defaults(run=_guarded(run_users_list))
+
+    from .recordcli import add_record_commands  # keys, checks, ledger backup (issue 19)
+
+    add_record_commands(sub, lg, db_option=_db_option, guarded=_guarded)
 
 
 _DISPOSAL_OPTIONS = (

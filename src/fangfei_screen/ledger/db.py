@@ -119,6 +119,18 @@ class Ledger:
             )
         return ledger
 
+    @classmethod
+    def open_existing(cls, db: str | None = None) -> Ledger | None:
+        """The ledger if its database exists (an SQLite file that is there, or any server
+        URL), else None: serving pages and checks never creates one. An existing database
+        that cannot be opened raises LedgerError as ``open`` does."""
+        url = resolve_url(db)
+        if url.startswith("sqlite:///"):
+            path = url.removeprefix("sqlite:///")
+            if path != ":memory:" and not Path(path).is_file():
+                return None
+        return cls.open(db, create=False)
+
     def _config(self, connection: Connection | None = None):  # type: ignore[no-untyped-def]
         from alembic.config import Config
 

@@ -291,3 +291,54 @@ lists_in_use = Table(
     Column("at", Float, nullable=False),
     Column("by", String(200), nullable=False),
 )
+
+# Every pre-registration check answered by the service or the page (issue 19). Append-only:
+# triggers refuse UPDATE and DELETE (migration 0004); outcomes are rows of their own.
+checks = Table(
+    "checks",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(40), nullable=False, unique=True),  # the id printed on answers and notices
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("channel", String(10), nullable=False),  # api | batch | page
+    Column("caller_kind", String(10), nullable=False),  # key | user | anonymous
+    Column("caller", String(200), nullable=False),  # the API key's id or the user's name ("" when anonymous)
+    Column("system", String(200), nullable=False),  # the calling system of the key ("" otherwise)
+    Column("unit", String(200), nullable=False),
+    Column("ref", String(200), nullable=True),  # the caller's own id in a batch
+    Column("kind", String(10), nullable=False),
+    Column("input_sha256", String(64), nullable=False),
+    Column("input", Text, nullable=True),  # the application as JSON; NULL under serve --no-record-text
+    Column("list_version", String(200), nullable=False),
+    Column("list_sha256", String(64), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("terms", Text, nullable=False),  # JSON list of the counted terms
+    Column("result", Text, nullable=True),  # Result.to_dict() as JSON (NULL with the text off)
+)
+
+# What the desk did with a check's advice; the newest row is in force, every row is kept.
+check_outcomes = Table(
+    "check_outcomes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("check_id", String(40), ForeignKey("checks.id"), nullable=False, index=True),
+    Column("outcome", String(20), nullable=False),  # adopted | overridden
+    Column("reason", Text, nullable=False),
+    Column("by", String(200), nullable=False),
+    Column("unit", String(200), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+# Keys of calling systems (名称自主申报系统 …): argon2 hashes as for users' tokens.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key_id", String(32), nullable=False, unique=True),
+    Column("system", String(200), nullable=False),
+    Column("unit", String(200), nullable=False),
+    Column("key_hash", String(200), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)

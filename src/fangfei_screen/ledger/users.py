@@ -21,9 +21,6 @@ from .db import Ledger, LedgerError
 from .history import now, record
 from .schema import users
 
-_TOKEN = re.compile(r"^ff_([0-9a-f]{12})_([A-Za-z0-9_-]{20,})$")
-
-
 class Role(StrEnum):
     CLERK = "clerk"  # sees and changes the ledger of their own unit
     REVIEWER = "reviewer"  # decides findings (other sense / confirmed)
@@ -41,6 +38,26 @@ def _hasher() -> PasswordHasher:
     return PasswordHasher()
 
 
+def new_token(prefix: str) -> tuple[str, str, str]:
+    """(token id, the token as shown once ``<prefix>_<id>_<secret>``, argon2 hash of the secret)."""
+    token_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+    return token_id, f"{prefix}_{token_id}_{secret}", _hasher().hash(secret)
+
+
+def split_token(prefix: str, token: str) -> tuple[str, str] | None:
+    """(token id, secret) of a well-formed ``<prefix>_<id>_<secret>``, else None."""
+    m = re.match(rf"^{re.escape(prefix)}_([0-9a-f]{{12}})_([A-Za-z0-9_-]{{20,}})$", (token or "").strip())
+    return (m[1], m[2]) if m else None
+
+
+def secret_matches(digest: str, secret: str) -> bool:
+    """argon2 verification of a token's secret against its stored hash."""
+    try:
+        return bool(_hasher().verify(digest, secret))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def add_user(ledger: Ledger, *, name: str, unit: str, role: Role | str, by: str = "") -> tuple[User, str]:
     """Store a new user; returns the user and the token (shown once, only its hash is kept)."""
     name, unit = name.strip(), unit.strip()
@@ -52,8 +69,7 @@ def add_user(ledger: Ledger, *, name: str, unit: str, role: Role | str, by: str 
         role = Role(role)
     except ValueError:
         raise LedgerError(f"角色应为 clerk、reviewer 或 admin，而非 '{role}'") from None
-    token_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
-    digest = _hasher().hash(secret)
+    token_id, token, digest = new_token("ff")
     user = User(name=name, unit=unit, role=role)
 
     def work(conn: Connection) -> None:
@@ -70,21 +86,17 @@ def add_user(ledger: Ledger, *, name: str, unit: str, role: Role | str, by: str 
         ledger.write(work)
     except IntegrityError:
         raise LedgerError(f"用户「{name}」已存在 / the user exists") from None
-    return user, f"ff_{token_id}_{secret}"
+    return user, token
 
 
 def authenticate(ledger: Ledger, token: str) -> User | None:
     """The active user the token belongs to, or None (unknown, malformed or revoked)."""
-    m = _TOKEN.match((token or "").strip())
-    if not m:
+    parts = split_token("ff", token)
+    if parts is None:
         return None
     with ledger.reading() as conn:
-        row = conn.execute(select(users).where(users.c.token_id == m[1])).mappings().first()
-    if row is None or not row["active"]:
-        return None
-    try:
-        _hasher().verify(row["token_hash"], m[2])
-    except (VerificationError, InvalidHashError):
+        row = conn.execute(select(users).where(users.c.token_id == parts[0])).mappings().first()
+    if row is None or not row["active"] or not secret_matches(row["token_hash"], parts[1]):
         return None
     return User(name=row["name"], unit=row["unit"], role=Role(row["role"]))
 

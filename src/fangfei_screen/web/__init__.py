@@ -28,15 +28,17 @@ def mount_web(
     screener: Callable[[], Screener],
     reload: Callable[..., Awaitable[tuple[Screener, Screener]]] | None = None,
     settings: WebSettings | None = None,
+    checks: Any = None,
 ) -> Callable[[], Any]:
     """Add the pages to ``app``; ``screener`` returns the screener serving right now, and
-    ``reload`` (the service's own) re-reads the list files for an admin's button.
+    ``reload`` (the service's own) re-reads the list files for an admin's button;
+    ``checks`` (the service's serving.book.CheckBook) records each check of the page.
 
     Call it after the app's own middleware is added: the upload endpoint sits outside
     them, with its own size limit. Returns the pages' ledger opener (None while there is
     no ledger database), for the service to record the list in use.
     """
-    from . import bulk, check, cyclepages, ledgerpages, lists
+    from . import bulk, check, checkpages, cyclepages, ledgerpages, lists
     from .auth import Accounts, clear_session_cookie, client_address, local_path, set_session_cookie
     from .csrf import CSRF_FIELD, csrf_ok
     from .forms import Errors, text
@@ -48,6 +50,7 @@ def mount_web(
     settings = settings or WebSettings.from_env()
     store = JobStore(settings.jobs_dir, ttl=settings.job_ttl, screener=screener, at_once=settings.jobs_at_once)
     store.sweep()
+    app.state.jobs = store  # read by the service's /metrics
     accounts = Accounts(settings.db)
     offload = Offload()
     router = APIRouter(include_in_schema=False)
@@ -98,8 +101,8 @@ def mount_web(
     @router.post("/")
     async def check_post(request: Request) -> Response:
         async def page(req: Request) -> Response:
-            who(req)
-            return await check.check_post(req, screener)
+            user = who(req)
+            return await check.check_post(req, screener, book=checks, user=user)
 
         return await offload.page(request, page)
 
@@ -236,6 +239,17 @@ def mount_web(
         return await lists.lists_reload(request, user, screener=screener, reload=by_user)
 
     router.add_api_route("/lists/reload", reload_lists, methods=["POST"])
+
+    # -- the check record: one check, its outcome, the written notice ------------
+
+    if checks is not None:
+        router.add_api_route("/checks/{check_id}", signed_in(lambda r, u: checkpages.record_page(r, checks, u)), methods=["GET"])
+        router.add_api_route("/checks/{check_id}/outcome", signed_in(lambda r, u: checkpages.outcome_post(r, checks, u)),
+                             methods=["POST"])
+        router.add_api_route("/checks/{check_id}/notice", signed_in(lambda r, u: checkpages.notice_page(r, checks, u)),
+                             methods=["GET"])
+        router.add_api_route("/checks/{check_id}/notice.pdf", signed_in(lambda r, u: checkpages.notice_pdf(r, checks, u)),
+                             methods=["GET"])
 
     async def uploader(request: Request) -> Any:
         return await who_async(request) or False

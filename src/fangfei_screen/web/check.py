@@ -32,9 +32,9 @@ ACTION_TONE = {Action.BLOCK: "stop", Action.ORDER_RENAME: "warn", Action.PROPOSE
 _FIELDS = ("name", "scope", "kind", "before_name", "before_scope", "entity_type", "status", "established_on", "suspended_since")
 
 
-def _context(values: dict[str, str], errors: Errors, result: Any = None) -> dict[str, Any]:
+def _context(values: dict[str, str], errors: Errors, result: Any = None, record: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
-        "values": values, "errors": errors, "result": result,
+        "values": values, "errors": errors, "result": result, "record": record or {},
         "kinds": KIND_LABELS, "entity_types": ENTITY_TYPE_LABELS, "statuses": STATUS_LABELS,
         "tone": ACTION_TONE, "actionable": ACTIONABLE, "segments": segments, "Field": Field,
     }
@@ -44,7 +44,7 @@ def check_form(request: Request) -> Response:
     return render(request, "check.html", _context({"kind": "new"}, Errors()), page="check")
 
 
-async def check_post(request: Request, screener: Callable[[], Screener]) -> Response:
+async def check_post(request: Request, screener: Callable[[], Screener], *, book: Any = None, user: Any = None) -> Response:
     form = await request.form()
     values = {key: text(form, key) for key in _FIELDS}
     errors = Errors()
@@ -75,7 +75,25 @@ async def check_post(request: Request, screener: Callable[[], Screener]) -> Resp
             result = check_application(application, screener=screener())
         except ScreeningInputError as exc:
             errors.add("name", f"无法检查：{exc}")
+    record = await _record(book, application, result, user) if result is not None else None
     # A form with mistakes is a normal page (200, as GOV.UK pages answer); a post without
     # this site's token is refused.
     status = 403 if forged else 200
-    return render(request, "check.html", _context(values, errors, result), status=status, page="check")
+    return render(request, "check.html", _context(values, errors, result, record), status=status, page="check")
+
+
+async def _record(book: Any, application: dict[str, Any], result: Any, user: Any) -> dict[str, Any]:
+    """Append the page's check to the record: {"id": …} once recorded, {"problem": …} when
+    it could not be, {} when there is no ledger database to record into."""
+    if book is None:
+        return {}
+    from ..hook import answer
+    from ..ledger.checks import Caller
+
+    caller = Caller(kind="user", name=user.name, unit=user.unit) if user is not None else Caller()
+    check_id = book.new_ids(1)[0]
+    entry = book.entry(check_id=check_id, channel="page", caller=caller, application=application, answer=answer(result))
+    try:
+        return {"id": check_id} if await book.append([entry]) else {}
+    except Exception as exc:  # noqa: BLE001 - the desk still sees the advice, and that it is not on record
+        return {"problem": f"本次检查未能记入核查记录：{exc}"}

@@ -9,6 +9,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from .. import __version__
 from .csrf import CSRF_FIELD, csrf_token, keep_csrf_cookie
 from .marks import FIELD_LABELS, REASON_LABELS, VIA_LABELS
 
@@ -25,7 +26,8 @@ NAV = (("check", "/", "预登记检查"), ("bulk", "/bulk", "批量排查"), ("l
 
 _env = Environment(loader=PackageLoader("fangfei_screen.web", "templates"), autoescape=select_autoescape(["html"]))
 _env.filters["compact_json"] = lambda v: json.dumps(v, ensure_ascii=False)
-_env.globals.update(field_labels=FIELD_LABELS, via_labels=VIA_LABELS, reason_labels=REASON_LABELS, nav=NAV, csrf_field=CSRF_FIELD)
+_env.globals.update(field_labels=FIELD_LABELS, via_labels=VIA_LABELS, reason_labels=REASON_LABELS, nav=NAV, csrf_field=CSRF_FIELD,
+                    version=__version__)
 
 
 def render(request: Request, template: str, context: dict[str, Any], *, status: int = 200, page: str = "") -> Response:

@@ -45,7 +45,7 @@ def _check_id(html: str) -> str:
 
 def test_an_anonymous_check_on_the_page_is_recorded(desk: dict[str, object]) -> None:
     server: Server = desk["server"]  # type: ignore[assignment]
-    with httpx.Client(base_url=server.url) as client:
+    with httpx.Client(base_url=server.url, timeout=60) as client:
         r = _check_on_page(client, kind="new", name=NAME, scope=SCOPE)
         assert r.status_code == 200 and "结论：不予登记" in r.text
         check_id = _check_id(r.text)
@@ -58,7 +58,7 @@ def test_an_anonymous_check_on_the_page_is_recorded(desk: dict[str, object]) -> 
 @pytest.mark.needs_tools("libreoffice", "pdftotext", "pdfinfo")
 def test_the_desk_records_an_outcome_and_prints_the_notice(desk: dict[str, object]) -> None:
     server: Server = desk["server"]  # type: ignore[assignment]
-    with httpx.Client(base_url=server.url) as client:
+    with httpx.Client(base_url=server.url, timeout=60) as client:
         sign_in(client, str(desk["clerk"]))
         page = _check_on_page(client, kind="new", name=NAME, scope=SCOPE)
         check_id = _check_id(page.text)
@@ -73,7 +73,7 @@ def test_the_desk_records_an_outcome_and_prints_the_notice(desk: dict[str, objec
         assert done.status_code == 303
         assert "采纳" in client.get(f"/checks/{check_id}").text
         # another unit's clerk does not see it
-        with httpx.Client(base_url=server.url) as other:
+        with httpx.Client(base_url=server.url, timeout=60) as other:
             sign_in(other, str(desk["other"]))
             assert other.get(f"/checks/{check_id}").status_code == 404
             assert other.get(f"/checks/{check_id}/notice.pdf").status_code == 404
@@ -99,7 +99,7 @@ def test_the_desk_records_an_outcome_and_prints_the_notice(desk: dict[str, objec
 
 def test_a_check_that_passes_has_no_notice(desk: dict[str, object]) -> None:
     server: Server = desk["server"]  # type: ignore[assignment]
-    with httpx.Client(base_url=server.url) as client:
+    with httpx.Client(base_url=server.url, timeout=60) as client:
         sign_in(client, str(desk["clerk"]))
         page = _check_on_page(client, kind="new", name="固镇县某某商贸有限公司", scope="日用百货销售")
         check_id = _check_id(page.text)
@@ -112,7 +112,7 @@ def test_the_version_is_on_every_page_and_in_healthz(desk: dict[str, object]) ->
     from fangfei_screen import __version__
 
     server: Server = desk["server"]  # type: ignore[assignment]
-    with httpx.Client(base_url=server.url) as client:
+    with httpx.Client(base_url=server.url, timeout=60) as client:
         for path in ("/", "/lists", "/signin"):
             footer = client.get(path).text.split('<footer', 1)[1]
             assert f"fangfei-screen {__version__}" in footer, path
@@ -130,7 +130,7 @@ def test_sign_in_failures_are_counted_in_the_metrics(desk: dict[str, object]) ->
         return float(m.group(1))
 
     before = failures()
-    with httpx.Client(base_url=server.url) as client:
+    with httpx.Client(base_url=server.url, timeout=60) as client:
         assert sign_in(client, "ff_000000000000_" + "x" * 43).status_code == 200  # the form again, with its error
         assert sign_in(client, str(desk["clerk"])).status_code == 303
     assert failures() == before + 1

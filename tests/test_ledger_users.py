@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -53,8 +54,10 @@ def test_users_add_command_prints_the_token_once(tmp_path, capsys) -> None:  # t
     db = f"sqlite:///{tmp_path / 'l.db'}"
     cmd = [sys.executable, "-m", "fangfei_screen", "users", "add", "张三", "--unit", "城关镇", "--role", "clerk", "--db", db]
     done = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    assert done.stdout.count("ff_") == 1
-    token = next(w for w in done.stdout.split() if w.startswith("ff_") or "：ff_" in w).split("：")[-1]
+    # a whole token, matched as users.split_token reads one (its secret may itself hold "ff_")
+    tokens = re.findall(r"(?<![0-9A-Za-z_-])ff_[0-9a-f]{12}_[A-Za-z0-9_-]{20,}", done.stdout)
+    assert len(tokens) == 1, done.stdout
+    token = tokens[0]
     led = Ledger.open(db)
     assert authenticate(led, token).name == "张三"  # type: ignore[union-attr]
     from fangfei_screen.cli import main
@@ -67,7 +70,7 @@ def test_users_add_command_prints_the_token_once(tmp_path, capsys) -> None:  # t
     assert exit_info.value.code == 2 and "invalid choice" in capsys.readouterr().err
     assert main(["users", "list", "--json", "--db", db]) == 0
     listed = capsys.readouterr().out
-    assert '"张三"' in listed and "ff_" not in listed
+    assert '"张三"' in listed and token.split("_", 2)[2] not in listed  # never the secret
 
 
 def test_users_revoke_command(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]

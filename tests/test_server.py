@@ -59,7 +59,7 @@ def own_server(list_file: Path) -> Iterator[Server]:
 
 
 def test_check_and_health(server: Server) -> None:
-    with httpx.Client(base_url=server.url) as c:
+    with httpx.Client(base_url=server.url, timeout=60) as c:
         assert c.get("/healthz").json()["list_version"] == "2025-05-30"
         r = c.post("/v1/check", json={"name": "某投资有限公司", "scope": "寄卖；日用百货（不含拍卖）"})
         assert r.status_code == 200
@@ -87,7 +87,7 @@ def test_batch_answers_under_the_callers_ids(server: Server) -> None:
 
 
 def test_keywords_with_etag(server: Server) -> None:
-    with httpx.Client(base_url=server.url) as c:
+    with httpx.Client(base_url=server.url, timeout=60) as c:
         r = c.get("/v1/keywords")
         assert r.status_code == 200
         body = r.json()
@@ -134,7 +134,7 @@ def test_bodies_over_1mb_get_413(server: Server) -> None:
 
 
 def test_reload_token_rules(own_server: Server, list_file: Path) -> None:
-    with httpx.Client(base_url=own_server.url) as c:
+    with httpx.Client(base_url=own_server.url, timeout=60) as c:
         assert c.post("/v1/keywords/reload").status_code == 401
         assert c.post("/v1/keywords/reload", headers={"Authorization": "Bearer wrong"}).status_code == 401
         list_file.write_text(list_file.read_text(encoding="utf-8") + "  - {term: 投资, category: 2}\n", encoding="utf-8")

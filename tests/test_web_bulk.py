@@ -38,7 +38,7 @@ def server(jobs_dir: Path, tokens: dict[str, str]) -> Iterator[Server]:
 
 @pytest.fixture()
 def client(server: Server, tokens: dict[str, str]) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url) as c:
+    with httpx.Client(base_url=server.url, timeout=60) as c:
         assert sign_in(c, tokens["clerk"]).status_code == 303
         yield c
 
@@ -264,7 +264,7 @@ def test_odd_uploads_are_answered_in_words(client: httpx.Client, jobs_dir: Path)
 def test_job_folders_are_removed_after_their_time(tmp_path: Path, tokens: dict[str, str]) -> None:
     jobs = tmp_path / "jobs"
     for s in start_server(env={"FANGFEI_WEB_JOBS_DIR": str(jobs), "FANGFEI_WEB_JOB_HOURS": str(1 / 3600), "FANGFEI_DB": tokens["db"]}):
-        with httpx.Client(base_url=s.url) as client:
+        with httpx.Client(base_url=s.url, timeout=60) as client:
             sign_in(client, tokens["clerk"])
             job = run_job(client, "s.csv", SAMPLE.read_bytes())
             assert len(list(jobs.iterdir())) == 1
@@ -276,7 +276,7 @@ def test_job_folders_are_removed_after_their_time(tmp_path: Path, tokens: dict[s
 
 def test_uploads_and_jobs_need_a_user_of_the_unit(server: Server, client: httpx.Client, tokens: dict[str, str], jobs_dir: Path) -> None:
     job = run_job(client, "s.csv", SAMPLE.read_bytes())
-    with httpx.Client(base_url=server.url) as anonymous:
+    with httpx.Client(base_url=server.url, timeout=60) as anonymous:
         r = anonymous.get("/bulk")
         assert r.status_code == 303 and r.headers["location"].startswith("/signin?next=/bulk")
         before = set(jobs_dir.iterdir())
@@ -284,7 +284,7 @@ def test_uploads_and_jobs_need_a_user_of_the_unit(server: Server, client: httpx.
         assert r.status_code == 303 and r.headers["location"].startswith("/signin")
         assert set(jobs_dir.iterdir()) == before
         assert anonymous.get(job).status_code == 303
-    with httpx.Client(base_url=server.url) as other:
+    with httpx.Client(base_url=server.url, timeout=60) as other:
         sign_in(other, tokens["other"])  # a clerk of another unit
         assert other.get("/bulk").status_code == 200
         r = other.get(job)

@@ -110,7 +110,7 @@ def test_error_summary_links_to_the_field(page: Any, server: Server) -> None:
 
 
 def test_bad_dates_and_forged_posts_are_answered_not_500(server: Server) -> None:
-    with httpx.Client(base_url=server.url) as client:
+    with httpx.Client(base_url=server.url, timeout=60) as client:
         token = csrf(client, "/")
         r = client.post("/", data={"csrf_token": token, "name": NAME, "kind": "existing", "established_on": "2019-13-40"})
         assert r.status_code == 200 and "成立日期应为" in r.text and 'href="#established_on"' in r.text
@@ -129,7 +129,7 @@ def test_bad_dates_and_forged_posts_are_answered_not_500(server: Server) -> None
 
 
 def test_existing_entity_facts_reach_the_hook(server: Server) -> None:
-    with httpx.Client(base_url=server.url) as client:
+    with httpx.Client(base_url=server.url, timeout=60) as client:
         token = csrf(client, "/")
         form = {"csrf_token": token, "name": NAME, "kind": "existing", "entity_type": "company", "status": "not_opened",
                 "established_on": "2015-01-01"}

@@ -127,7 +127,7 @@ def test_two_months_two_townships_and_the_bureau(browser: Any, server: Server, p
     assert "录入线索：群众举报" in page.locator("#history-list").inner_text()
 
     # -- 城关镇's clerk writes the same workbook into the ledger: only 城关镇's sheet
-    with httpx.Client(base_url=server.url) as li:
+    with httpx.Client(base_url=server.url, timeout=60) as li:
         assert sign_in(li, people["li"]).status_code == 303
         job = run_job(li, "全县登记主体-1.xlsx", book1.read_bytes())
         r = li.post(job + "/ingest", data={"csrf_token": token(li), "month": MONTH1, "source": "市场监管登记排查"})
@@ -199,7 +199,7 @@ def test_two_months_two_townships_and_the_bureau(browser: Any, server: Server, p
 
 def test_an_admin_maps_each_sheet_to_its_unit(server: Server, people: dict[str, str], tmp_path: Path) -> None:
     book = workbook(tmp_path, "全县-管理员.xlsx", WANGZHUANG, CHENGGUAN)
-    with httpx.Client(base_url=server.url) as admin:
+    with httpx.Client(base_url=server.url, timeout=60) as admin:
         assert sign_in(admin, people["qian"]).status_code == 303
         job = run_job(admin, "全县-管理员.xlsx", book.read_bytes())
         page = admin.get(job).text
@@ -214,6 +214,6 @@ def test_an_admin_maps_each_sheet_to_its_unit(server: Server, people: dict[str, 
         assert "固镇县王庄镇鑫隆农资经营部" in ledger and "固镇县城关镇聚宝寄卖行" in ledger
         units = {u: admin.get(f"/ledger?month=2024-01&unit={u}").text for u in ("王庄镇", "城关镇")}
         assert "固镇县城关镇聚宝寄卖行" not in units["王庄镇"] and "固镇县王庄镇鑫隆农资经营部" not in units["城关镇"]
-    with httpx.Client(base_url=server.url) as reviewer:  # a reviewer does not write into a unit's ledger
+    with httpx.Client(base_url=server.url, timeout=60) as reviewer:  # a reviewer does not write into a unit's ledger
         assert sign_in(reviewer, people["zhao"]).status_code == 303
         assert reviewer.post(job + "/ingest", data={"csrf_token": token(reviewer), "month": "2024-01"}).status_code == 404

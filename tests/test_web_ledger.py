@@ -88,7 +88,7 @@ def test_sign_in_failures_and_the_session_cookie(page: Any, context: Any, server
 
 
 def test_revoked_user_is_out_at_once(server: Server, ledger_db: dict[str, str]) -> None:
-    with httpx.Client(base_url=server.url) as client:
+    with httpx.Client(base_url=server.url, timeout=60) as client:
         assert sign_in(client, ledger_db["gone"]).status_code == 303
         assert client.get("/ledger").status_code == 200
         revoke_user(Ledger.open(ledger_db["db"]), "钱七", by="赵六")
@@ -107,7 +107,7 @@ def test_clues_by_state_and_a_clerk_of_another_unit_refused(page: Any, server: S
     assert shown == new > 0
     screenshot(page, "ledger")
     entity_url = page.locator("#clues tbody a").first.get_attribute("href")
-    with httpx.Client(base_url=server.url) as other:
+    with httpx.Client(base_url=server.url, timeout=60) as other:
         sign_in(other, ledger_db["other"])
         assert "没有符合条件的线索" in other.get("/ledger").text  # 湖沟镇 has none
         r = other.get(entity_url)
@@ -178,7 +178,7 @@ def test_record_a_disposal_then_see_it_in_the_ledger_history_and_attachment_3(
 
 
 def test_ledger_reports_open_in_excel_and_bad_months_are_said(server: Server, ledger_db: dict[str, str]) -> None:
-    with httpx.Client(base_url=server.url) as client:
+    with httpx.Client(base_url=server.url, timeout=60) as client:
         sign_in(client, ledger_db["admin"])
         for what in ("attachment2", "attachment3", "feedback"):
             r = client.get(f"/ledger/reports/{what}", params={"month": MONTH, "unit": "城关镇"})
@@ -204,7 +204,7 @@ def test_ledger_reports_open_in_excel_and_bad_months_are_said(server: Server, le
 
 
 def test_pages_need_no_account_for_checking(server: Server) -> None:
-    with httpx.Client(base_url=server.url) as client:
+    with httpx.Client(base_url=server.url, timeout=60) as client:
         assert client.get("/").status_code == 200 and client.get("/lists").status_code == 200
         assert client.get("/ledger").status_code == 303
 
@@ -221,5 +221,5 @@ def test_session_cookie_is_secure_over_tls(server: Server, ledger_db: dict[str, 
     cookie = r.headers["set-cookie"]
     assert r.status_code == 303 and r.headers["location"] == "/ledger"
     assert "ff_session=" in cookie and "Secure" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
-    with httpx.Client(base_url=server.url) as client:
+    with httpx.Client(base_url=server.url, timeout=60) as client:
         assert "Secure" not in sign_in(client, ledger_db["admin"]).headers["set-cookie"]

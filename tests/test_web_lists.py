@@ -94,7 +94,7 @@ def test_a_broken_list_gets_its_problems_with_lines(page: Any, server: Server, t
 
 
 def test_odd_uploads_never_500(server: Server) -> None:
-    with httpx.Client(base_url=server.url) as client:
+    with httpx.Client(base_url=server.url, timeout=60) as client:
         html = client.get("/lists").text
         token = html.split('name="csrf_token" value="')[1].split('"')[0]
         for content in (b"\xff\xfe\x00garbage", b"- [unclosed", b"", b"a: !!python/object/apply:os.system ['true']"):

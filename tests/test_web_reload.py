@@ -27,7 +27,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Pa
 
 
 def _version(server: Server) -> str:
-    return str(httpx.get(server.url + "/v1/keywords").json()["list_version"])
+    return str(httpx.get(server.url + "/v1/keywords", timeout=60).json()["list_version"])
 
 
 def _post_reload(client: httpx.Client) -> httpx.Response:
@@ -46,7 +46,7 @@ def test_admin_reloads_the_lists_from_the_page(setup: tuple[Server, Path, dict[s
     server, listfile, tokens = setup
     before = _version(server)
     _set_version(listfile, "2099-01-01")
-    with httpx.Client(base_url=server.url) as admin:
+    with httpx.Client(base_url=server.url, timeout=60) as admin:
         sign_in(admin, tokens["admin"])
         assert "重新加载清单" in admin.get("/lists").text
         r = _post_reload(admin)
@@ -61,7 +61,7 @@ def test_a_broken_list_is_refused_and_the_old_one_keeps_serving(setup: tuple[Ser
     good = listfile.read_text(encoding="utf-8")
     listfile.write_text(good + "  - {term: , category: 2}\n", encoding="utf-8")
     try:
-        with httpx.Client(base_url=server.url) as admin:
+        with httpx.Client(base_url=server.url, timeout=60) as admin:
             sign_in(admin, tokens["admin"])
             r = _post_reload(admin)
         assert r.status_code == 200 and "仍使用原清单" in r.text
@@ -74,12 +74,12 @@ def test_only_an_admin_may_reload(setup: tuple[Server, Path, dict[str, str]]) ->
     server, listfile, tokens = setup
     serving = _version(server)
     _set_version(listfile, "2099-02-02")
-    with httpx.Client(base_url=server.url) as clerk:
+    with httpx.Client(base_url=server.url, timeout=60) as clerk:
         sign_in(clerk, tokens["clerk"])
         assert "重新加载清单" not in clerk.get("/lists").text
         r = _post_reload(clerk)
         assert r.status_code == 403 and "只有管理员" in r.text
-    with httpx.Client(base_url=server.url) as anonymous:
+    with httpx.Client(base_url=server.url, timeout=60) as anonymous:
         r = anonymous.post("/lists/reload", data={})
         assert r.status_code == 303 and r.headers["location"].startswith("/signin")
     assert _version(server) == serving

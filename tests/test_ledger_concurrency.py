@@ -40,7 +40,8 @@ def counts(ledger: Ledger) -> dict[str, int]:
 
 
 def test_concurrent_ingests_and_import_lose_and_duplicate_nothing(db_url: str, tmp_path: Path) -> None:  # noqa: F811
-    shared = registry("SH", 50)  # the same entities (credit codes) in both units' files
+    # the same entities (credit codes) in both units' files; C and H are letters a 统一社会信用代码 may hold (S is not)
+    shared = registry("CH", 50)
     f1 = screened_file(tmp_path, "u1", [A, B, D, *registry("AA", 300), *shared])
     f2 = screened_file(tmp_path, "u2", [C, *registry("BB", 300), *shared])
     led = Ledger.open(db_url)

@@ -303,6 +303,28 @@ def test_a_field_over_10000_characters_is_refused(server: Server, field: str) ->
     assert r.status_code == 422
 
 
+@pytest.mark.parametrize("name", ["", "   ", "\u3000"])
+def test_an_application_without_a_name_is_refused_not_screened(server: Server, name: str) -> None:
+    """As `check` and the page refuse it: never a "pass" for nothing, never a record of it."""
+    r = httpx.post(f"{server.url}/v1/check", json={"name": name, "scope": "投资咨询"}, timeout=60)
+    assert r.status_code == 422 and "名称不能为空" in r.text, r.text
+    r = httpx.post(f"{server.url}/v1/check/batch", json={"applications": {"a": {"name": name}}}, timeout=60)
+    assert r.status_code == 422
+
+
+@pytest.mark.parametrize(("status", "action"), [
+    ("deregistered", "closed"), ("revoked", "closed"), ("moved_out", "closed"), ("cancelled", "closed"),
+    ("注销", "closed"), ("吊销，未注销", "closed"), ("迁出企业", "closed"), ("存续（在营、开业、在册）", "order_rename"),
+])
+def test_every_status_and_the_registry_s_words_are_understood(server: Server, status: str, action: str) -> None:
+    """The service reads 登记状态 as `check --status` and scan do (issue 17, item 12)."""
+    app = {"name": "某投资有限公司", "kind": "existing", "status": status}
+    r = httpx.post(f"{server.url}/v1/check", json=app, timeout=60)
+    assert r.status_code == 200 and r.json()["action"] == action, r.text
+    r = httpx.post(f"{server.url}/v1/check", json={**app, "status": "乱写"}, timeout=60)
+    assert r.status_code == 422 and "不是可识别的状态" in r.text
+
+
 # --- the contract (issue 10, item 14) ---
 
 @pytest.mark.parametrize("value", [0, 1_600_000_000, 1.5, True])

@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,6 +75,7 @@ def test_a_page_write_while_another_process_holds_the_lock_says_busy_and_the_res
         holder = sqlite3.connect(ledger_db["path"], isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")  # as `ledger ingest` holds it for a month's file
         answers: dict[str, httpx.Response] = {}
+        held: list[str] = []  # checks answered while the lock was held: on record once it is free
         try:
             def write() -> None:
                 answers["review"] = client.post("/ledger/entity/review", data={
@@ -87,6 +89,7 @@ def test_a_page_write_while_another_process_holds_the_lock_says_busy_and_the_res
                     assert other.get("/healthz").status_code == 200
                     r = other.post("/v1/check", json=SMALL_CHECK)
                     assert r.status_code == 200 and r.json()["action"] == "block"
+                    held.append(r.json()["check_id"])
                     assert other.get("/").status_code == 200
             writer.join(timeout=30)
             assert not writer.is_alive()
@@ -100,6 +103,14 @@ def test_a_page_write_while_another_process_holds_the_lock_says_busy_and_the_res
         r = client.post("/ledger/entity/review", data={
             "csrf_token": token, "key": key, "term_field": term_field, "decision": "confirmed", "reason": ""})
         assert r.status_code == 303
+        # and every check answered meanwhile is on record (the writer tries again; a hang guard, not a timing)
+        assert len(held) == 5 and all(held)
+        deadline = time.monotonic() + 60
+        missing = list(held)
+        while missing and time.monotonic() < deadline:
+            missing = [c for c in missing if client.get(f"/v1/checks/{c}").status_code != 200]
+            time.sleep(0.2)
+        assert not missing
 
 
 def test_sign_in_failures_wait_longer_each_time_per_address_and_per_token_id(tmp_path: Path, ledger_db: dict[str, str]) -> None:

@@ -44,12 +44,14 @@ from .hook import MAX_FIELD_CHARS, TEXT_FIELDS, answer, check_application, check
 from .lexicon import KeywordList, KeywordListError
 from .licences import LicenceRegister, LicenceRegisterError
 from .listtools import describe_list
+from .models import Status
 from .screener import Screener, ScreeningInputError
 from .serving.book import CheckBook
 from .serving.callers import DEFAULT_RATE, KeyGate
 from .serving.checkapi import CHECK_RESPONSES, CheckAPI, RequestLog, add_record_routes, jobs_of, keys_optional_in_schema
 from .serving.ledgerref import LedgerRef
 from .serving.metrics import Metrics
+from .values import status_of
 from .workers import die_with_parent, pool_initargs
 
 MAX_BODY_BYTES = 1_000_000
@@ -95,18 +97,39 @@ def _bounded(value: str, info: ValidationInfo) -> str:
 Text = Annotated[str, AfterValidator(_bounded), Field(json_schema_extra={"maxLength": MAX_FIELD_CHARS})]
 
 
+def _named(value: str) -> str:
+    # as `check` and the page: an application without a name is refused, never screened or recorded
+    if not value.strip():
+        raise ValueError("名称不能为空 / the name is empty")
+    return value
+
+
+def _status(value: Any) -> Any:
+    # the registry's own words (存续, 注销, 吊销，未注销 …) as `check --status` reads them, or the values
+    if value is None or isinstance(value, Status):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("登记状态应为文字 / status must be a string")
+    found = status_of(value)
+    if found is None and value.strip():
+        raise ValueError(f"登记状态「{value}」不是可识别的状态 / not a recognised status: "
+                         f"{', '.join(s.value for s in Status)} or the registry's words")
+    return found
+
+
 class Application(BaseModel):
     """One application, as a registration system holds it."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Text = Field(description="entity name (名称)")
+    name: Annotated[Text, AfterValidator(_named)] = Field(description="entity name (名称), not empty")
     scope: Text | None = Field(default="", description="business scope (经营范围)")
     kind: Literal["new", "change", "existing"] = "new"
     before_name: Text | None = None
     before_scope: Text | None = None
     entity_type: Literal["company", "individual", "cooperative", "partnership", "other"] | None = None
-    status: Literal["operating", "not_opened", "suspended", "suspension_filed"] | None = None
+    status: Annotated[Status | None, BeforeValidator(_status)] = Field(
+        default=None, description="登记状态: a value, or the registry's words (存续, 未开业, 停业, 注销, 吊销 …)")
     established_on: IsoDate = Field(default=None, description="YYYY-MM-DD")
     suspended_since: IsoDate = Field(default=None, description="YYYY-MM-DD")
     licensed: StrictBool = False

@@ -120,7 +120,7 @@ class Ledger:
         return ledger
 
     @classmethod
-    def open_existing(cls, db: str | None = None) -> Ledger | None:
+    def open_existing(cls, db: str | None = None, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Ledger | None:
         """The ledger if its database exists (an SQLite file that is there, or any server
         URL), else None: serving pages and checks never creates one. An existing database
         that cannot be opened raises LedgerError as ``open`` does."""
@@ -129,7 +129,7 @@ class Ledger:
             path = url.removeprefix("sqlite:///")
             if path != ":memory:" and not Path(path).is_file():
                 return None
-        return cls.open(db, create=False)
+        return cls.open(db, create=False, busy_timeout=busy_timeout)
 
     def _config(self, connection: Connection | None = None):  # type: ignore[no-untyped-def]
         from alembic.config import Config

@@ -7,6 +7,9 @@ import time
 from typing import Any
 
 RETRY_SECONDS = 2.0
+# How long the record's writer waits for another process's write lock (a month's ingest holds
+# it for many seconds) before it answers the waiting checks and writes them when the lock is free.
+RECORD_BUSY_SECONDS = 0.5
 
 
 class LedgerRef:
@@ -37,7 +40,7 @@ class LedgerRef:
             except ImportError:  # no ledger extra: nothing to record into
                 self._absent_until = float("inf")
                 return None
-            ledger = Ledger.open_existing(self.db)
+            ledger = Ledger.open_existing(self.db, busy_timeout=RECORD_BUSY_SECONDS)
             if ledger is None:
                 self._absent_until = time.monotonic() + RETRY_SECONDS
                 return None

@@ -47,7 +47,7 @@ def test_report_header_rows_and_footer(tmp_path: Path, results: Path) -> None:
     first = data[0]
     assert first[2] == "民间投融资、P2P网贷、第三方财富管理、非法银行、非法保险"
     assert first[3] == "项目投资、投资入股"
-    assert first[4] == "行政机关移送"
+    assert first[4] == "其他（市场监管登记排查）"  # the unit's own screening, as the ledger says (not a hand-over)
     assert first[5] == "2025年6月30日"
     assert first[6] == "安徽省蚌埠市固镇县"  # from 住所
     assert first[7] is None and first[8] is None and first[12] is None and first[13] is None

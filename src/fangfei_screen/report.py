@@ -49,7 +49,10 @@ NOTES = (
     '6.如先行政处置后刑事打击的，只需填报刑事立案时间。',
 )
 _ACTIONABLE_VALUES = frozenset(a.value for a in ACTIONABLE)
-SOURCE = "行政机关移送"
+# 线索来源 of a clue found by screening the register: the unit's own check, not a hand-over
+# (行政机关移送 only when the registry office handed the clues over); the ledger says the same.
+SCREENING = "市场监管登记排查"
+SOURCE = f"其他（{SCREENING}）"
 PENDING = "待核查"
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _HEADER_ROW = 3  # title, unit line, then the column header

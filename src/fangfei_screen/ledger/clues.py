@@ -25,7 +25,8 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from fangfei_screen.models import CATEGORY_LABELS, FUNDRAISING_METHODS, Category
-from fangfei_screen.report import NOTES
+from fangfei_screen.report import NOTES, SCREENING
+from fangfei_screen.report import SOURCE as SCREENING_SOURCE
 from fangfei_screen.values import CodeState, code_state
 
 from .db import Ledger, LedgerError
@@ -51,9 +52,8 @@ ORIGINS = {
     "集资人自首": "集资人自首",
     "其他": "其他",
 }
-SCREENING = "市场监管登记排查"
-# What a unit may say its screening was (the first is the default).
-SCREENING_ORIGINS = {SCREENING: f"其他（{SCREENING}）", "行政机关移送": "行政机关移送"}
+# What a unit may say its screening was (the first is the default, as report's own).
+SCREENING_ORIGINS = {SCREENING: SCREENING_SOURCE, "行政机关移送": "行政机关移送"}
 # Note 2's six categories, in the seed's words: （1）虚拟货币、区块链、互联网金融、支付、征信等领域涉非风险 …
 CATEGORIES = tuple(f"（{n}）{text}" for n, text in re.findall(r"（(\d)）([^；。]+)", NOTES[1]))
 assert len(CATEGORIES) == len(Category), "Attachment 2's note 2 lists six categories"

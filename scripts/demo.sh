@@ -21,15 +21,15 @@ F=.venv/bin/fangfei-screen
 UNIT="固镇县市场监督管理局"
 $F ledger ingest out/entities-screened.csv --month 2025-06 --unit "$UNIT" --by 张三
 # a reviewer finds 积分 in 百家汇's scope is membership points, not finance
-$F ledger review 91340323MA52C39632 --term 积分 --other-sense --reason "企业会员积分管理，非金融" --by 李审核
-$F ledger dispose 91340323MA2DF58809 --measure 约谈 --date 2025-06-20 --authority "$UNIT" --police 否 --by 张三
+$F ledger review 91340323MA52C3963E --term 积分 --other-sense --reason "企业会员积分管理，非金融" --by 李审核
+$F ledger dispose 91340323MA2DF58801 --measure 约谈 --date 2025-06-20 --authority "$UNIT" --police 否 --by 张三
 $F report --ledger --month 2025-06 --unit "$UNIT" --filler 张三 -o out/台账-排查统计表-2025-06.xlsx
 $F report --ledger --attachment 3 --month 2025-06 --unit "$UNIT" --filler 张三 -o out/台账-处置情况统计表-2025-06.xlsx
 # July: 鑫源 renamed itself (resolved), 惠民互助 is new, the rest recur
 $F scan data/samples/entities-2025-07.csv -o out/entities-screened-2025-07.csv --as-of 2025-07-31 > /dev/null
 $F ledger ingest out/entities-screened-2025-07.csv --month 2025-07 --unit "$UNIT" --by 张三
-$F ledger dispose 91340323MA7H2K3L4P --measure 督促变更或注销 --date 2025-07-28 --by 张三
+$F ledger dispose 91340323MA7H2K3L47 --measure 督促变更或注销 --date 2025-07-28 --by 张三
 $F report --ledger --month 2025-07 --unit "$UNIT" --filler 张三 -o out/台账-排查统计表-2025-07.xlsx
 $F report --ledger --attachment 3 --month 2025-07 --unit "$UNIT" --filler 张三 -o out/台账-处置情况统计表-2025-07.xlsx
 $F ledger list --month 2025-07
-$F ledger history 91340323MA6B9B5308
+$F ledger history 91340323MA6B9B530B

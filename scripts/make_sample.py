@@ -12,6 +12,8 @@ import csv
 import random
 from pathlib import Path
 
+from fangfei_screen.values import check_digit
+
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC = ROOT / "data" / "public"
 BOILERPLATE = "（除依法须经批准的项目外，凭营业执照依法自主开展经营活动）"
@@ -74,6 +76,7 @@ def main() -> None:
         w.writerow(["统一社会信用代码", "企业名称", "企业类型", "成立日期", "登记状态", "停业日期", "住所", "经营范围"])
         for i, (name, kind, est, status, since, addr, scope) in enumerate(rows):
             code = f"91340323MA{rng.randrange(16**6):06X}{i:02d}"
+            code = code[:17] + check_digit(code[:17])  # a valid GB 32100-2015 check digit, as real codes have
             w.writerow([code, name, kind, est, status, since, addr, scope])
     print(f"wrote {len(rows)} rows to {out.relative_to(ROOT)}")
 

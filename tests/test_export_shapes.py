@@ -383,6 +383,7 @@ def test_a_zip_of_township_files_is_read_member_by_member(tmp_path: Path, capsys
         z.writestr("城关镇.csv", csv_text.encode("gbk"))
         z.write(tmp_path / "湖沟镇.xlsx", "湖沟镇.xlsx")
         z.writestr("说明.docx", b"PK\x03\x04")
+        z.writestr("readme.txt", "hi\r\nthe townships' files, one a town\r\n")  # text, but no table
         z.writestr("旧名录.xls", (tmp_path / "inner.zip").read_bytes())  # a zip named .xls: not opened
         z.writestr("__MACOSX/._城关镇.csv", b"\x00\x05\x16\x07")
     df, text = scan(tmp_path / "各乡镇.zip", tmp_path / "out.csv", capsys)
@@ -391,6 +392,7 @@ def test_a_zip_of_township_files_is_read_member_by_member(tmp_path: Path, capsys
     assert list(df["sheet"]) == ["", "", "湖沟镇", "湖沟镇"]
     assert "「城关镇.csv」：表头在第1行" in text and "「湖沟镇.xlsx」工作表「湖沟镇」" in text
     assert "「说明.docx」：不支持的文件类型" in text and "__MACOSX" not in text
+    assert "「readme.txt」：找不到表头（没有名称列），未读取" in text
     assert "「旧名录.xls」：压缩包中的压缩包" in text
 
 
@@ -488,11 +490,13 @@ def test_a_scope_spread_over_two_rows_is_reported_as_a_continuation(tmp_path: Pa
         assert "续行" in df.loc[1, "error"] and "第3行名称为空而有经营范围" in text, src
 
 
-def test_zip_member_names_in_gbk_as_windows_writes_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Windows' "发送到压缩文件夹" writes Chinese names in GBK without the UTF-8 flag:
-    made here by writing an ASCII name of the same length and putting the GBK bytes in
-    its place (in the local header and the central directory)."""
-    gbk = "城关镇.csv".encode("gbk")
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8"])
+def test_zip_member_names_in_gbk_as_windows_writes_them(tmp_path: Path, capsys: pytest.CaptureFixture[str], encoding: str) -> None:
+    """Windows' "发送到压缩文件夹" writes Chinese names in GBK without the UTF-8 flag, and
+    Info-ZIP's zip on Linux in UTF-8 without it: made here by writing an ASCII name of
+    the same length and putting the name's bytes in its place (in the local header and
+    the central directory)."""
+    gbk = "城关镇.csv".encode(encoding)
     placeholder = b"A" * (len(gbk) - 4) + b".csv"
     body = "企业名称,经营范围\r\n" + "".join(f"{n},{g}\r\n" for _c, n, g, _p, _s in ENTITIES)
     with zipfile.ZipFile(tmp_path / "w.zip", "w", zipfile.ZIP_DEFLATED) as z:

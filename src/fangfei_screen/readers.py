@@ -407,6 +407,11 @@ def _open_zip(path: Path, *, header_test: HeaderTest, encoding: str | None, head
             except TableError as exc:
                 skipped.append(f"「{name}」：{exc}")
                 continue
+            if header_row is None and not any(header_test([str(c).strip() for c in p.header]) for p in member.parts):
+                # a text member with no table in it (说明.txt): named, not read as a table without a name column
+                member.close()
+                skipped.append(f"「{name}」：找不到表头（没有名称列），未读取")
+                continue
             named = {id(p): replace(p, file=name) for p in member.parts}
             members.append((member, named))
             parts.extend(named.values())

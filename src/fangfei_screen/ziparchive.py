@@ -19,14 +19,21 @@ class ArchiveError(Exception):
 
 
 def member_name(info: zipfile.ZipInfo) -> str:
-    """A member's name as its writer meant it: Windows' zip tools write Chinese names
-    in GBK without the UTF-8 flag, which Python decodes as CP437."""
+    """A member's name as its writer meant it. Without the UTF-8 flag Python decodes it as
+    CP437, but Info-ZIP on Linux and macOS write UTF-8 there, and Windows' zip tools GBK:
+    UTF-8 is tried first (GBK bytes are almost never valid UTF-8), then GB18030."""
     if info.flag_bits & 0x800:
         return info.filename
     try:
-        return info.filename.encode("cp437").decode("gb18030")
-    except (UnicodeEncodeError, UnicodeDecodeError):
+        raw = info.filename.encode("cp437")
+    except UnicodeEncodeError:
         return info.filename
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return info.filename
 
 
 def _why_not(name: str, suffixes: Sequence[str]) -> str | None:

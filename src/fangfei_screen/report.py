@@ -307,8 +307,6 @@ def _print_setup(sheet: Any, *, table: list[list[Any]], last_col: str, last_row:
     not lay out, so the heights are computed here, from ``table`` (the header row and
     the data rows as written): asking the sheet for a row makes openpyxl look over
     every cell of the sheet, which made a report of 9,432 rows take minutes."""
-    from openpyxl.worksheet.properties import PageSetupProperties
-
     header_row, last_data = _HEADER_ROW, _HEADER_ROW + len(table) - 1
     total = sum(COLUMN_WIDTHS)
     for r, values in enumerate(table, start=header_row):
@@ -317,17 +315,26 @@ def _print_setup(sheet: Any, *, table: list[list[Any]], last_col: str, last_row:
     sheet.row_dimensions[1].height = 28  # the 16-point title
     for r in range(last_data + 2, last_row + 1):  # the notes, each merged over the full width
         sheet.row_dimensions[r].height = wrapped_lines(sheet.cell(r, 1).value or "", total) * _LINE_POINTS + 2
+    print_as_form(sheet, title_rows=f"{header_row}:{header_row}", area=f"A1:{last_col}{last_row}")
+    sheet.page_margins.header = sheet.page_margins.footer = 0.3
+
+
+def print_as_form(sheet: Any, *, title_rows: str, area: str) -> None:
+    """The page set-up every printed form shares (Attachments 2 and 3, the feedback list):
+    A4 landscape, one page wide and as many down as the rows need, ``title_rows`` repeated
+    on every page, centred, pages numbered in Chinese."""
+    from openpyxl.worksheet.properties import PageSetupProperties
+
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0  # as many pages down as the rows need
-    sheet.print_title_rows = f"{header_row}:{header_row}"
-    sheet.print_area = f"A1:{last_col}{last_row}"
+    sheet.page_setup.fitToHeight = 0
+    sheet.print_title_rows = title_rows
+    sheet.print_area = area
     sheet.print_options.horizontalCentered = True
     sheet.page_margins.left = sheet.page_margins.right = 0.4
     sheet.page_margins.top = sheet.page_margins.bottom = 0.5
-    sheet.page_margins.header = sheet.page_margins.footer = 0.3
     sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from fangfei_screen.atomic import atomic_output
 from fangfei_screen.models import CATEGORY_LABELS, Action, Category
-from fangfei_screen.report import PlaceFinder, ReportError, clue_row, region_of, wrapped_lines
+from fangfei_screen.report import PlaceFinder, ReportError, clue_row, print_as_form, region_of, wrapped_lines
 
 from .db import Ledger, LedgerError
 from .decisions import UNLICENSED_BASIS
@@ -240,18 +240,7 @@ def write_attachment3(rows: list[list[Any]], *, month: str, unit: str, output: s
     heights[4] = max(heights[4], need - heights[3])
     for r, lines in heights.items():
         sheet.row_dimensions[r].height = lines * 15.0 + 4
-    # printable: A4 landscape, one page wide, the header rows on every page
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.print_title_rows = "3:4"
-    sheet.print_area = f"A1:{last}{sheet.max_row}"
-    sheet.print_options.horizontalCentered = True
-    sheet.page_margins.left = sheet.page_margins.right = 0.4
-    sheet.page_margins.top = sheet.page_margins.bottom = 0.5
-    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+    print_as_form(sheet, title_rows="3:4", area=f"A1:{last}{sheet.max_row}")
     with atomic_output(output) as tmp:  # complete or absent
         book.save(tmp)
     return len(rows)
@@ -339,17 +328,7 @@ def write_feedback(rows: list[list[Any]], *, month: str, output: str | Path, uni
     sheet.row_dimensions[1].height = 28
     for r in range(3, end + 1):
         sheet.row_dimensions[r].height = max(wrapped_lines(c.value or "", widths[c.column]) for c in sheet[r] if c.column <= width) * 15.0 + 4
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.print_title_rows = "3:3"
-    sheet.print_area = f"A1:{last}{sheet.max_row}"
-    sheet.print_options.horizontalCentered = True
-    sheet.page_margins.left = sheet.page_margins.right = 0.4
-    sheet.page_margins.top = sheet.page_margins.bottom = 0.5
-    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+    print_as_form(sheet, title_rows="3:3", area=f"A1:{last}{sheet.max_row}")
     with atomic_output(output) as tmp:  # complete or absent
         book.save(tmp)
     return len(rows)

@@ -87,7 +87,7 @@ def test_the_pages_say_what_is_wrong_with_any_bytes(served: tuple[Server, str], 
             assert page.status_code == 200, (label, page.text[-1000:])
             assert "Traceback" not in page.text
             if where.startswith("/bulk?error="):
-                assert "只能上传 CSV 或 XLSX 文件" in page.text  # the pages take .csv and .xlsx only
+                assert "只能上传主体名单文件" in page.text
                 continue
             # a preview that says what it could not read, or a table to correct
             assert ("无法读取这个文件" in page.text or "没有找到" in page.text or 'name="col-name"' in page.text), page.text[-1500:]

@@ -336,3 +336,14 @@ def test_scan_file_reports_progress_to_a_function(tmp_path: Path, suffix: str) -
     calls: list[int] = []
     summary = scan_file(str(source), str(tmp_path / "out.csv"), progress=calls.append, chunk_rows=7)
     assert calls and sum(calls) == summary.rows == 50
+
+
+def test_an_html_xls_export_is_screened_on_the_page(client: httpx.Client) -> None:
+    """The page takes what `scan` reads: the ".xls" that a registration system's 导出Excel
+    sends is a web page in GBK (issue 17, item 8), and a clerk uploads it as it came."""
+    from .test_export_shapes import ENTITIES, html_export
+
+    job = run_job(client, "名录.xls", html_export(ENTITIES, charset="gb2312").encode("gbk"))
+    page = client.get(job).text
+    assert "done-text" in page, page[-2000:]
+    assert "固镇县鑫源商贸有限公司" in page  # 投资 in its scope: a flagged row, shown

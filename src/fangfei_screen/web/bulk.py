@@ -18,7 +18,7 @@ from ..tables import TableError
 from .check import KIND_LABELS
 from .csrf import CSRF_FIELD, csrf_ok
 from .forms import Errors, day, text
-from .jobs import COLUMN_FIELDS, JobStore
+from .jobs import COLUMN_FIELDS, INPUT_SUFFIXES, JobStore
 from .marks import segments
 from .render import render
 from .upload import FILE_FIELD
@@ -27,7 +27,7 @@ PAGE_ROWS = 50
 UPLOAD_ERRORS = {
     "too_large": "文件太大：不能超过 {limit}。可以把文件分成几份分别上传。",
     "no_file": "请选择要上传的文件（CSV 或 XLSX）",
-    "bad_type": "只能上传 CSV 或 XLSX 文件",
+    "bad_type": "只能上传主体名单文件：CSV、TXT、XLSX、XLS、ODS、Parquet、JSON Lines，或装有这些文件的 ZIP",
     "empty": "上传的文件是空的",
     "expired": "页面已过期，请重新选择文件后再上传",
     "failed": "上传没有成功，请再试一次",
@@ -59,7 +59,7 @@ def upload_form(request: Request, store: JobStore, limit: int, user: Any) -> Res
         errors.add(FILE_FIELD, UPLOAD_ERRORS[code].format(limit=_size(limit)))
     jobs = store.recent(unit=None if user.role.value == "admin" else user.unit)
     return render(request, "bulk.html", {"errors": errors, "limit": _size(limit), "ttl_hours": store.ttl / 3600,
-                                         "file_field": FILE_FIELD, "jobs": jobs, "job_states": JOB_STATE_LABELS,
+                                         "file_field": FILE_FIELD, "accept": ",".join(INPUT_SUFFIXES), "jobs": jobs, "job_states": JOB_STATE_LABELS,
                                          "when": lambda t: time.strftime("%Y-%m-%d %H:%M", time.localtime(float(t)))},
                   page="bulk")
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from ..batch import FLAGGED_ACTIONS, JSON_COLUMNS, for_people, results_columns
 from ..columns import ColumnMap, looks_like_header
-from ..readers import TableError, open_source, read_chunks
+from ..readers import READ_SUFFIXES, TableError, open_source, read_chunks
 from ..scanfile import scan_file
 from ..screener import Screener, ScreeningInputError
 from ..tables import open_writer
@@ -38,7 +38,8 @@ from ..tables import open_writer
 log = logging.getLogger(__name__)
 
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
-INPUT_SUFFIXES = (".csv", ".xlsx")
+# what the page takes is what `scan` reads: an HTML or text ".xls", a .zip of townships …
+INPUT_SUFFIXES = READ_SUFFIXES
 CHUNK_ROWS = 5_000
 PREVIEW_ROWS = 5
 LEASE_SECONDS = 30.0  # a queued or running job whose lease is older than this was interrupted

@@ -158,7 +158,8 @@ def test_named_columns_and_english_headers(tmp_path: Path) -> None:
         (["scan", "missing.csv", "-o", "out.csv"], "no such file"),
         (["scan", "{src}", "-o", "out.docx"], "unknown output suffix"),
         (["scan", "{nonames}", "-o", "out.csv"], "找不到名称列"),
-        (["scan", "{src}", "-o", "out.csv", "--as-of", "yesterday"], "as_of"),
+        (["scan", "{src}", "-o", "out.csv", "--as-of", "yesterday"], "--as-of「yesterday」不是可识别的日期"),
+        (["scan", "{src}", "-o", "out.csv", "--jobs", "0"], "--jobs 至少为 1"),
         (["scan", "{src}", "-o", "nowhere/out.csv"], "no such directory"),
         (["scan", "{src}", "-o", "out.csv", "--list", "nolist.yaml"], "cannot read"),
         (["report", "{src}", "--month", "2025-13", "--unit", "u", "-o", "r.xlsx"], "--month"),
@@ -248,3 +249,15 @@ def test_the_bulk_modules_import_one_way() -> None:
         imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 1 and n.module}
         above = imported & set(order[i + 1 :])
         assert not above, f"{module} imports {above}, which come after it"
+
+
+@pytest.mark.parametrize("written", ["2025年6月30日", "2025-6-30", "2025/06/30"])
+def test_scan_reads_as_of_as_check_does(tmp_path: Path, written: str) -> None:
+    """--as-of goes through the one date parser of cells and `check` (a clerk types 2025年6月30日)."""
+    src = write_csv(tmp_path / "in.csv", ROWS, "utf-8")
+    out = tmp_path / "out.csv"
+    proc = subprocess.run([sys.executable, "-m", "fangfei_screen", "scan", str(src), "-o", str(out), "--as-of", written],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        assert {row["screened_on"] for row in csv.DictReader(f)} == {"2025-06-30"}

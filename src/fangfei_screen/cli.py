@@ -204,15 +204,16 @@ def _add_scan(sub: argparse._SubParsersAction) -> None:
 
 def run_scan(args: argparse.Namespace) -> int:
     from .scanfile import scan_file
+    from .values import parse_date
 
     if args.jobs < 1:
-        raise UsageError("--jobs must be at least 1")
+        raise UsageError("--jobs 至少为 1 / --jobs must be at least 1")
     columns = {key: getattr(args, f"{key}_col") for key, _ in _SCAN_COLUMNS}
     summary = scan_file(
         args.input,
         args.output,
         kind=args.kind,
-        as_of=args.as_of,
+        as_of=_value(parse_date, args.as_of, "--as-of", "日期"),  # 2025-06-30, 2025年6月30日 … as check reads it
         encoding=args.encoding,
         lists=args.lists or (),
         licences=args.licences,
@@ -416,8 +417,11 @@ def _add_rescreen(sub: argparse._SubParsersAction) -> None:
 def run_rescreen(args: argparse.Namespace) -> int:
     from .rescreen import rescreen
 
+    from .values import parse_date
+
     summary = rescreen(
-        args.previous, args.input, args.output, lists=args.lists or (), licences=args.licences, kind=args.kind, as_of=args.as_of,
+        args.previous, args.input, args.output, lists=args.lists or (), licences=args.licences, kind=args.kind,
+        as_of=_value(parse_date, args.as_of, "--as-of", "日期"),
         encoding=args.encoding, columns={"name": args.name_col, "scope": args.scope_col},
     )
     print("\n".join(summary.lines()))

@@ -78,3 +78,17 @@ def test_help_texts_are_chinese_with_english(command: str) -> None:
         assert any("\u4e00" <= ch <= "\u9fff" for ch in line) and any("a" <= ch <= "z" for ch in line.split(" ", 1)[-1]), line
     if command in ("check", "scan"):
         assert "设立登记" in text and "变更登记" in text and "存量主体" in text
+
+
+def test_a_reader_that_stops_early_keeps_the_action_s_exit_code() -> None:
+    """`check … | head -1`: the registration system reads the exit code, so a closed pipe is
+    not bad input (exit 2) but still the action's code (1: block)."""
+    scope = "投资；" * 6000  # far more than one pipe buffer of output
+    proc = subprocess.Popen([sys.executable, "-m", "fangfei_screen", "check", "--name", "某公司", "--scope", scope],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline().decode("utf-8")
+    proc.stdout.close()  # as head does after its line
+    err = proc.stderr.read().decode("utf-8")
+    assert proc.wait(timeout=120) == 1, err
+    assert "不予登记" in first and "Broken pipe" not in err and "Traceback" not in err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -161,11 +162,17 @@ def run_check(args: argparse.Namespace) -> int:
         as_of=_value(parse_date, args.as_of, "--as-of", "日期"),
         credit_code=args.credit_code,
     )
-    if args.json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        print(describe_result(result))
+    _print_to_reader(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) if args.json else describe_result(result))
     return _EXIT_FOR_ACTION[result.action]
+
+
+def _print_to_reader(text: str) -> None:
+    """Print, as `check … | head` wants: a reader that stops early is not bad input, and
+    the exit code still says the action (what the registration system acts on)."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
 
 
 def _add_scan(sub: argparse._SubParsersAction) -> None:

@@ -226,3 +226,17 @@ def test_an_entity_on_several_rows_in_several_chunks_is_one_clue(ledger: Ledger,
     two = {c["key"]: c for c in list_clues(other, month="2025-06")}
     assert s.flagged == 3 and sorted(two) == sorted(one) == sorted([A[0], B[0], C[0]])
     assert sorted(two[B[0]]["terms"]) == sorted(one[B[0]]["terms"]) == ["加盟", "积分"]
+
+
+def test_a_report_for_a_unit_the_ledger_does_not_know_is_refused_or_read_as_its_unit(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """An empty Attachment 2 for a misspelt unit would look like a month without clues."""
+    db = f"sqlite:///{tmp_path / 'l.db'}"
+    ingest(Ledger.open(db), screened_file(tmp_path, "m1", [A, B, C, D]), month="2025-06", unit="城关镇", by="李四")
+    out = tmp_path / "r.xlsx"
+    wrong = _run(capsys, "report", "--ledger", "--month", "2025-06", "--unit", "不存在镇", "--db", db, "-o", str(out))
+    assert wrong.returncode == 2 and "台账中没有单位「不存在镇」；已有的单位：城关镇" in wrong.stderr
+    assert not out.exists()
+    short = _run(capsys, "report", "--ledger", "--month", "2025-06", "--unit", "城关", "--db", db, "-o", str(out))
+    assert short.returncode == 0 and "按台账中的「城关镇」报送" in short.stderr
+    full = _run(capsys, "report", "--ledger", "--month", "2025-06", "--unit", "城关镇", "--db", db, "-o", str(tmp_path / "f.xlsx"))
+    assert full.stdout.split("：")[-1] == short.stdout.split("：")[-1].replace("r.xlsx", "f.xlsx")

@@ -453,6 +453,10 @@ def run_ledger_report(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     month = parse_month(args.month)
     ledger = _open(args)
+    unit = _known_unit(ledger, args.unit)
+    if unit is None:
+        return EXIT_BAD_INPUT
+    args.unit = unit
     try:
         if args.attachment == 3:
             rows = attachment3_rows(ledger, month=month, unit=args.unit)
@@ -467,6 +471,25 @@ def run_ledger_report(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     print(f"{what}：{n} 条，已写入 {args.output}")
     return 0
+
+
+def _known_unit(ledger: Any, unit: str) -> str | None:
+    """The unit as the ledger writes it (城关 → 城关镇); None, after one line naming the
+    units there are, when the ledger has never heard of it: an empty form for a misspelt
+    unit would look like a month without clues."""
+    from .sending import reporting_units
+    from .units import names_unit
+
+    known = reporting_units(ledger)
+    if not known or unit in known:
+        return unit
+    named = [u for u in known if names_unit(unit, u)]
+    if len(named) == 1:
+        print(f"单位「{unit}」按台账中的「{named[0]}」报送 / unit read as {named[0]}", file=sys.stderr)
+        return named[0]
+    print(f"fangfei-screen report: 台账中没有单位「{unit}」；已有的单位：{'、'.join(known)} / no such unit in the ledger",
+          file=sys.stderr)
+    return None
 
 
 def run_feedback(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ import hmac
 import json
 import multiprocessing
 import os
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -97,9 +98,14 @@ def _bounded(value: str, info: ValidationInfo) -> str:
 Text = Annotated[str, AfterValidator(_bounded), Field(json_schema_extra={"maxLength": MAX_FIELD_CHARS})]
 
 
+# White space as JSON Schema's regular expressions (ECMA-262 \s) know it, so that the schema's
+# pattern "\S" and this check refuse exactly the same names.
+_BLANK = re.compile("[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]*")
+
+
 def _named(value: str) -> str:
     # as `check` and the page: an application without a name is refused, never screened or recorded
-    if not value.strip():
+    if _BLANK.fullmatch(value):
         raise ValueError("名称不能为空 / the name is empty")
     return value
 
@@ -122,7 +128,9 @@ class Application(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[Text, AfterValidator(_named)] = Field(description="entity name (名称), not empty")
+    name: Annotated[Text, AfterValidator(_named)] = Field(
+        description="entity name (名称), not empty",
+        json_schema_extra={"maxLength": MAX_FIELD_CHARS, "minLength": 1, "pattern": r"\S"})
     scope: Text | None = Field(default="", description="business scope (经营范围)")
     kind: Literal["new", "change", "existing"] = "new"
     before_name: Text | None = None

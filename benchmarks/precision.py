@@ -113,16 +113,7 @@ def section(screener: Screener) -> str:
 def write_results(text: str) -> None:
     """Put the section into RESULTS.md: in place of the previous one, else before the
     speed results (whose own writer rewrites everything after its marker)."""
-    path = HERE / "RESULTS.md"
-    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n\n"
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END) + "\n?", re.DOTALL)
-    if pattern.search(current):
-        new = pattern.sub(lambda _: text, current)
-    elif "<!-- results -->" in current:
-        new = current.replace("<!-- results -->", text + "\n<!-- results -->", 1)
-    else:
-        new = current.rstrip("\n") + "\n\n" + text
-    path.write_text(new, encoding="utf-8")
+    write_section(text, START, END)
 
 
 # -- before and after (issue 16) -------------------------------------------------

@@ -151,6 +151,8 @@ def test_commands_name_the_database_and_answer_in_json(tmp_path, capsys) -> None
     assert sorted(i["name"] for i in items) == sorted([A[1], B[1], C[1]]) and {i["state"] for i in items} == {"new"}
     rv = _cli("ledger", "review", B[0], "--term", "积分", "--other-sense", "--reason", "会员积分", "--by", "赵审", "--db", str(db))
     assert rv.returncode == 0, rv.stderr
+    # the clerk's words: the field by its Chinese name (a trial printed "积分（scope）：…")
+    assert "经营范围中的“积分”：其他含义" in rv.stdout and "scope" not in rv.stdout
     shown = json.loads(_cli("ledger", "show", B[0], "--json", "--db", str(db)).stdout)
     assert shown["findings"][0]["decision"] == "other_sense" and shown["months"][0]["state"] == "new"
     hist = json.loads(_cli("ledger", "history", B[0], "--json", "--db", str(db)).stdout)

@@ -13,7 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from .columns import ColumnMap, column_options
-from .models import ACTIONABLE, Action, Kind, Result
+from .models import ACTIONABLE, FIELD_LABELS, Action, Kind, Result
 from .screener import Screener, ScreeningInputError, parse_options, shared_screener
 from .values import (
     NO_NAME, CodeState, code_notes, code_state, entity_name, entity_type_of, is_empty, is_true, parse_date, status_of,
@@ -46,7 +46,6 @@ JSON_COLUMNS = ("hits", "suppressed", "watch")
 # What a person reads in an XLSX of results: Chinese columns before the machine ones
 # (which stay, under their stable names, for report, rescreen and the ledger).
 PEOPLE_COLUMNS = ("处理建议", "命中字样", "类别", "依据", "清单版本", "需重点监管")
-_FIELD_WORDS = {"name": "名称", "scope": "经营范围"}
 
 
 def for_people(frame: pd.DataFrame) -> pd.DataFrame:
@@ -68,7 +67,7 @@ def for_people(frame: pd.DataFrame) -> pd.DataFrame:
         if not isinstance(hits, list):
             return ""
         return "；".join(
-            f"{_FIELD_WORDS.get(str(h.get('field')), '')}含“{h.get('text') or h.get('keyword')}”（字样 {h.get('keyword')}，"
+            f"{FIELD_LABELS.get(str(h.get('field')), '')}含“{h.get('text') or h.get('keyword')}”（字样 {h.get('keyword')}，"
             f"清单 {h.get('list', '')} {h.get('list_version', '')}）" for h in hits if isinstance(h, dict))
 
     if "action" not in frame.columns:

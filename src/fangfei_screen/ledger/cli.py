@@ -13,6 +13,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from ..models import FIELD_LABELS
+
 EXIT_BAD_INPUT = 2
 _STATE_LABEL = {"new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "缺失待核", "closed": "已注销/吊销/撤销/迁出",
                 "licence_pending": "待核实牌照", "licensed": "已核实持牌"}
@@ -368,7 +370,7 @@ def run_review(args: argparse.Namespace) -> int:
     changed = review(ledger, args.key, term=args.term, decision=decision, by=args.by, reason=args.reason, field=args.field)
     label = "其他含义（不再计入报表，文字变化时重新打开）" if args.other_sense else "确认"
     for c in changed:
-        print(f"{args.key} {c['term']}（{c['field']}）：{label}")
+        print(f"{args.key} {FIELD_LABELS.get(c['field'], c['field'])}中的“{c['term']}”：{label}")
     return 0
 
 

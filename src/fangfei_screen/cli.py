@@ -258,7 +258,7 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from .report import ReportHeader, merged_rows, report_rows, write_report
+    from .report import ReportHeader, merged_rows, reported_rows, write_report
     from .values import parse_date
 
     filled_on = _value(parse_date, args.date, "--date", "日期")
@@ -271,7 +271,10 @@ def run_report(args: argparse.Namespace) -> int:
             print(f"！注意 WARNING: {warning}")
         rows = merged.rows
     else:
-        rows = [row for path in args.inputs for row in report_rows(path)]
+        reported = reported_rows(args.inputs)
+        for warning in reported.warnings:
+            print(f"！注意 WARNING: {warning}")
+        rows = reported.rows
     n = write_report(rows, header, args.output)
     print(f"《{header.title}》：{n} 条线索，已写入 {args.output}")
     return 0

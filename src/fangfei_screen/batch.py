@@ -88,6 +88,9 @@ def for_people(frame: pd.DataFrame) -> pd.DataFrame:
 ERROR_ACTION = "error"
 CONTINUATION = ("名称为空而有经营范围：可能是上一行的续行（一个经营范围写在了两行），请并入上一行后重新筛查"
                 " / no name but a scope: a continuation of the row above?")
+# the same row on a sheet a program wrote with formulas never calculated: the name is likely a formula
+UNCALCULATED_NAME = ("名称为空而有经营范围：该工作表的公式从未计算过，名称可能是公式（读到的是空值）：请在 Excel 或 LibreOffice 中"
+                     "打开并保存一次后重新筛查；若不是公式，则可能是上一行的续行 / no name: an uncalculated formula?")
 
 _COL = {name: i for i, name in enumerate(OUTPUT_COLUMNS)}
 

@@ -188,6 +188,14 @@ def test_rescreen_output_ingests_with_its_list_version(ledger: Ledger, tmp_path)
     )
     changes = tmp_path / "changes.jsonl"
     rescreen(first, tmp_path / "m1-registry.csv", changes, lists=[str(new_list)], as_of="2025-07-01")
+    # the same changes as a workbook, for a person: the change in Chinese first, then what ingest reads
+    book = tmp_path / "changes.xlsx"
+    rescreen(first, tmp_path / "m1-registry.csv", book, lists=[str(new_list)], as_of="2025-07-01")
+    import openpyxl
+
+    rows = list(openpyxl.load_workbook(book).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("变化", "原结论", "新结论") and "change" in rows[0] and len(rows) == 2
+    assert rows[1][:3] == ("不再命中", "督促限期注销或变更名称、经营范围", "通过")
     s = ingest(ledger, changes, month="2025-07", unit="城关镇", by="李四")
     assert dict(s.states) == {"resolved": 1}  # B no longer has a counted term under the new list
     info = show(ledger, B[0])

@@ -143,6 +143,10 @@ def test_a_reported_clue_is_a_new_clue_and_a_row_of_attachment2(ledger: Ledger, 
     added = add_clue(ledger, _report_clue(), unit="王庄镇", by="王城关")
     assert added.recorded and added.month == "2025-06"
     assert not add_clue(ledger, _report_clue(), unit="王庄镇", by="王城关").recorded  # the same clue twice: once
+    # recorded late is fine; recorded in a month before it was found is not (Attachment 2 would report it early)
+    assert add_clue(ledger, _report_clue(name="李某某"), unit="王庄镇", by="王城关", month="2025-07").month == "2025-07"
+    with pytest.raises(LedgerError, match="发现时间 2025-06-20 晚于记入月份 2025-05"):
+        add_clue(ledger, _report_clue(name="赵某某"), unit="王庄镇", by="王城关", month="2025-05")
     rows = {r[0]: r for r in attachment2_rows(ledger, month="2025-06", unit="王庄镇")}
     assert set(rows) == {"固镇县王庄镇鑫隆农资经营部", "张某某"}
     person = rows["张某某"]

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import __version__
+from .argchinese import ChineseArgumentParser
 from .atomic import OutputError, check_distinct
 from .lexicon import KeywordListError
 from .models import Action, Field, Hit, Kind, Result, SuppressReason
@@ -410,7 +411,9 @@ def run_keywords_show(args: argparse.Namespace) -> int:
 
 def _add_rescreen(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "rescreen", help="清单更新后重新筛查，只输出结果变化的主体 / screen again with a new list and write only the entities whose outcome changed"
+        "rescreen", help="清单更新后重新筛查，只输出结果变化的主体 / screen again with a new list and write only the entities whose outcome changed",
+        description="清单更新后重新筛查登记表，与上次 scan 的结果逐个主体比较，只输出结论或字样有变化的主体（新命中、不再命中、处置变化、字样变化）。"
+                    "输出可直接用 ledger ingest 记入台账。",
     )
     p.add_argument("previous", metavar="PREVIOUS_RESULTS", help="上次 scan 的结果 / results of an earlier `scan`")
     p.add_argument("input", metavar="NEW_INPUT", help="要筛查的登记表（可与上次相同）/ the registry to screen (may be the same file as before)")
@@ -440,7 +443,7 @@ def run_rescreen(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ChineseArgumentParser(
         prog="fangfei-screen",
         description="筛查经营主体名称和经营范围中可能涉及金融活动的字样（固政办〔2025〕10号 附件1）",
     )
@@ -459,6 +462,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Outputs are written whole or not at all (atomic.py) and the ledger in one transaction, so an
+# interrupted command leaves nothing half-written: the clerk is told so.
+INTERRUPTED = "fangfei-screen: 已中断：没有写出不完整的结果，原有文件保持不变 / interrupted, nothing half-written"
+
+
 def _terminated(signum: int, _frame: object) -> None:
     # SIGTERM unwinds like Ctrl-C, so that temporaries are removed and nothing half-written stays
     raise SystemExit(128 + signum)
@@ -468,7 +476,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
     except KeyboardInterrupt:
-        print("fangfei-screen: interrupted", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         return 130
     args = parser.parse_args(argv)
     if threading.current_thread() is threading.main_thread():
@@ -481,8 +489,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"fangfei-screen {args.command}: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # the reader stopped early (… | head): not bad input, and nothing more to say to it
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
-        print("fangfei-screen: interrupted", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         return 130
 
 

@@ -91,7 +91,7 @@ def add_ledger_commands(sub: argparse._SubParsersAction) -> None:
 
     from .clues import FIELDS, ORIGINS
 
-    ac = lg.add_parser("add-clue", help="录入线索：a clue found by 网格排查, 群众举报, 公安平台交办 … (the fields of Attachment 2)")
+    ac = lg.add_parser("add-clue", help="录入线索：网格排查、群众举报、公安平台交办等来源发现的线索（附件2各项）/ a clue from another source (the fields of Attachment 2)")
     for name, label, required in FIELDS:
         opt = f"--{name.replace('_', '-')}"
         # choices are checked by the one validator (a Chinese line naming the field), not argparse
@@ -107,7 +107,7 @@ def add_ledger_commands(sub: argparse._SubParsersAction) -> None:
     _db_option(ac)
     ac.set_defaults(run=_guarded(run_add_clue))
 
-    ic = lg.add_parser("import-clues", help="录入线索 from a sheet (.xlsx/.csv) whose headers are the form's labels; all or nothing")
+    ic = lg.add_parser("import-clues", help="从表格（.xlsx/.csv，表头为附件2各栏）批量录入线索，全部无误才录入 / clues from a sheet; all or nothing")
     ic.add_argument("sheet", metavar="SHEET")
     ic.add_argument("--unit", required=True, help="填报单位")
     ic.add_argument("--month", metavar="YYYY-MM", help="记入哪个月（默认：各线索发现时间所在月）")
@@ -133,9 +133,9 @@ def add_ledger_commands(sub: argparse._SubParsersAction) -> None:
         _db_option(s)
         s.set_defaults(run=_guarded(runner))
 
-    rv = lg.add_parser("review", help="decide a finding: another sense (not financial) or confirmed; or record the licence of a 待核实牌照 entity")
+    rv = lg.add_parser("review", help="复核发现的字样：认定为其他含义或确认涉金融；或记录待核实牌照主体的牌照核实结果 / decide a finding, or record a licence review")
     rv.add_argument("key", metavar="KEY")
-    rv.add_argument("--term", help="the listed term, e.g. 积分 (required with --other-sense/--confirm)")
+    rv.add_argument("--term", help="复核的字样，如 积分（--other-sense、--confirm 时必填）/ the listed term")
     rv.add_argument("--field", choices=("name", "scope"), help="只复核这一字段中的发现（name 名称 或 scope 经营范围；默认两者）/ only the finding in this field")
     which = rv.add_mutually_exclusive_group(required=True)
     which.add_argument("--other-sense", action="store_true", help="认定为其他含义：不再计入报表，直到文字变化 / not financial here: leaves the reports until the text changes")

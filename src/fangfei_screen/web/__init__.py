@@ -65,6 +65,8 @@ def mount_web(
         request.state.user = user
         return user
 
+    app.state.web_user = who  # for the service's /v1/checks/{id}: a signed-in user of the check's unit may read it
+
     async def who_async(request: Request) -> Any:
         return await offload.thread(who, request)
 

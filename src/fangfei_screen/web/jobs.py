@@ -307,7 +307,8 @@ class JobStore:
                 if self._running_here and now - renewed >= HEARTBEAT_SECONDS:
                     renew_leases(ledger, worker=self._worker(), now=now)
                     renewed = now
-                while self._running_here < self.at_once:
+                # a process shutting down (its main thread is over) finishes its jobs but takes no more
+                while self._running_here < self.at_once and threading.main_thread().is_alive():
                     job = claim_next(ledger, worker=self._worker(), now=time.time(), at_once=self.at_once,
                                      lease_seconds=LEASE_SECONDS)
                     if job is None:

@@ -89,11 +89,7 @@ class JobStore:
         """The ledger database holding the jobs, or None (the folder holds them)."""
         if self._ledger is None:
             return None
-        try:
-            return self._ledger()
-        except Exception:  # noqa: BLE001 - an unreachable ledger: the pages say so; the jobs wait
-            log.warning("bulk jobs: the ledger database cannot be opened", exc_info=True)
-            raise
+        return self._ledger()  # a ledger that cannot be opened raises: the pages say so, the queue waits
 
     def _worker(self) -> str:
         if not self._me:
@@ -295,7 +291,7 @@ class JobStore:
     def _take_jobs(self) -> None:
         from ..ledger.jobs import claim_next, renew_leases
 
-        renewed = 0.0
+        renewed, said = 0.0, ""
         while True:
             self._wake.wait(QUEUE_POLL_SECONDS)
             self._wake.clear()
@@ -319,8 +315,12 @@ class JobStore:
                     lists = tuple(kl.path for kl in serving.lists)
                     licences = serving.licences.path if serving.licences is not None else None
                     self._pool.submit(self._run_taken, self.root / job["id"], job, lists, licences)
-            except Exception:  # noqa: BLE001 - a busy or unreachable ledger: try again at the next poll
-                log.warning("bulk jobs: the queue could not be read", exc_info=True)
+            except Exception as exc:  # noqa: BLE001 - a busy or unreachable ledger: try again at the next poll
+                if str(exc) != said:  # once per kind of trouble, not every second
+                    log.warning("bulk jobs: the queue could not be read: %s", exc)
+                    said = str(exc)
+            else:
+                said = ""
 
     def _run_taken(self, folder: Path, state: dict[str, Any], lists: tuple[str, ...], licences: str | None) -> None:
         try:

@@ -8,7 +8,7 @@ sha256 kept here). A worker takes the oldest queued job in one transaction: with
 'queued'`` that only one writer can win on SQLite (whose write lock is the database's).
 A running job carries the id of its worker and a lease the worker renews; only a job
 whose worker is gone (a process of this machine that no longer exists, or a lease that
-ran out) is called interrupted.
+ran out; a process of this machine: it is gone) is called interrupted.
 
 Every function here waits on the database: call it from a worker thread.
 """
@@ -169,10 +169,15 @@ def renew_leases(ledger: Ledger, *, worker: str, now: float) -> int:
 
 
 def interrupted(state: dict[str, Any], *, me: str, now: float, lease_seconds: float) -> bool:
-    """Whether a job's worker died under it: running, and its worker gone or its lease out."""
+    """Whether a job's worker died under it. A worker of this machine died when its process
+    is gone (a lease held up by another process's long write lock does not make it dead);
+    another machine's, when its lease ran out."""
     if state.get("state") != "running":
         return False
-    return worker_gone(state.get("worker"), me=me) or now - float(state.get("lease") or 0) > lease_seconds
+    worker = str(state.get("worker") or "")
+    if worker.split("|")[:2] == me.split("|")[:2] and len(worker.split("|")) == 4:
+        return worker_gone(worker, me=me)
+    return now - float(state.get("lease") or 0) > lease_seconds
 
 
 def mark_interrupted(ledger: Ledger, *, me: str, now: float, lease_seconds: float, message: str) -> list[str]:

@@ -528,7 +528,12 @@ class JobStore:
         def progress(rows: int) -> None:
             nonlocal done
             done += rows
-            self.update(folder, rows_done=done, updated=time.time())
+            try:
+                self.update(folder, rows_done=done, updated=time.time())
+            except Exception:
+                if self._ledger is None:
+                    raise  # the folder's state cannot be written (a full disk): the job reports it
+                # a busy ledger (another process's long write lock): the progress shown waits, the job goes on
 
         screened = work / "screened.csv"
         summary = scan_file(

@@ -7,8 +7,8 @@ sha256 kept here). A worker takes the oldest queued job in one transaction: with
 ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, and with an ``UPDATE … WHERE state =
 'queued'`` that only one writer can win on SQLite (whose write lock is the database's).
 A running job carries the id of its worker and a lease the worker renews; only a job
-whose worker is gone (a process of this machine that no longer exists, or a lease that
-ran out; a process of this machine: it is gone) is called interrupted.
+whose worker is gone (a process of this machine that no longer exists; another
+machine's worker whose lease ran out) is called interrupted.
 
 Every function here waits on the database: call it from a worker thread.
 """

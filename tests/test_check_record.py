@@ -30,6 +30,7 @@ from fangfei_screen.ledger.keys import list_keys, verify_key
 
 from .ledger_db import db_url  # noqa: F401 - the fixture
 from .serving import Server
+from .web_helpers import add_user, sign_in
 
 # Real phrasing: a scope as 国家企业信用信息公示系统 prints it, and a name with 投资 in the 行业 part.
 NAME = "固镇县鑫源投资管理有限公司"
@@ -262,12 +263,14 @@ def test_not_ready_without_a_ledger_and_checks_unrecorded(tmp_path: Path) -> Non
 
 def test_no_record_text_keeps_only_the_sha256(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'ledger.db'}"
-    Ledger.open(db).dispose()
+    admin = add_user(db, "赵六", "县财政局", "admin")
     server = Server("--db", db, "--no-record-text", env={"FANGFEI_WEB_JOBS_DIR": str(tmp_path / "jobs")})
     try:
         application = {"name": NAME, "scope": SCOPE}
         check_id = httpx.post(f"{server.url}/v1/check", json=application).json()["check_id"]
-        got = httpx.get(f"{server.url}/v1/checks/{check_id}").json()
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            assert sign_in(client, admin).status_code == 303
+            got = client.get(f"/v1/checks/{check_id}").json()
         assert got["input"] is None and got["action"] == "block" and got["keywords"] == ["投资"]
         with Ledger.open(db).reading() as conn:
             stored = conn.execute(text("SELECT input, input_sha256 FROM checks")).one()
@@ -354,6 +357,41 @@ def test_a_check_that_cannot_be_recorded_gets_503_not_an_answer(tmp_path: Path) 
         assert r.json()["error"] == "record_unavailable" and "检查未能记录" in r.json()["detail"] and "action" not in r.json()
         assert httpx.get(f"{server.url}/healthz").status_code == 200  # the service lives on
         assert re.search(r"fangfei_check_record_failures_total 1\.0", httpx.get(f"{server.url}/metrics").text)
+    finally:
+        assert "Traceback" not in server.stop()
+
+
+def test_a_check_is_never_read_anonymously_even_while_no_key_exists(tmp_path: Path) -> None:
+    # no key exists, so /v1/check needs none; the record it leaves holds the applicant's data
+    db = f"sqlite:///{tmp_path / 'ledger.db'}"
+    people = {"admin": add_user(db, "赵六", "县财政局", "admin"), "clerk": add_user(db, "张三", "城关镇", "clerk")}
+    server = Server("--db", db, env={"FANGFEI_WEB_JOBS_DIR": str(tmp_path / "jobs")})
+    try:
+        api_check = httpx.post(f"{server.url}/v1/check", json={"name": NAME, "scope": SCOPE}, timeout=60).json()["check_id"]
+        outcome = {"outcome": "adopted", "by": "窗口"}
+        r = httpx.get(f"{server.url}/v1/checks/{api_check}", timeout=60)
+        assert r.status_code == 401 and "需要本单位的密钥" in r.json()["detail"] and NAME not in r.text
+        assert httpx.post(f"{server.url}/v1/checks/{api_check}/outcome", json=outcome, timeout=60).status_code == 401
+        with httpx.Client(base_url=server.url, timeout=60) as clerk, httpx.Client(base_url=server.url, timeout=60) as admin:
+            assert sign_in(clerk, people["clerk"]).status_code == 303
+            assert sign_in(admin, people["admin"]).status_code == 303
+            # the clerk's own check on the page is the clerk's unit's: the clerk reads it
+            html = clerk.get("/").text
+            token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+            page = clerk.post("/", data={"csrf_token": token, "name": NAME, "scope": SCOPE, "kind": "new"}).text
+            page_check = re.search(r"C\d{8}-[0-9a-f]{10}", page).group(0)
+            mine = clerk.get(f"/v1/checks/{page_check}")
+            assert mine.status_code == 200 and mine.json()["input"]["name"] == NAME
+            # an anonymous API check belongs to no unit: not the clerk's; the admin reads every unit's
+            assert clerk.get(f"/v1/checks/{api_check}").status_code == 404
+            assert clerk.post(f"/v1/checks/{api_check}/outcome", json=outcome).status_code == 404
+            got = admin.get(f"/v1/checks/{api_check}")
+            assert got.status_code == 200 and got.json()["input"]["name"] == NAME
+            r = admin.post(f"/v1/checks/{api_check}/outcome", json=outcome)
+            assert r.status_code == 200 and "赵六" in r.text
+            assert admin.get(f"/v1/checks/{page_check}").status_code == 200
+        schema = httpx.get(f"{server.url}/openapi.json", timeout=60).json()
+        assert "never read anonymously" in schema["paths"]["/v1/checks/{check_id}"]["get"]["description"]
     finally:
         assert "Traceback" not in server.stop()
 

@@ -324,14 +324,21 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.workers > 1:
         from .server import serve_workers
 
-        if args.db or args.no_record_text or args.require_keys or args.key_rate != "600/minute" or args.log_json:
-            raise UsageError("--db、--no-record-text、--require-keys、--key-rate、--log-json 暂不能与 --workers 同用"
-                             "（各进程按 $FANGFEI_DB 记录检查）/ not yet with --workers")
-
         Screener(lists=args.lists or None, licences=args.licences or None)  # a broken list is refused here, in one line, before any worker starts
-        print(f"fangfei-screen serving on http://{args.host}:{args.port} ({args.workers} workers)", flush=True)
+        from .serving.book import CheckBook
+        from .serving.ledgerref import LedgerRef
+
+        ref = LedgerRef(args.db)  # a database that cannot be opened is refused here too, in one line
+        try:
+            recording = _recording_line(CheckBook(ref, record_text=not args.no_record_text), text=not args.no_record_text)
+        finally:
+            ref.dispose()
+        print(f"fangfei-screen {__version__} serving on http://{args.host}:{args.port} ({args.workers} workers)", flush=True)
+        print(recording, flush=True)
         serve_workers(workers=args.workers, list_paths=args.lists, licences_path=args.licences, host=args.host, port=args.port,
-                      access_log=args.access_log, read_timeout=args.read_timeout)
+                      access_log=args.access_log, read_timeout=args.read_timeout, db=args.db,
+                      record_text=not args.no_record_text, require_keys=args.require_keys, key_rate=args.key_rate,
+                      log_json=args.log_json)
         return 0
     app = create_app(list_paths=args.lists, licences_path=args.licences, db=args.db, record_text=not args.no_record_text,
                      require_keys=args.require_keys, key_rate=args.key_rate)

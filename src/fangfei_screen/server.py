@@ -13,6 +13,7 @@ so that /healthz and small checks are answered while a large batch is screened.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import hmac
 import json
@@ -526,7 +527,8 @@ def create_app(
         each with its own `check_id`."""
         return await screened(request, batch.applications, batch=True)
 
-    add_record_routes(app, api=api, error_model=ErrorBody, security=bearer, list_info=list_info, version=__version__)
+    add_record_routes(app, api=api, error_model=ErrorBody, security=bearer, list_info=list_info, version=__version__,
+                      user_of=lambda request: app.state.web_user(request))  # the pages' signed-in user (mount_web)
     keys_optional_in_schema(app)
 
     @app.get("/v1/keywords", responses={304: {"description": "unchanged since the ETag given in If-None-Match"}})
@@ -593,7 +595,12 @@ def create_app(
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     from .web import mount_web  # the pages at / (issue 13); after BodyLimit, so uploads get their own limit
 
-    holder.ledger = mount_web(app, screener=lambda: holder.screener, reload=holder.reload, checks=book)
+    from .web import WebSettings
+
+    settings = WebSettings.from_env()
+    if db:  # the pages' users, sessions and jobs live where the checks are recorded
+        settings = dataclasses.replace(settings, db=db)
+    holder.ledger = mount_web(app, screener=lambda: holder.screener, reload=holder.reload, checks=book, settings=settings)
     app.add_middleware(RequestLog, metrics=metrics)  # outermost: sees every answer, the uploads' too
     return app
 
@@ -674,7 +681,7 @@ def serve(app: FastAPI, *, host: str, port: int, access_log: bool = False, read_
 WORKER_LISTS_ENV = "FANGFEI_SERVE_LISTS"
 WORKER_LICENCES_ENV = "FANGFEI_SERVE_LICENCES"
 WORKER_READ_TIMEOUT_ENV = "FANGFEI_SERVE_READ_TIMEOUT"
-WORKER_LICENCES_ENV = "FANGFEI_SERVE_LICENCES"
+WORKER_RECORD_ENV = "FANGFEI_SERVE_RECORD"  # JSON: db, record_text, require_keys, key_rate, log_json
 
 
 class WorkerH11Protocol(ReadTimeoutH11Protocol):
@@ -687,22 +694,34 @@ class WorkerH11Protocol(ReadTimeoutH11Protocol):
 
 
 def worker_app() -> FastAPI:
-    """The app of one worker process of ``serve --workers N`` (uvicorn's factory)."""
+    """The app of one worker process of ``serve --workers N`` (uvicorn's factory), with the
+    record's options its parent set (``--db``, ``--no-record-text``, ``--require-keys``,
+    ``--key-rate``, ``--log-json``)."""
     lists = json.loads(os.environ.get(WORKER_LISTS_ENV) or "null")
-    app = create_app(list_paths=lists, licences_path=os.environ.get(WORKER_LICENCES_ENV) or None)
+    record = json.loads(os.environ.get(WORKER_RECORD_ENV) or "{}")
+    if record.get("log_json"):
+        from .serving.logjson import configure
+
+        configure()
+    app = create_app(list_paths=lists, licences_path=os.environ.get(WORKER_LICENCES_ENV) or None,
+                     db=record.get("db") or None, record_text=bool(record.get("record_text", True)),
+                     require_keys=bool(record.get("require_keys", False)), key_rate=record.get("key_rate") or DEFAULT_RATE)
     _freeze_heap()
     return app
 
 
 def serve_workers(*, workers: int, list_paths: list[str] | None, host: str, port: int, access_log: bool = False,
-                  read_timeout: float = READ_TIMEOUT, licences_path: str | None = None) -> None:
+                  read_timeout: float = READ_TIMEOUT, licences_path: str | None = None, db: str | None = None,
+                  record_text: bool = True, require_keys: bool = False, key_rate: str = DEFAULT_RATE,
+                  log_json: bool = False) -> None:
     """Run ``workers`` processes of the service on one socket (uvicorn's supervisor). They
-    share the sessions (in the ledger database), the bulk jobs (in the jobs folder, with
-    leases) and follow the list in use recorded in the ledger."""
+    share the sessions and the bulk jobs (in the ledger database), follow the list in use
+    recorded there, and each records checks with the same options."""
     os.environ[WORKER_LISTS_ENV] = json.dumps(list_paths)
     os.environ[WORKER_LICENCES_ENV] = licences_path or ""
     os.environ[WORKER_READ_TIMEOUT_ENV] = str(read_timeout)
-    os.environ[WORKER_LICENCES_ENV] = licences_path or ""
+    os.environ[WORKER_RECORD_ENV] = json.dumps({"db": db, "record_text": record_text, "require_keys": require_keys,
+                                                "key_rate": key_rate, "log_json": log_json})
     uvicorn.run(
         "fangfei_screen.server:worker_app", factory=True, workers=workers, host=host, port=port,
         access_log=access_log, log_level="warning", http="fangfei_screen.server:WorkerH11Protocol",

@@ -9,6 +9,7 @@ writes a row to ``history`` in the same transaction.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -341,4 +342,34 @@ api_keys = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+# Bulk jobs of the pages (issue 19): the state and the queue every worker of `serve` shares.
+# The input file stays in the jobs folder, checked against ``size`` and ``sha256``. A running
+# job carries its worker's id and a lease the worker renews; ``data`` holds the rest (JSON).
+bulk_jobs = Table(
+    "bulk_jobs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("owner", String(200), nullable=False),
+    Column("unit", String(200), nullable=False, index=True),
+    Column("original_name", String(200), nullable=False),
+    Column("suffix", String(16), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("state", String(10), nullable=False, index=True),  # uploaded | queued | running | done | failed
+    Column("created", Float, nullable=False),
+    Column("queued", Float, nullable=True),  # the queue's order
+    Column("worker", String(200), nullable=True),  # host, boot and process of the worker running it
+    Column("lease", Float, nullable=True),
+    Column("data", Text, nullable=False),
+)
+
+# Sign-in failures per client address and per token id, shared by every worker.
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("last", Float, nullable=False),
 )

@@ -128,26 +128,48 @@ CHECK_RESPONSES: dict[int | str, dict[str, Any]] = {
 def add_record_routes(
     app: FastAPI, *, api: CheckAPI, error_model: type[BaseModel], security: Any,
     list_info: Callable[[], dict[str, str]], version: str,
+    user_of: Callable[[Request], Any] | None = None,
 ) -> None:
-    """/v1/checks/{id}, its outcome, /metrics and /readyz."""
+    """/v1/checks/{id}, its outcome, /metrics and /readyz. A check holds registrants' data:
+    it is read, and its outcome posted, with a key of its unit or by a user signed in to
+    the pages (``user_of(request)``, blocking) of its unit, or an admin; never anonymously."""
     from fastapi import Security
 
     from ..ledger.db import LedgerError
 
-    errors = {401: {"model": error_model, "description": CHECK_RESPONSES[401]["description"]},
+    errors = {401: {"model": error_model, "description": "neither a key nor a signed-in user's session was sent, or the key is wrong"},
               429: {"model": error_model, "description": CHECK_RESPONSES[429]["description"]},
               503: {"model": error_model, "description": "the ledger database cannot be read; see Retry-After"}}
 
+    async def reader(request: Request) -> tuple[Caller, bool] | Response:
+        """(who reads, whether they may read every unit's checks), or the refusal."""
+        if (request.headers.get("authorization") or "").strip():
+            admitted = await api.admit(request)
+            if isinstance(admitted, Response):
+                return admitted
+            caller, _ = admitted
+            if caller.kind == "key":
+                return caller, False
+        user = await anyio.to_thread.run_sync(user_of, request) if user_of is not None else None
+        if user is None:
+            api.metrics.auth_failures.inc()
+            return api.error(401, "unauthorized", "核查记录含申请人信息：需要本单位的密钥（Authorization: Bearer <密钥>），"
+                             "或登录本单位账号 / a key or a signed-in user of the check's unit is needed",
+                             {"WWW-Authenticate": 'Bearer realm="fangfei-screen"'})
+        caller = Caller(kind="user", name=user.name, unit=user.unit)
+        request.state.caller = caller
+        return caller, getattr(user.role, "value", user.role) == "admin"
+
     async def find(request: Request, check_id: str) -> Any:
-        admitted = await api.admit(request)
+        admitted = await reader(request)
         if isinstance(admitted, Response):
             return admitted
-        caller, _ = admitted
+        caller, every_unit = admitted
         try:
             found = await anyio.to_thread.run_sync(api.book.get, check_id)
         except LedgerError as exc:
             return api.error(503, "ledger_unavailable", str(exc), {"Retry-After": "5"})
-        if found is None or (caller.kind == "key" and found.unit != caller.unit):
+        if found is None or (not every_unit and found.unit != caller.unit):
             return api.error(404, "not_found", f"没有核查记录「{check_id[:60]}」/ no such check")
         return found
 
@@ -156,7 +178,12 @@ def add_record_routes(
                         422: {"model": error_model, "description": "not a check id"}})
     async def get_check(check_id: CheckId, request: Request, _key: Any = Security(security)) -> Any:
         """One check from the record: who asked, when, the input's sha256 (and the input unless
-        serve --no-record-text), the list version, the action, the counted terms and every outcome."""
+        serve --no-record-text), the list version, the action, the counted terms and every outcome.
+
+        The record holds registrants' data, so it is never read anonymously, even while no key
+        exists: send a key of the check's unit (`Authorization: Bearer`), or the session cookie
+        of a user signed in to the pages of that unit (an admin reads every unit's). Another
+        unit's check answers 404, as one that does not exist."""
         found = await find(request, check_id)
         return found if isinstance(found, Response) else found.to_dict()
 
@@ -165,12 +192,13 @@ def add_record_routes(
                          422: {"model": error_model, "description": "bad outcome, or overridden without a reason"}})
     async def post_outcome(check_id: CheckId, body: OutcomeBody, request: Request, _key: Any = Security(security)) -> Any:
         """Record what the desk did with the advice: adopted（采纳）or overridden（不采纳，with a
-        reason). Appended: earlier outcomes stay in the record's history."""
+        reason). Appended: earlier outcomes stay in the record's history. Who may: as for
+        reading the check (a key or a signed-in user of its unit, or an admin)."""
         found = await find(request, check_id)
         if isinstance(found, Response):
             return found
         caller: Caller = request.state.caller
-        by = body.by.strip() + (f"（{caller.system} {caller.name}）" if caller.kind == "key" else "")
+        by = body.by.strip() + (f"（{caller.system} {caller.name}）" if caller.kind == "key" else f"（{caller.name}）")
         try:
             rec = await anyio.to_thread.run_sync(
                 lambda: api.book.add_outcome(check_id, outcome=body.outcome.value, reason=body.reason, by=by, unit=caller.unit)
@@ -291,5 +319,5 @@ def jobs_of(app: FastAPI) -> Iterable[dict[str, Any]]:
         return ()
     try:
         return store.recent(unit=None, limit=100_000)
-    except OSError:
+    except Exception:  # noqa: BLE001 - an unreadable folder or a busy ledger: no job figures this time
         return ()

@@ -48,10 +48,15 @@ def mount_web(
     from .upload import UploadEndpoint, UploadGate
 
     settings = settings or WebSettings.from_env()
-    store = JobStore(settings.jobs_dir, ttl=settings.job_ttl, screener=screener, at_once=settings.jobs_at_once)
-    store.sweep()
-    app.state.jobs = store  # read by the service's /metrics
     accounts = Accounts(settings.db)
+    # with a ledger database the jobs and their queue live in it, shared by every worker
+    store = JobStore(settings.jobs_dir, ttl=settings.job_ttl, screener=screener, at_once=settings.jobs_at_once,
+                     ledger=accounts.ledger)
+    try:
+        store.sweep()  # and this process starts taking its share of the queue
+    except Exception:  # noqa: BLE001 - a ledger that cannot be opened now: the pages say so when asked
+        pass
+    app.state.jobs = store  # read by the service's /metrics
     offload = Offload()
     router = APIRouter(include_in_schema=False)
 
@@ -64,6 +69,8 @@ def mount_web(
             user = None
         request.state.user = user
         return user
+
+    app.state.web_user = who  # for the service's /v1/checks/{id}: a signed-in user of the check's unit may read it
 
     async def who_async(request: Request) -> Any:
         return await offload.thread(who, request)
@@ -194,6 +201,7 @@ def mount_web(
     router.add_api_route("/bulk", signed_in(lambda r, u: bulk.upload_form(r, store, settings.upload_limit, u)), methods=["GET"])
     router.add_api_route("/bulk/jobs/{job_id}", job_route(lambda r, j: bulk.job_page(r, store, j)), methods=["GET"])
     router.add_api_route("/bulk/jobs/{job_id}/start", job_route(lambda r, j: bulk.start_job(r, store, j)), methods=["POST"])
+    router.add_api_route("/bulk/jobs/{job_id}/rerun", job_route(lambda r, j: bulk.rerun_job(r, store, j)), methods=["POST"])
     router.add_api_route("/bulk/jobs/{job_id}/files/{name}",
                          job_route(lambda r, j: bulk.download(r, store, j, r.path_params["name"])), methods=["GET"])
     router.add_api_route("/bulk/jobs/{job_id}/report", job_route(lambda r, j: bulk.report(r, store, j)), methods=["GET"])

@@ -17,6 +17,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,25 +49,37 @@ class SignIn:
 
 
 class FailureLimit:
-    """Sign-in failures per client address and per token id, with a wait that doubles."""
+    """Sign-in failures per client address and per token id, with a wait that doubles.
 
-    def __init__(self) -> None:
+    With a ledger database (``ledger()`` returns it) the failures are rows of it, so every
+    worker of `serve` enforces one limit; without one they are kept in this process."""
+
+    def __init__(self, ledger: Callable[[], Any] | None = None) -> None:
+        self._ledger = ledger
         self._failures: OrderedDict[str, tuple[int, float]] = OrderedDict()
         self._lock = threading.Lock()
 
+    def _db(self) -> Any:
+        return self._ledger() if self._ledger is not None else None
+
     def wait(self, keys: list[str], now: float) -> float:
         """Seconds to wait before any of ``keys`` may try again (0: now)."""
-        with self._lock:
-            return max((self._wait_of(k, now) for k in keys), default=0.0)
+        ledger = self._db()
+        if ledger is not None:
+            from ..ledger.jobs import failures_of
 
-    def _wait_of(self, key: str, now: float) -> float:
-        count, last = self._failures.get(key, (0, 0.0))
-        if now - last > FAILURE_MEMORY or count < FREE_FAILURES:
-            return 0.0
-        delay = min(FIRST_DELAY * 2 ** (count - FREE_FAILURES), MAX_DELAY)
-        return max(0.0, last + delay - now)
+            found = failures_of(ledger, keys)
+            return max((_wait_of(found.get(k, (0, 0.0)), now) for k in keys), default=0.0)
+        with self._lock:
+            return max((_wait_of(self._failures.get(k, (0, 0.0)), now) for k in keys), default=0.0)
 
     def failed(self, keys: list[str], now: float) -> None:
+        ledger = self._db()
+        if ledger is not None:
+            from ..ledger.jobs import add_failure
+
+            add_failure(ledger, keys, now=now, memory=FAILURE_MEMORY)
+            return
         with self._lock:
             for key in keys:
                 count, last = self._failures.pop(key, (0, 0.0))
@@ -75,9 +88,23 @@ class FailureLimit:
                 self._failures.popitem(last=False)
 
     def succeeded(self, keys: list[str]) -> None:
+        ledger = self._db()
+        if ledger is not None:
+            from ..ledger.jobs import clear_failures
+
+            clear_failures(ledger, keys)
+            return
         with self._lock:
             for key in keys:
                 self._failures.pop(key, None)
+
+
+def _wait_of(failures: tuple[int, float], now: float) -> float:
+    count, last = failures
+    if now - last > FAILURE_MEMORY or count < FREE_FAILURES:
+        return 0.0
+    delay = min(FIRST_DELAY * 2 ** (count - FREE_FAILURES), MAX_DELAY)
+    return max(0.0, last + delay - now)
 
 
 class Accounts:
@@ -87,7 +114,7 @@ class Accounts:
         self.db = db
         self._ledger: Any = None
         self._open_lock = threading.Lock()
-        self.limit = FailureLimit()
+        self.limit = FailureLimit(self.ledger)  # in the ledger database once there is one
 
     def ledger(self) -> Any:
         """The open ledger, or None when there is none yet (no users can exist)."""

@@ -190,6 +190,23 @@ async def start_job(request: Request, store: JobStore, job_id: str) -> Response:
     return RedirectResponse(f"/bulk/jobs/{job_id}", status_code=303)
 
 
+async def rerun_job(request: Request, store: JobStore, job_id: str) -> Response:
+    """重新筛查: an interrupted job queued again with the reading the user chose, its input
+    checked against what was received."""
+    state = store.state(job_id)
+    if state is None:
+        return not_found(request)
+    form = await request.form()
+    errors = Errors()
+    if not csrf_ok(request, form.get(CSRF_FIELD)):
+        errors.add("rerun", "页面已过期，请再点一次“重新筛查”")
+    elif state.get("state") == "failed" and state.get("interrupted") and not store.rerun(job_id):
+        errors.add("rerun", "无法重新筛查：上传的文件不完整或已被改动，请重新上传。")
+    if errors:
+        return job_page(request, store, job_id, errors=errors)
+    return RedirectResponse(f"/bulk/jobs/{job_id}", status_code=303)
+
+
 def download(request: Request, store: JobStore, job_id: str, name: str) -> Response:
     state = store.state(job_id)
     folder = store.folder(job_id)

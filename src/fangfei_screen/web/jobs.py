@@ -4,10 +4,16 @@ that a reload, another tab or another worker of `serve` sees the same job.
 
 A job exists only once its whole upload is in: the file is received aside, its size
 and sha256 recorded, and the folder appears by one rename. Before a preview and before
-screening the input is checked against them. A queued or running job carries a lease
-that its process renews every few seconds; only a job whose lease ran out (its worker
-died) is called interrupted, so a second `serve` on the same folder never takes
-another's running job for a dead one.
+screening the input is checked against them.
+
+With a ledger database the job's state and the queue are rows of it (``ledger.jobs``):
+every worker of `serve`, and every `serve` on that ledger, shares them, a restart keeps
+the queue, and a job runs in whichever worker takes it first, at most ``at_once`` at a
+time on the whole ledger. Without one, the state is the folder's state.json and each
+process runs its own queue. Either way a running job carries a lease that its process
+renews every few seconds; only a job whose worker died (its lease ran out, or with the
+database its process on this machine is gone) is called interrupted, and it can be run
+again from its page.
 """
 
 from __future__ import annotations
@@ -44,6 +50,8 @@ CHUNK_ROWS = 5_000
 PREVIEW_ROWS = 5
 LEASE_SECONDS = 30.0  # a queued or running job whose lease is older than this was interrupted
 HEARTBEAT_SECONDS = 5.0
+QUEUE_POLL_SECONDS = 1.0  # how often a worker looks for queued jobs in the ledger
+INTERRUPTED = "处理这次筛查的服务进程已停止，筛查被中断。可以点“重新筛查”再筛一次，不必重新上传。"
 INCOMPLETE = "上传的文件不完整或已被改动，请重新上传。"
 # Where the fields of a row are, as the preview offers them for correction.
 COLUMN_FIELDS = (
@@ -55,16 +63,40 @@ COLUMN_FIELDS = (
 class JobStore:
     """The jobs directory: create, read, run and sweep jobs."""
 
-    def __init__(self, root: Path, *, ttl: float, screener: Callable[[], Screener], at_once: int = 1) -> None:
+    def __init__(self, root: Path, *, ttl: float, screener: Callable[[], Screener], at_once: int = 1,
+                 ledger: Callable[[], Any] | None = None) -> None:
+        """``ledger`` opens the ledger database (None while there is none): then the jobs
+        and their queue are kept there; otherwise in the folder."""
         self.root = root
         self.ttl = ttl
         self.screener = screener
-        self._pool = ThreadPoolExecutor(max_workers=max(1, at_once), thread_name_prefix="fangfei-web-job")
+        self.at_once = max(1, at_once)
+        self._ledger = ledger
+        self._pool = ThreadPoolExecutor(max_workers=self.at_once, thread_name_prefix="fangfei-web-job")
+        self._me = ""
+        self._queue: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._running_here = 0
         self._lock = threading.Lock()
         self._flagged: dict[str, tuple[int, list[dict[str, Any]]]] = {}
         self._leased: set[Path] = set()  # this process's queued and running jobs
         self._heartbeat: threading.Thread | None = None
         self._verified: dict[str, tuple[int, int]] = {}  # job id → (size, mtime_ns) last found complete
+
+    # -- where the state is ----------------------------------------------------
+
+    def _db(self) -> Any:
+        """The ledger database holding the jobs, or None (the folder holds them)."""
+        if self._ledger is None:
+            return None
+        return self._ledger()  # a ledger that cannot be opened raises: the pages say so, the queue waits
+
+    def _worker(self) -> str:
+        if not self._me:
+            from ..ledger.jobs import worker_id
+
+            self._me = worker_id()
+        return self._me
 
     # -- folders -------------------------------------------------------------
 
@@ -91,11 +123,21 @@ class JobStore:
             meta = {"id": job_id, "owner": owner, "unit": unit, "original_name": original_name[:200], "suffix": suffix,
                     "created": time.time(), "state": "uploaded", "pid": os.getpid(),
                     "size": hashing.size, "sha256": hashing.sha256.hexdigest()}
-            _write_json(building / "state.json", meta)
+            ledger = self._db()
+            if ledger is None:
+                _write_json(building / "state.json", meta)
             os.replace(building, self.root / job_id)
         except BaseException:
             shutil.rmtree(building, ignore_errors=True)
             raise
+        if ledger is not None:
+            from ..ledger.jobs import add_job
+
+            try:
+                add_job(ledger, meta)  # the job exists from here on
+            except BaseException:
+                shutil.rmtree(self.root / job_id, ignore_errors=True)
+                raise
         return job_id, self.root / job_id
 
     def verify_input(self, job_id: str) -> bool:
@@ -127,23 +169,43 @@ class JobStore:
         if not JOB_ID.match(job_id or ""):
             return None
         folder = self.root / job_id
+        if self._db() is not None:
+            return folder if folder.is_dir() else None
         return folder if (folder / "state.json").is_file() else None
 
     def state(self, job_id: str) -> dict[str, Any] | None:
         folder = self.folder(job_id)
         if folder is None:
             return None
+        ledger = self._db()
+        if ledger is not None:
+            from ..ledger.jobs import get_job, interrupted
+
+            found = get_job(ledger, job_id)
+            if found is not None and interrupted(found, me=self._worker(), now=time.time(), lease_seconds=LEASE_SECONDS):
+                found.update(state="failed", interrupted=True, message=INTERRUPTED)  # recorded by the next sweep
+            return found
         try:
             state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
         if state.get("state") in ("queued", "running") and time.time() - float(state.get("lease") or 0) > LEASE_SECONDS:
             # no process has renewed its lease: the worker that had it died
-            state.update(state="failed", message="服务曾重启，这次筛查被中断。请重新上传文件。")
+            state.update(state="failed", interrupted=True, message=INTERRUPTED)
         return dict(state)
 
     def recent(self, *, unit: str | None, limit: int = 20) -> list[dict[str, Any]]:
         """The newest jobs of a unit (every unit's when ``unit`` is None), newest first."""
+        ledger = self._db()
+        if ledger is not None:
+            from ..ledger.jobs import interrupted, recent_jobs
+
+            now, me = time.time(), self._worker()
+            found = recent_jobs(ledger, unit=unit, limit=limit)
+            for state in found:
+                if interrupted(state, me=me, now=now, lease_seconds=LEASE_SECONDS):
+                    state.update(state="failed", interrupted=True, message=INTERRUPTED)
+            return found
         if not self.root.is_dir():
             return []
         states = [self.state(f.name) for f in self.root.iterdir() if JOB_ID.match(f.name)]
@@ -151,6 +213,14 @@ class JobStore:
         return sorted(mine, key=lambda s: -float(s.get("created", 0)))[:limit]
 
     def update(self, folder: Path, **changes: Any) -> dict[str, Any]:
+        ledger = self._db()
+        if ledger is not None:
+            from ..ledger.jobs import update_job
+
+            done = update_job(ledger, folder.name, changes)
+            if done is None:
+                raise OSError(f"no such job: {folder.name}")
+            return done
         with self._lock:
             path = folder / "state.json"
             state = json.loads(path.read_text(encoding="utf-8"))
@@ -166,9 +236,15 @@ class JobStore:
         return folder / f"input{state['suffix']}"
 
     def sweep(self, now: float | None = None) -> int:
-        """Remove job folders older than the time limit (running jobs of this process stay)."""
+        """Remove job folders older than the time limit (running jobs of this process stay).
+        With the ledger: record the jobs whose worker died as interrupted, remove the old
+        ones, and make sure this process takes its share of the queue."""
         now = time.time() if now is None else now
         removed = 0
+        ledger = self._db()
+        if ledger is not None:
+            self._serve_queue()
+            return self._sweep_ledger(ledger, now)
         if not self.root.is_dir():
             return 0
         for folder in self.root.iterdir():
@@ -186,6 +262,75 @@ class JobStore:
                 shutil.rmtree(folder, ignore_errors=True)
                 removed += 1
         return removed
+
+    def _sweep_ledger(self, ledger: Any, now: float) -> int:
+        from ..ledger.jobs import delete_jobs, mark_interrupted, recent_jobs
+
+        mark_interrupted(ledger, me=self._worker(), now=now, lease_seconds=LEASE_SECONDS, message=INTERRUPTED)
+        old = [s["id"] for s in recent_jobs(ledger, unit=None, limit=100_000)
+               if now - float(s.get("created") or 0) > self.ttl and s.get("state") not in ("queued", "running")]
+        delete_jobs(ledger, old)
+        for job_id in old:
+            shutil.rmtree(self.root / job_id, ignore_errors=True)
+        if self.root.is_dir():
+            for folder in self.root.iterdir():
+                if folder.name.endswith(".part") and folder.is_dir() and now - folder.stat().st_mtime > 3600:
+                    shutil.rmtree(folder, ignore_errors=True)
+        return len(old)
+
+    # -- the queue in the ledger -------------------------------------------------
+
+    def _serve_queue(self) -> None:
+        """Start this process's queue thread (once): it takes queued jobs from the ledger."""
+        with self._lock:
+            if self._queue is not None and self._queue.is_alive():
+                return
+            self._queue = threading.Thread(target=self._take_jobs, name="fangfei-web-job-queue", daemon=True)
+            self._queue.start()
+
+    def _take_jobs(self) -> None:
+        from ..ledger.jobs import claim_next, renew_leases
+
+        renewed, said = 0.0, ""
+        while True:
+            self._wake.wait(QUEUE_POLL_SECONDS)
+            self._wake.clear()
+            try:
+                ledger = self._db()
+                if ledger is None:
+                    continue
+                now = time.time()
+                if self._running_here and now - renewed >= HEARTBEAT_SECONDS:
+                    renew_leases(ledger, worker=self._worker(), now=now)
+                    renewed = now
+                # a process shutting down (its main thread is over) finishes its jobs but takes no more
+                while self._running_here < self.at_once and threading.main_thread().is_alive():
+                    job = claim_next(ledger, worker=self._worker(), now=time.time(), at_once=self.at_once,
+                                     lease_seconds=LEASE_SECONDS)
+                    if job is None:
+                        break
+                    with self._lock:
+                        self._running_here += 1
+                    serving = self.screener()
+                    lists = tuple(kl.path for kl in serving.lists)
+                    licences = serving.licences.path if serving.licences is not None else None
+                    self._pool.submit(self._run_taken, self.root / job["id"], job, lists, licences)
+            except Exception as exc:  # noqa: BLE001 - a busy or unreachable ledger: try again at the next poll
+                if str(exc) != said:  # once per kind of trouble, not every second
+                    log.warning("bulk jobs: the queue could not be read: %s", exc)
+                    said = str(exc)
+            else:
+                said = ""
+
+    def _run_taken(self, folder: Path, state: dict[str, Any], lists: tuple[str, ...], licences: str | None) -> None:
+        try:
+            self._run(folder, state, lists, licences)
+        except Exception:  # noqa: BLE001 - the job's state could not be written (the ledger is gone)
+            log.exception("bulk job %s: its state could not be recorded", folder.name)
+        finally:
+            with self._lock:
+                self._running_here -= 1
+            self._wake.set()
 
     # -- preview and run ---------------------------------------------------------
 
@@ -234,10 +379,45 @@ class JobStore:
         state = self.state(job_id)
         assert folder is not None and state is not None
         options = {"columns": columns, "kind": kind, "as_of": as_of, "header_row": header_row, "sheets": list(sheets)}
+        self._queue_job(folder, state, options)
+
+    def rerun(self, job_id: str) -> bool:
+        """Queue an interrupted job again with the options it had; False if it was not
+        interrupted (or its input is no longer the file received)."""
+        folder, state = self.folder(job_id), self.state(job_id)
+        if folder is None or state is None or not state.get("interrupted") or state.get("state") != "failed":
+            return False
+        if not self.verify_input(job_id):
+            return False
+        ledger = self._db()
+        if ledger is not None:
+            from ..ledger.jobs import mark_interrupted, update_job
+
+            # the interrupted run as recorded first, so two clicks (or two workers) queue it once
+            mark_interrupted(ledger, me=self._worker(), now=time.time(), lease_seconds=LEASE_SECONDS, message=INTERRUPTED)
+            queued = update_job(ledger, job_id, {"state": "queued", "queued": time.time(), "rows_done": 0, "interrupted": False,
+                                                 "message": "", "worker": None, "lease": None},
+                                only_if={"state": "failed"})
+            self._wake.set()
+            return queued is not None
+        self._queue_job(folder, state, state.get("options") or {})
+        return True
+
+    def _queue_job(self, folder: Path, state: dict[str, Any], options: dict[str, Any]) -> None:
+        total = _estimate_rows(folder / f"input{state['suffix']}")
+        ledger = self._db()
+        if ledger is not None:
+            from ..ledger.jobs import update_job
+
+            update_job(ledger, folder.name, {"state": "queued", "options": options, "rows_done": 0, "total": total,
+                                             "queued": time.time(), "interrupted": False})
+            self._serve_queue()
+            self._wake.set()
+            return
         with self._lock:
             self._leased.add(folder)
         state = self.update(folder, state="queued", options=options, pid=os.getpid(), rows_done=0, lease=time.time(),
-                            total=_estimate_rows(folder / f"input{state['suffix']}"))
+                            total=total, interrupted=False)
         self._keep_leases()
         serving = self.screener()
         lists = tuple(kl.path for kl in serving.lists)
@@ -348,7 +528,12 @@ class JobStore:
         def progress(rows: int) -> None:
             nonlocal done
             done += rows
-            self.update(folder, rows_done=done, updated=time.time())
+            try:
+                self.update(folder, rows_done=done, updated=time.time())
+            except Exception:
+                if self._ledger is None:
+                    raise  # the folder's state cannot be written (a full disk): the job reports it
+                # a busy ledger (another process's long write lock): the progress shown waits, the job goes on
 
         screened = work / "screened.csv"
         summary = scan_file(

@@ -20,7 +20,7 @@ class WebSettings:
     jobs_dir: Path
     upload_limit: int = 50 * 1024 * 1024
     job_ttl: float = 24 * 3600.0
-    jobs_at_once: int = 1  # bulk jobs screened at once by each worker process; more wait in its queue
+    jobs_at_once: int = 1  # bulk jobs screened at once: on the whole ledger (or, without one, by each process)
     db: str | None = None  # the ledger database (users, 台账); None: $FANGFEI_DB or the ledger's default
 
     @classmethod

@@ -645,6 +645,7 @@ class _CalamineSheets:
     def __init__(self, book: Any, *, ods: Path | None = None) -> None:
         self._book = book
         self._ods = ods  # an OpenDocument file: calamine gives no merge list, content.xml does
+        self._kept: tuple[str, Any] | None = None  # the last sheet read, by name
         self.names = list(book.sheet_names)
         self._merges: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}  # small: kept per sheet
         self.hidden: dict[str, str] = {}
@@ -659,7 +660,15 @@ class _CalamineSheets:
             self.hidden = {}
 
     def _sheet(self, name: str) -> Any:
-        return self._book.get_sheet_by_name(name)  # calamine reads the whole sheet here: once per pass
+        """The sheet, read whole by calamine: the last one read is kept (the header search
+        and the rows of a one-sheet workbook read it once), never two at once (the memory
+        bound is of one sheet: the kept one goes before another is read)."""
+        if self._kept is not None and self._kept[0] == name:
+            return self._kept[1]
+        self._kept = None
+        sheet = self._book.get_sheet_by_name(name)
+        self._kept = (name, sheet)
+        return sheet
 
     def head(self, name: str, count: int) -> list[list[Any]]:
         sheet = self._sheet(name)
@@ -697,6 +706,7 @@ class _CalamineSheets:
         return _filled_down((list(v) for v in sheet.iter_rows()), merges, after=after)
 
     def close(self) -> None:
+        self._kept = None
         self._book.close()
 
 

@@ -419,6 +419,9 @@ def _open_zip(path: Path, *, header_test: HeaderTest, encoding: str | None, head
                 member.close()
                 skipped.append(f"「{name}」：找不到表头（没有名称列），未读取")
                 continue
+            forget = getattr(member._book, "forget", None)
+            if forget is not None:
+                forget()  # one sheet in memory at a time, across the members too
             named = {id(p): replace(p, file=name) for p in member.parts}
             members.append((member, named))
             parts.extend(named.values())
@@ -704,6 +707,10 @@ class _CalamineSheets:
         if merges is None:
             merges = self._merges[name] = self._merge_list(sheet, name)
         return _filled_down((list(v) for v in sheet.iter_rows()), merges, after=after)
+
+    def forget(self) -> None:
+        """Let go of the sheet kept from the last read."""
+        self._kept = None
 
     def close(self) -> None:
         self._kept = None

@@ -187,3 +187,15 @@ def test_a_large_workbook_preview_leaves_the_server_memory_as_it_was(server: tup
         assert grown < 40, grown  # read in the server's own process it grew by 114 MB
         page = _preview(client, "过大.xlsx", expanding_xlsx(tmp_path / "过大.xlsx", 100).read_bytes())
         assert f"上限 {SHEET_MB} MB" in page and "另存为 CSV" in page
+
+
+def test_the_preview_read_in_a_child_is_the_one_read_here(tmp_path: Path) -> None:
+    from fangfei_screen.web.preview import read_preview
+
+    book = expanding_xlsx(tmp_path / "名录.xlsx", 2)
+    here = read_preview(book, limits=ReadLimits(max_sheet_bytes=64 << 20))  # 2 MB < 8 MB: read in this process
+    child = read_preview(book, limits=ReadLimits(max_sheet_bytes=4 << 20))  # past 0.5 MB: read in a child
+    assert here == child and not here["problem"]
+    assert here["parts"][0]["rows"][0] == ["固镇县某某农业科技有限公司", "农业技术开发、技术咨询、技术服务；农产品销售"]
+    refused = read_preview(book, limits=ReadLimits(max_sheet_bytes=1 << 20))
+    assert "上限 1 MB" in refused["problem"] and not refused["parts"]

@@ -20,6 +20,7 @@ from typing import Any
 from ..columns import ColumnMap, looks_like_header
 from ..readers import ReadLimits, TableError, book_data_bytes, open_source
 from ..screener import ScreeningInputError
+from ..sniff import FileKind, sniff
 
 PREVIEW_ROWS = 5
 # Where the fields of a row are, as the preview offers them for correction.
@@ -36,9 +37,11 @@ def read_preview(path: Path, *, header_row: int | None = None, sheets: tuple[str
     """``{"parts", "skipped", "problem"}`` of the file: a large workbook read in a child
     process (its memory is given back when it ends), anything else here."""
     limits = limits or ReadLimits.from_env()
-    size = book_data_bytes(path)
-    if size is None or size <= limits.max_sheet_bytes // CHILD_FRACTION or size > limits.max_sheet_bytes:
-        return _read(path, header_row, sheets, limits)  # small, or refused by the reader unread
+    kind = sniff(path).kind
+    size = book_data_bytes(path, kind)
+    refused = kind != FileKind.ZIP and size is not None and size > limits.max_sheet_bytes  # the reader refuses it unread
+    if size is None or size <= limits.max_sheet_bytes // CHILD_FRACTION or refused:
+        return _read(path, header_row, sheets, limits)
     context = multiprocessing.get_context("spawn")  # never fork a threaded server
     try:
         with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:

@@ -58,3 +58,26 @@ def test_parquet_cells_of_every_type_are_those_of_the_pandas_path(tmp_path: Path
         # plain Python strings, not pandas' Arrow strings (iterating those cell by cell was the cost)
         assert all(dtype == object for c in chunks for dtype in c.frame.dtypes)
     assert got["整数"].tolist() == ["1", "", "3", "1e+16", "-2"] and got["成立日期"][0] == "2019-04-01"
+
+
+def test_the_csv_writer_neutralises_formulas_as_cell_by_cell_did(tmp_path: Path) -> None:
+    """The CSV writer of workbook and Parquet input goes column by column; its file is the
+    one the per-cell writer wrote (kept here as the reference)."""
+    import csv
+
+    from fangfei_screen.tables import neutralise_formula, open_writer
+
+    frame = pd.DataFrame({"企业名称": ["=1+1", "+有限责任公司", "某公司", "@SUM(A1)", "\t制表", "-地址"],
+                          "n": [1, 2, 3, 4, 5, 6], "f": [1.5, float("nan"), 2.0, 3.0, 4.0, 5.0],
+                          "o": ["=x", None, 7, "", "\rcr", "ok"]})
+    frame["o"] = frame["o"].astype(object)
+    with open_writer(tmp_path / "new.csv") as writer:
+        writer.write(frame)
+        writer.write(frame.iloc[:2])
+    with (tmp_path / "old.csv").open("w", encoding="utf-8-sig", errors="backslashreplace", newline="") as f:
+        out = csv.writer(f)
+        out.writerow([neutralise_formula(c) for c in frame.columns])
+        for part in (frame, frame.iloc[:2]):
+            out.writerows([neutralise_formula(v) for v in row] for row in part.itertuples(index=False, name=None))
+    assert (tmp_path / "new.csv").read_bytes() == (tmp_path / "old.csv").read_bytes()
+    assert "'=1+1" in (tmp_path / "new.csv").read_text(encoding="utf-8-sig")

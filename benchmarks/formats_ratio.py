@@ -1,6 +1,6 @@
 """`scan` of XLSX (read by calamine) and Parquet files against pandas reading the same file.
 
-    .venv/bin/python benchmarks/formats_ratio.py -n 200000 --rounds 3 [--profile registry]
+    .venv/bin/python benchmarks/formats_ratio.py -n 200000 --rounds 3 [--profile registry] [--before /tmp/before/src]
 
 The corpus (benchmarks/corpus.py) is written once as XLSX (XlsxWriter, constant memory,
 as a registry export tool writes it) and as Parquet (pyarrow). Each round runs, as whole
@@ -32,6 +32,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--profile", choices=("synthetic", "registry"), default="registry")
     ap.add_argument("--workdir", type=Path)
+    ap.add_argument("--before", type=Path, help="a src folder of another version (git archive main src): its scans run beside")
     args = ap.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="formats-ratio-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -60,10 +61,15 @@ def main() -> None:
         "pandas read_parquet + to_parquet": [py, "-c", "import pandas as pd,sys; pd.read_parquet(sys.argv[1]).to_parquet(sys.argv[2])", str(parquet), str(work / "pandas.parquet")],
         "scan Parquet → Parquet": [*scan, str(parquet), "-o", str(work / "parquet-out.parquet")],
     }
+    envs = {name: dict(os.environ) for name in cmds}
+    if args.before:
+        for name in ("scan XLSX → CSV", "scan Parquet → Parquet"):
+            cmds[f"{name} (before)"] = [c.replace("-out.", "-before.") for c in cmds[name]]
+            envs[f"{name} (before)"] = {**os.environ, "PYTHONPATH": str(args.before.resolve())}
     runs: dict[str, list[tuple[float, float, float]]] = {}
     for _ in range(args.rounds):
         for name, cmd in cmds.items():
-            runs.setdefault(name, []).append(measure(cmd, dict(os.environ)))
+            runs.setdefault(name, []).append(measure(cmd, envs[name]))
     med = {k: tuple(statistics.median(c) for c in zip(*v)) for k, v in runs.items()}
     print(f"{args.n:,} records ({args.profile}); XLSX {xlsx.stat().st_size / 1e6:.0f} MB, Parquet "
           f"{parquet.stat().st_size / 1e6:.0f} MB; {args.rounds} rounds; load average {os.getloadavg()[0]:.1f} at the end")
@@ -71,9 +77,11 @@ def main() -> None:
     print("| --- | ---: | ---: | ---: |")
     for k, (w, c, m) in med.items():
         print(f"| {k} | {w:.2f} | {c:.2f} | {m:.0f} |")
-    for scan_name, base in (("scan XLSX → CSV", "pandas read_excel (calamine)"),
-                            ("scan Parquet → Parquet", "pandas read_parquet"),
-                            ("scan Parquet → Parquet", "pandas read_parquet + to_parquet")):
+    pairs = [("scan XLSX → CSV", "pandas read_excel (calamine)"), ("scan Parquet → Parquet", "pandas read_parquet"),
+             ("scan Parquet → Parquet", "pandas read_parquet + to_parquet")]
+    if args.before:
+        pairs += [(f"{a} (before)", b) for a, b in pairs]
+    for scan_name, base in pairs:
         print(f"{scan_name} / {base}: wall {med[scan_name][0] / med[base][0]:.2f}×, CPU {med[scan_name][1] / med[base][1]:.2f}×")
 
 

@@ -57,16 +57,22 @@ class ReadLimits:
 
     max_unzipped_bytes: int = 2 << 30  # all members of the zip together
     max_cell_chars: int = 32_767  # Excel's own limit for one cell
+    # What calamine holds in memory at once: one sheet's XML (with the shared strings) of an
+    # .xlsx, the content.xml of an .ods, the whole of an .xls. It keeps ~1.3 bytes per byte
+    # of XML, so this bounds a scan's memory (see benchmarks/RESULTS.md, issue 19).
+    max_sheet_bytes: int = 256 << 20
 
     @classmethod
     def from_env(cls) -> ReadLimits:
-        """Defaults, or $FANGFEI_MAX_UNZIPPED_MB and $FANGFEI_MAX_CELL_CHARS."""
+        """Defaults, or $FANGFEI_MAX_UNZIPPED_MB, $FANGFEI_MAX_CELL_CHARS and $FANGFEI_MAX_SHEET_MB."""
         mb = os.environ.get("FANGFEI_MAX_UNZIPPED_MB", "").strip()
         chars = os.environ.get("FANGFEI_MAX_CELL_CHARS", "").strip()
+        sheet_mb = os.environ.get("FANGFEI_MAX_SHEET_MB", "").strip()
         default = cls()
         return cls(
             max_unzipped_bytes=int(mb) << 20 if mb.isdigit() else default.max_unzipped_bytes,
             max_cell_chars=int(chars) if chars.isdigit() else default.max_cell_chars,
+            max_sheet_bytes=int(sheet_mb) << 20 if sheet_mb.isdigit() else default.max_sheet_bytes,
         )
 
 
@@ -413,6 +419,9 @@ def _open_zip(path: Path, *, header_test: HeaderTest, encoding: str | None, head
                 member.close()
                 skipped.append(f"「{name}」：找不到表头（没有名称列），未读取")
                 continue
+            forget = getattr(member._book, "forget", None)
+            if forget is not None:
+                forget()  # one sheet in memory at a time, across the members too
             named = {id(p): replace(p, file=name) for p in member.parts}
             members.append((member, named))
             parts.extend(named.values())
@@ -559,6 +568,48 @@ def _check_zip(path: Path, limits: ReadLimits) -> None:
         raise TableError(damaged(path.name)) from None
 
 
+def book_data_bytes(path: str | Path, kind: FileKind | None = None) -> int | None:
+    """What a workbook's reader holds in memory at once, in bytes of its expanded data,
+    from the zip directory (nothing is decompressed): the largest sheet's XML plus the
+    shared strings of an .xlsx, the content.xml of an .ods, the file itself for an .xls,
+    every member of a .zip together. None for a file that is not a workbook or a zip
+    (text and Parquet are read in chunks), or a zip that cannot be read."""
+    path = Path(path)
+    kind = kind or sniff(path).kind
+    if kind == FileKind.XLS:
+        return path.stat().st_size
+    if kind not in (FileKind.XLSX, FileKind.ODS, FileKind.ZIP):
+        return None
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return None
+    if kind == FileKind.ZIP:
+        return sum(i.file_size for i in infos)
+    if kind == FileKind.ODS:
+        return sum(i.file_size for i in infos if i.filename == "content.xml")
+    names = {i.filename.lower(): i.file_size for i in infos}
+    sheets = [size for n, size in names.items() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+    return max(sheets, default=0) + names.get("xl/sharedstrings.xml", 0)
+
+
+def _check_sheet_bytes(path: Path, kind: FileKind, limits: ReadLimits, name: str) -> None:
+    """Refuse a workbook whose reader would hold more than ``limits.max_sheet_bytes`` of
+    expanded data at once (calamine reads a whole sheet into memory)."""
+    size = book_data_bytes(path, kind)
+    if size is not None and size > limits.max_sheet_bytes:
+        raise TableError(
+            f"{name} 的表格数据解压后约 {_mb(size)} MB，超过工作簿一次读入的上限 {_mb(limits.max_sheet_bytes)} MB："
+            "请在 Excel 或 WPS 中另存为 CSV（逗号分隔）后再筛查，CSV 逐行读取，不受此限"
+            "（可用 FANGFEI_MAX_SHEET_MB 调整）/ the workbook's sheet data expands past the limit"
+        )
+
+
+def _mb(size: int) -> int:
+    return max(1, round(size / (1 << 20)))
+
+
 def _check_strings(stream: Any, limit: int) -> None:
     """Stream the shared strings (constant memory) and refuse one longer than ``limit``."""
     from xml.parsers import expat
@@ -597,6 +648,7 @@ class _CalamineSheets:
     def __init__(self, book: Any, *, ods: Path | None = None) -> None:
         self._book = book
         self._ods = ods  # an OpenDocument file: calamine gives no merge list, content.xml does
+        self._kept: tuple[str, Any] | None = None  # the last sheet read, by name
         self.names = list(book.sheet_names)
         self._merges: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}  # small: kept per sheet
         self.hidden: dict[str, str] = {}
@@ -611,7 +663,15 @@ class _CalamineSheets:
             self.hidden = {}
 
     def _sheet(self, name: str) -> Any:
-        return self._book.get_sheet_by_name(name)  # calamine reads the whole sheet here: once per pass
+        """The sheet, read whole by calamine: the last one read is kept (the header search
+        and the rows of a one-sheet workbook read it once), never two at once (the memory
+        bound is of one sheet: the kept one goes before another is read)."""
+        if self._kept is not None and self._kept[0] == name:
+            return self._kept[1]
+        self._kept = None
+        sheet = self._book.get_sheet_by_name(name)
+        self._kept = (name, sheet)
+        return sheet
 
     def head(self, name: str, count: int) -> list[list[Any]]:
         sheet = self._sheet(name)
@@ -648,7 +708,12 @@ class _CalamineSheets:
             merges = self._merges[name] = self._merge_list(sheet, name)
         return _filled_down((list(v) for v in sheet.iter_rows()), merges, after=after)
 
+    def forget(self) -> None:
+        """Let go of the sheet kept from the last read."""
+        self._kept = None
+
     def close(self) -> None:
+        self._kept = None
         self._book.close()
 
 
@@ -703,6 +768,7 @@ def _open_book(path: Path, kind: FileKind, header_test: HeaderTest, header_row: 
                limits: ReadLimits, name: str) -> Source:
     from python_calamine import CalamineWorkbook
 
+    _check_sheet_bytes(path, kind, limits, name)  # from the zip directory: before anything is decompressed
     _check_zip(path, limits)
     cleanup = None
     real = path
@@ -850,13 +916,31 @@ def _open_parquet(path: Path) -> Source:
 
 
 def _read_parquet(path: Path, chunk_rows: int, part: Part) -> Iterator[Chunk]:
+    """Record batches as frames of text cells, column by column in Arrow (no pandas
+    conversion of the batch: pandas' Arrow strings, iterated cell by cell, cost ~6 times
+    the reading; see benchmarks/RESULTS.md, issue 20 target 4)."""
+    import pandas as pd
     import pyarrow.parquet as pq
 
     for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
-        frame = batch.to_pandas()
-        frame = frame.astype(object).where(frame.notna(), "")
-        frame = frame.map(cell_text)
-        yield Chunk(frame.reset_index(drop=True), part)
+        frame = pd.DataFrame({i: _text_cells(column) for i, column in enumerate(batch.columns)}, dtype=object)
+        frame.columns = list(batch.schema.names)
+        yield Chunk(frame, part)
+
+
+def _text_cells(column: Any) -> list[str]:
+    """One Arrow column as text cells: a null (or a float NaN) is "", other values as
+    cell_text gives them (the same text as pandas' objects of the same values)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = column.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+        return pc.fill_null(column, "").to_pylist()  # type: ignore[no-any-return]
+    if pa.types.is_nested(kind):  # lists, structs: pandas' own objects (numpy arrays) give their text
+        values = column.to_pandas()
+        return [cell_text(v) for v in values.astype(object).where(values.notna(), "")]
+    return ["" if v is None or v != v else cell_text(v) for v in column.to_pylist()]
 
 
 def _read_jsonl(path: Path, chunk_rows: int) -> Iterator[Chunk]:
@@ -904,5 +988,5 @@ def read_chunks(path: str | Path, *, chunk_rows: int = 50_000, encoding: str | N
 
 __all__ = [
     "BOOK_SUFFIXES", "Chunk", "HeaderTest", "Part", "READ_SUFFIXES", "ReadLimits", "Source", "TableError",
-    "cell_text", "check_input", "clean_header", "detect_encoding", "open_source", "read_chunks",
+    "book_data_bytes", "cell_text", "check_input", "clean_header", "detect_encoding", "open_source", "read_chunks",
 ]

@@ -30,16 +30,16 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 from ..batch import FLAGGED_ACTIONS, JSON_COLUMNS, for_people, results_columns
-from ..columns import ColumnMap, looks_like_header
-from ..readers import READ_SUFFIXES, TableError, open_source, read_chunks
+from ..columns import ColumnMap
+from ..readers import READ_SUFFIXES, TableError, read_chunks
 from ..scanfile import scan_file
 from ..screener import Screener, ScreeningInputError
 from ..tables import open_writer
+from .preview import COLUMN_FIELDS, read_preview
 
 log = logging.getLogger(__name__)
 
@@ -47,17 +47,11 @@ JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 # what the page takes is what `scan` reads: an HTML or text ".xls", a .zip of townships …
 INPUT_SUFFIXES = READ_SUFFIXES
 CHUNK_ROWS = 5_000
-PREVIEW_ROWS = 5
 LEASE_SECONDS = 30.0  # a queued or running job whose lease is older than this was interrupted
 HEARTBEAT_SECONDS = 5.0
 QUEUE_POLL_SECONDS = 1.0  # how often a worker looks for queued jobs in the ledger
 INTERRUPTED = "处理这次筛查的服务进程已停止，筛查被中断。可以点“重新筛查”再筛一次，不必重新上传。"
 INCOMPLETE = "上传的文件不完整或已被改动，请重新上传。"
-# Where the fields of a row are, as the preview offers them for correction.
-COLUMN_FIELDS = (
-    ("name", "名称"), ("scope", "经营范围"), ("credit_code", "统一社会信用代码"), ("entity_type", "企业类型"),
-    ("established_on", "成立日期"), ("status", "登记状态"), ("suspended_since", "停业日期"), ("address", "住所"),
-)
 
 
 class JobStore:
@@ -343,24 +337,11 @@ class JobStore:
         if not self.verify_input(job_id):
             out["problem"] = INCOMPLETE
             return out
-        try:
-            with open_source(path, header_test=partial(looks_like_header, name=None), header_row=header_row,
-                             sheets=sheets) as source:
-                out["skipped"] = list(source.skipped)
-                seen: set[int] = set()
-                for chunk in source.chunks(chunk_rows=PREVIEW_ROWS):
-                    if id(chunk.part) in seen:
-                        continue
-                    seen.add(id(chunk.part))
-                    out["parts"].append(_describe_part(chunk.part, chunk.frame))
-                    if len(seen) == len(source.parts):
-                        break
-                for part in source.parts:
-                    if id(part) not in seen:
-                        out["parts"].append(_describe_part(part, None))
-        except (TableError, ScreeningInputError, OSError, ValueError, KeyError) as exc:
-            out["problem"] = f"无法读取这个文件：{exc}"
+        read = read_preview(path, header_row=header_row, sheets=sheets)
+        if read["problem"]:
+            out["problem"] = read["problem"]
             return out
+        out["parts"], out["skipped"] = read["parts"], read["skipped"]
         if path.suffix == ".xlsx":
             out["sheets"] = _sheet_names(path)  # after open_source has checked the workbook is safe to open
         if not out["parts"]:
@@ -556,17 +537,6 @@ class JobStore:
             "seconds": round(time.time() - started, 2),
             "list_version": version,
         }
-
-
-def _describe_part(part: Any, frame: Any) -> dict[str, Any]:
-    try:
-        found = ColumnMap.find(part.header)
-        columns = {key: (found.scope if key == "scope" else getattr(found, key)) or "" for key, _ in COLUMN_FIELDS}
-    except ScreeningInputError:
-        columns = {key: "" for key, _ in COLUMN_FIELDS}
-    rows = [[str(v) for v in row] for row in frame.head(PREVIEW_ROWS).itertuples(index=False, name=None)] if frame is not None else []
-    return {"sheet": part.sheet, "header_row": part.header_row, "skipped_above": part.skipped_above,
-            "notes": list(part.notes), "header": list(part.header), "rows": rows, "columns": columns}
 
 
 def _write_flagged(screened: Path, out_path: Path) -> None:

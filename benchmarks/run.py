@@ -28,6 +28,7 @@ import time
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -166,10 +167,10 @@ def engine_pipeline(records: list[tuple[str, str]]) -> Callable[[], list[list[st
     return run
 
 
-def engine_screen_many(records: list[tuple[str, str]]) -> Callable[[], list[list[str]]]:
+def engine_screen_many(records: list[tuple[str, str]], screener_class: Any = None) -> Callable[[], list[list[str]]]:
     from fangfei_screen import Screener
 
-    screener = Screener().warm_up()
+    screener = (screener_class or Screener)().warm_up()
     dicts = [{"name": n, "scope": s} for n, s in records]
 
     def run() -> list[list[str]]:

@@ -24,7 +24,10 @@ import statistics
 import tempfile
 import sys
 import time
+from collections.abc import Callable, Iterator
+from itertools import islice
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
@@ -43,22 +46,27 @@ def main() -> None:
     sys.path.insert(1, str(HERE))
     import fangfei_screen
     from corpus import CorpusMaker
-    from run import engine_floor, engine_screen_many
 
     records = [(r.name, r.scope) for r in CorpusMaker(seed=args.seed).records(args.n, profile=args.profile)]
-    engines = [("floor", engine_floor(records)), (fangfei_screen.__file__, engine_screen_many(records))]
+    engines = [("floor", _floor(records)), (fangfei_screen.__file__, _screen_many(records, fangfei_screen.Screener))]
     if args.before:
-        engines.insert(1, (str(args.before), engine_screen_many(records, _load_copy(args.before).Screener)))
+        engines.insert(1, (str(args.before), _screen_many(records, _load_copy(args.before).Screener)))
     gc.collect()
     gc.freeze()
     load = os.getloadavg()[0]
     rows = []
     for _ in range(args.rounds):
-        row = []
-        for _, run in engines:
-            t = time.process_time()
-            run()
-            row.append(time.process_time() - t)
+        # The engines take turns every CHUNK records (each a generator over all of
+        # them, as one call of screen_many is), so that a change of load in the middle
+        # of a round moves all of them alike.
+        running = [make() for _, make in engines]
+        row = [0.0] * len(engines)
+        for _ in range(0, len(records), CHUNK):
+            for k, it in enumerate(running):
+                t = time.process_time()
+                for _ in islice(it, CHUNK):
+                    pass
+                row[k] += time.process_time() - t
         rows.append(row)
     print(f"{args.n:,} records ({args.profile}), {args.rounds} rounds, load average {load:.1f} at the start, "
           f"{os.getloadavg()[0]:.1f} at the end")
@@ -68,6 +76,42 @@ def main() -> None:
         ratios = [row[k] / row[0] for row in rows]
         print(f"{label}: screen_many {statistics.median(row[k] for row in rows) / args.n * 1e6:.2f} µs/record, "
               f"ratio median {statistics.median(ratios):.2f}× (rounds: {', '.join(f'{r:.2f}' for r in ratios)})")
+
+
+CHUNK = 1_000
+
+
+def _floor(records: list[tuple[str, str]]) -> Callable[[], Iterator[list[str]]]:
+    """Raw Automaton.iter over each field of each record, keeping what it finds (run.py's floor)."""
+    from run import _raw_automaton
+
+    it = _raw_automaton().iter
+
+    def run() -> Iterator[list[str]]:
+        for name, scope in records:
+            found = []
+            for _, term in it(name):
+                found.append(term)
+            for _, term in it(scope):
+                found.append(term)
+            yield found
+
+    return run
+
+
+def _screen_many(records: list[tuple[str, str]], screener_class: Any) -> Callable[[], Iterator[list[str]]]:
+    """screen_many(kind="existing") over the records, keeping the keywords of each (run.py's)."""
+    screener = screener_class().warm_up()
+    dicts = [{"name": n, "scope": s} for n, s in records]
+
+    def run() -> Iterator[list[str]]:
+        for memo in (getattr(screener, "_memo", None), getattr(screener, "_scope_memo", None)):
+            if memo is not None:
+                memo.cache_clear()  # each round starts cold, as one call of a fresh process does
+        for r in screener.screen_many(dicts, kind="existing"):
+            yield [h.keyword for h in r.hits + r.suppressed] if r.hits or r.suppressed else []
+
+    return run
 
 
 def _load_copy(src: Path):  # noqa: ANN202 - a module

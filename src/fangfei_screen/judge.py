@@ -235,6 +235,11 @@ _UNIT_CUT = re.compile("[；;。]")
 _UNIT_MARK = re.compile("[；;。（(【\\[〔{《）)】\\]〕}》]")
 
 
+def has_bracket(text: str) -> bool:
+    """Whether ``text`` holds a bracket of any kind the judge counts."""
+    return _BRACKET.search(text) is not None
+
+
 def unit_cuts(scope: str) -> list[int]:
     """Positions of the ；;。 of a folded scope that stand outside every bracket (the
     brackets counted as :func:`negated_spans` counts them), where the scope can be cut

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-from bisect import bisect_left
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -15,7 +16,7 @@ from .automaton import Pattern, PatternIndex, PatternKind
 from .boundary import BoundaryJudge
 from .clausesenses import RULES, rules_for
 from .institutions import institution_of
-from .judge import ExclusionContext, exclusion_contexts, judge_field, unit_cuts
+from .judge import ExclusionContext, exclusion_contexts, has_bracket, judge_field, unit_cuts
 from .lexicon import KeywordList, bundled_list_path, load_list
 from .licences import LicenceRegister, load_register
 from .names import NameReader
@@ -69,6 +70,8 @@ _EMPTY_SCAN = FieldScan()
 _CUTS = "；;。"  # where judge.unit_cuts may cut a scope
 _SCAN_MEMO = 1 << 14  # judged texts (scope units, names, scopes judged whole) a screener remembers
 _SCAN_MEMO_CHARS = 512  # longer texts are judged each time: the memo holds at most 8 M characters
+_SCOPE_MEMO = 1 << 12  # whole scopes (built from their units) a screener remembers
+_SCOPE_MEMO_CHARS = 1_024  # at most 4 M characters
 
 
 class Screener:
@@ -146,6 +149,7 @@ class Screener:
         words = [fold(w) for w in alphabet] + [w for r in RULES for w in (*r.sentence, *r.after, *r.before)]
         self._cuttable = self._list_of is None and not any(c in w for w in words for c in _CUTS)
         self._memo = lru_cache(maxsize=_SCAN_MEMO)(self._scan_careful)
+        self._scope_memo = lru_cache(maxsize=_SCOPE_MEMO)(self._scan_units)
         self._boundary = BoundaryJudge()
         # the terms are industry words of a name too (天诚 + 信用评级 + 有限责任公司)
         self._names = NameReader(fold(f) for f, p in forms if p.kind is PatternKind.TERM)
@@ -204,15 +208,28 @@ class Screener:
         """
         if not text or not isinstance(text, str):
             return self._scan_careful(text, field)
-        if field is Field.SCOPE and self._cuttable and not self._folder.needs_folding(text):
-            ends = [last for last, _ in self._index.iter(text)]
-            if not ends:
-                return _EMPTY_SCAN
+        if not self._folder.needs_folding(text):
+            for _ in self._index.iter(text):
+                break
+            else:
+                return _EMPTY_SCAN  # nothing to judge, nothing worth remembering
             # (not when a dictionary word holds a cut: jieba would read across it)
-            cuts = unit_cuts(text) if not self._boundary.pairs_hold(_CUTS) else None
-            if cuts:
-                return _joined_units(text, cuts, ends, self._remembered)
+            if field is Field.SCOPE and self._cuttable and not self._boundary.pairs_hold(_CUTS):
+                return self._scope_memo(text) if len(text) <= _SCOPE_MEMO_CHARS else self._scan_units(text)
         return self._remembered(text, field)
+
+    def _scan_units(self, text: str) -> FieldScan:
+        """A scope that needs no folding, from the remembered scans of its units."""
+        if ";" not in text and "。" not in text and not has_bracket(text):
+            units = text.split("；")  # the usual scope: items joined by ；
+        else:
+            cuts = unit_cuts(text)
+            units = [text[a + 1 : b] for a, b in zip((-1, *cuts), (*cuts, len(text)))]
+        if len(units) == 1:
+            return self._remembered(text, Field.SCOPE)
+        starts = [0, *accumulate(map((1).__add__, map(len, units[:-1])))]
+        ends = [last for last, _ in self._index.iter(text)]
+        return _joined_units(units, starts, ends, self._remembered)
 
     def _remembered(self, text: str, field: Field) -> FieldScan:
         return self._scan_careful(text, field) if len(text) > _SCAN_MEMO_CHARS else self._memo(text, field)
@@ -417,24 +434,23 @@ class Screener:
 
 
 def _joined_units(
-    text: str, cuts: list[int], ends: list[int], scan: Callable[[str, Field], FieldScan]
+    units: list[str], starts: list[int], ends: list[int], scan: Callable[[str, Field], FieldScan]
 ) -> FieldScan:
-    """The scan of a scope from the scans of its units: ``text`` cut at ``cuts``, each
-    unit that holds the last character of a match (``ends``, ascending) scanned by
-    ``scan``, their hits shifted to the scope's offsets. A unit without a match has
-    nothing to judge."""
+    """The scan of a scope from the scans of its units (``units``, beginning at
+    ``starts``): each unit that holds the last character of a match (``ends``,
+    ascending) scanned by ``scan``, its hits shifted to the scope's offsets. A unit
+    without a match has nothing to judge."""
     hits: list[Hit] = []
     watch: list[Hit] = []
     suppressed: list[Hit] = []
-    bounds = (-1, *cuts, len(text))
     seen = -1
     for last in ends:
-        i = bisect_left(cuts, last)
+        i = bisect_right(starts, last) - 1
         if i == seen:
             continue
         seen = i
-        a = bounds[i] + 1
-        found = scan(text[a : bounds[i + 1]], Field.SCOPE)
+        a = starts[i]
+        found = scan(units[i], Field.SCOPE)
         for into, got in ((hits, found.hits), (watch, found.watch), (suppressed, found.suppressed)):
             if a and got:
                 into.extend(Hit(h.term, h.text, h.field, h.start + a, h.end + a, h.via, h.reason, h.detail) for h in got)

@@ -28,7 +28,6 @@ import time
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -167,14 +166,17 @@ def engine_pipeline(records: list[tuple[str, str]]) -> Callable[[], list[list[st
     return run
 
 
-def engine_screen_many(records: list[tuple[str, str]], screener_class: Any = None) -> Callable[[], list[list[str]]]:
+def engine_screen_many(records: list[tuple[str, str]]) -> Callable[[], list[list[str]]]:
     from fangfei_screen import Screener
 
-    screener = (screener_class or Screener)().warm_up()
+    screener = Screener().warm_up()
     dicts = [{"name": n, "scope": s} for n, s in records]
 
     def run() -> list[list[str]]:
         out = []
+        for memo in (getattr(screener, "_memo", None), getattr(screener, "_scope_memo", None)):
+            if memo is not None:
+                memo.cache_clear()  # each repeat starts cold: the screener remembers judged texts
         for r in screener.screen_many(dicts, kind="existing"):
             out.append([h.keyword for h in r.hits + r.suppressed] if r.hits or r.suppressed else [])
         return out

@@ -130,6 +130,11 @@ def test_refusals_are_one_line_errors(ledger: Ledger, tmp_path) -> None:  # type
     with pytest.raises(LedgerError, match="立案时间"):
         dispose(ledger, A[0], Disposal(measure="约谈", date="2025-06-01", police="否", case_date="2025-06-03"), by="李四")
     assert Disposal(measure="移送公安", date="2025-06-01").cleaned().police == "是"
+    # dates as clerks type them (the spellings scan and report accept), but not in the future
+    assert Disposal(measure="约谈", date="2025/07/21", case_date="2025年7月3日").cleaned().problems() == {}
+    assert Disposal(measure="约谈", date="2025/07/21").cleaned().date == "2025-07-21"
+    with pytest.raises(LedgerError, match="晚于今天"):
+        dispose(ledger, A[0], Disposal(measure="约谈", date="2030-01-01"), by="李四")
     key, first = dispose(ledger, A[0], Disposal(measure="约谈", date="2025-06-01"), by="李四")
     assert first and not dispose(ledger, A[0], Disposal(measure="约谈", date="2025-06-01"), by="李四")[1]
 
@@ -167,7 +172,7 @@ def test_commands_name_the_database_and_answer_in_json(tmp_path, capsys) -> None
         (["ledger", "show", "nobody", "--db", str(db)], "没有主体"),
         (["ledger", "ingest", str(tmp_path / "none.csv"), "--month", "2025-06", "--unit", "u", "--by", "b", "--db", str(db)], "no such file"),
         (["ledger", "list", "--month", "June", "--db", str(db)], "YYYY-MM"),
-        (["ledger", "dispose", A[0], "--measure", "约谈", "--date", "2025-6-1", "--by", "李四", "--db", str(db)], "YYYY-MM-DD"),
+        (["ledger", "dispose", A[0], "--measure", "约谈", "--date", "2025-6-31", "--by", "李四", "--db", str(db)], "YYYY-MM-DD"),
         (["ledger", "list", "--db", str(tmp_path / "no" / "such.db")], "目录不存在"),
         (["ledger", "list", "--db", "mysql://x/y"], "只支持"),
         (["ledger", "list", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none"], "无法连接"),

@@ -139,8 +139,8 @@ def test_import_problems_name_their_cells_and_apply_nothing(ledger: Ledger, tmp_
     export_sheet(ledger, month="2025-06", output=sheet)
     fill_export(sheet, {
         A[0]: {"处置措施": "约谈", "处置日期（YYYY-MM-DD）": "2025-06-20"},  # valid, yet not applied
-        C[0]: {"处置措施": "喝茶", "处置日期（YYYY-MM-DD）": "2025/6/1", "负责处置的行政机关": 42, "是否移送公安": "也许",
-               "处罚类型": "打板子", "参与集资人数（人）": 2.5, "立案时间（YYYY-MM-DD）": 20250601},
+        C[0]: {"处置措施": "喝茶", "处置日期（YYYY-MM-DD）": "2025/6/31", "负责处置的行政机关": 42, "是否移送公安": "也许",
+               "处罚类型": "打板子", "参与集资人数（人）": 2.5, "立案时间（YYYY-MM-DD）": "2025年13月1日"},
     })
     book = openpyxl.load_workbook(sheet)
     book["台账"].append(["91340323NOSUCHKEY0", None, None, None, None, None, None, None, "约谈", "2025-06-01"])

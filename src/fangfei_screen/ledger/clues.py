@@ -30,6 +30,7 @@ from fangfei_screen.report import SOURCE as SCREENING_SOURCE
 from fangfei_screen.values import CodeState, code_state
 
 from .db import Ledger, LedgerError
+from .forms import iso_day
 from .history import now, record
 from .months import parse_month
 from .schema import batches, clue_facts, clue_months, entities
@@ -183,17 +184,6 @@ class Clue:
     @property
     def source(self) -> str:
         return ORIGINS.get(self.origin, self.origin)
-
-
-def iso_day(value: str) -> str:
-    """年-月-日 as typed in Chinese or with slashes (2025年6月20日, 2025/6/20) → 2025-06-20; else as typed."""
-    from fangfei_screen.values import parse_date
-
-    try:
-        day = parse_date(value) if value else None
-    except ValueError:  # 2025年13月1日: left as typed, for the validator to name
-        return value
-    return day.isoformat() if day else value
 
 
 def _methods(text: str) -> list[str]:

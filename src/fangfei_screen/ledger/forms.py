@@ -9,6 +9,8 @@ import re
 from dataclasses import asdict, dataclass, fields
 from datetime import date
 
+from fangfei_screen.values import parse_date
+
 # What offices record as done (the plan's disposal paths); the sheet offers them as a drop-down.
 MEASURES = ("督促变更或注销", "约谈", "责令整改", "提请吊销", "移送公安", "行政处罚", "列入重点监管", "其他")
 # The kinds of administrative penalty, 《行政处罚法》第九条.
@@ -19,6 +21,16 @@ PENALTY_TYPES = (
 YES_NO = ("是", "否")
 _NUMBER = re.compile(r"^\d+(\.\d+)?$")
 _COUNT = re.compile(r"^\d+$")
+DATE_FIELDS = ("date", "case_date", "penalty_date")
+
+
+def iso_day(value: str) -> str:
+    """年-月-日 as typed in Chinese or with slashes (2025年6月20日, 2025/6/20) → 2025-06-20; else as typed."""
+    try:
+        day = parse_date(value) if value else None
+    except ValueError:  # 2025年13月1日: left as typed, for the validator to name
+        return value
+    return day.isoformat() if day else value
 
 
 @dataclass(frozen=True)
@@ -49,23 +61,28 @@ class Disposal:
 
     def cleaned(self) -> Disposal:
         values = {k: str(v if v is not None else "").strip() for k, v in asdict(self).items()}
+        for name in DATE_FIELDS:  # the spellings scan and report accept (2025/07/21, 2025年7月21日)
+            values[name] = iso_day(values[name])
         if values["measure"] == "移送公安" and not values["police"]:
             values["police"] = "是"  # the measure says it: Attachment 3's 是否移送公安 follows
         return Disposal(**values)
 
-    def problems(self) -> dict[str, str]:
+    def problems(self, *, today: date | None = None) -> dict[str, str]:
         """Field name → what is wrong (empty when valid)."""
         out: dict[str, str] = {}
         if self.measure not in MEASURES:
             out["measure"] = f"处置措施「{self.measure}」不在列表中（{'、'.join(MEASURES)}）"
-        for name in ("date", "case_date", "penalty_date"):
+        for name in DATE_FIELDS:
             value = getattr(self, name)
             if name != "date" and not value:
                 continue
             try:
-                date.fromisoformat(value)
+                day = date.fromisoformat(value)
             except ValueError:
                 out[name] = f"日期「{value}」应为 YYYY-MM-DD"
+                continue
+            if day > (today or date.today()):  # a disposal is recorded when done, as add-clue's 发现时间
+                out[name] = f"日期「{value}」晚于今天"
         for name in ("amount", "unrefunded_amount", "refunded_amount"):
             value = getattr(self, name)
             if value and not _NUMBER.match(value):

@@ -310,6 +310,6 @@ def _key_case(request: Request, form: Any, ledger: Any, user: Any) -> Response:
 
 
 def _iso(value: str) -> str:
-    from ..ledger.clues import iso_day
+    from ..ledger.forms import iso_day
 
     return iso_day(value)

@@ -210,15 +210,12 @@ async def licence_post(request: Request, ledger: Any, user: Any) -> Response:
 async def dispose_post(request: Request, ledger: Any, user: Any) -> Response:
     from ..ledger import LedgerError
     from ..ledger.decisions import dispose
-    from ..ledger.clues import iso_day
     from ..ledger.forms import Disposal
     from ..ledger.queries import show
 
     form = await request.form()
     key = text(form, "key")
     values = {name: text(form, name, limit=2000) for name, _, _ in DISPOSAL_FIELDS}
-    for name in ("date", "case_date", "penalty_date"):  # 年-月-日 as typed: 2025/6/20 and 2025年6月20日 too
-        values[name] = iso_day(values[name])
     try:
         entity = show(ledger, key)
     except LedgerError:

@@ -174,6 +174,9 @@ def engine_screen_many(records: list[tuple[str, str]]) -> Callable[[], list[list
 
     def run() -> list[list[str]]:
         out = []
+        for memo in (getattr(screener, "_memo", None), getattr(screener, "_scope_memo", None)):
+            if memo is not None:
+                memo.cache_clear()  # each repeat starts cold: the screener remembers judged texts
         for r in screener.screen_many(dicts, kind="existing"):
             out.append([h.keyword for h in r.hits + r.suppressed] if r.hits or r.suppressed else [])
         return out

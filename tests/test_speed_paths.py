@@ -1,9 +1,9 @@
 """The fast paths of bulk work give the same answers as the plain ones.
 
-screen_many remembers judged field texts for one call (registries repeat texts:
-branches, chains, banks copying their statute's list); the answers must equal
-screen() record by record, whether the memo holds a text, was cleared, or never
-took it (over its length limit)."""
+A screener remembers judged texts (scope units, names; registries repeat them:
+branches, chains, banks copying their statute's list); the answers must equal the
+careful path's record by record, whether the memo holds a text, has dropped it, or
+never took it (over its length limit)."""
 
 from __future__ import annotations
 
@@ -32,18 +32,23 @@ RECORDS = [
 ]
 
 
-def _plain(screener: Screener) -> list[dict]:
-    return [screener.screen(r["name"], r["scope"], kind="existing", as_of="2025-06-30").to_dict() for r in RECORDS]
+def _careful(screener: Screener) -> list[dict]:
+    """Every record judged whole, with no memo (Screener._scan_careful)."""
+    careful = Screener()
+    careful._scan = careful._scan_careful  # type: ignore[method-assign]
+    return [careful.screen(r["name"], r["scope"], kind="existing", as_of="2025-06-30").to_dict() for r in RECORDS]
 
 
 @pytest.mark.parametrize("memo_size", [1, 2, 1 << 14])
-def test_screen_many_with_its_memo_equals_screen_record_by_record(
-    screener: Screener, monkeypatch: pytest.MonkeyPatch, memo_size: int
-) -> None:
+def test_screen_many_with_its_memo_equals_the_careful_path(monkeypatch: pytest.MonkeyPatch, memo_size: int) -> None:
     monkeypatch.setattr(screener_module, "_SCAN_MEMO", memo_size)
+    screener = Screener()
     many = [r.to_dict() for r in screener.screen_many(RECORDS * 3, kind="existing", as_of="2025-06-30")]
-    assert many == _plain(screener) * 3
+    careful = _careful(screener)
+    assert many == careful * 3
     assert len(many) == len(RECORDS) * 3
+    # screen() shares the memo and answers the same
+    assert [screener.screen(r["name"], r["scope"], kind="existing", as_of="2025-06-30").to_dict() for r in RECORDS] == careful
     # the repeated bank record is judged, and its hits are the ones screen() reports
     bank = many[0]
     assert bank["action"] != "pass"
@@ -51,8 +56,10 @@ def test_screen_many_with_its_memo_equals_screen_record_by_record(
     assert {h["text"] for h in bank["hits"]} >= {"票据", "信用"}
 
 
-def test_the_memo_does_not_outlive_one_call(screener: Screener) -> None:
-    first = list(screener.screen_many(RECORDS[:1], kind="existing", as_of="2025-06-30"))
-    second = list(screener.screen_many(RECORDS[:1], kind="existing", as_of="2025-06-30"))
-    assert first == second
-    assert first[0].hits and first[0].hits[0] is not second[0].hits[0]  # judged again, not shared
+def test_the_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(screener_module, "_SCAN_MEMO", 4)
+    screener = Screener()
+    list(screener.screen_many(RECORDS * 2, kind="existing", as_of="2025-06-30"))
+    info = screener._memo.cache_info()
+    assert info.currsize <= 4 and info.maxsize == 4
+    assert info.hits and info.misses  # it was used, and dropped texts were judged again

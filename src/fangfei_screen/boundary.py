@@ -51,6 +51,7 @@ class BoundaryJudge:
         self._lock = threading.Lock()
         self._ready = False
         self._term_joints: dict[str, frozenset[int]] = {}
+        self._pairs_hold: dict[str, bool] = {}
         self._edge_pairs: frozenset[str] = frozenset()
         # Per-instance memo of verdicts by window: a pure function of the window, so the
         # outcome never depends on what was screened before.
@@ -77,6 +78,16 @@ class BoundaryJudge:
             self.warm_up()
         pairs = self._edge_pairs
         return (start > 0 and text[start - 1 : start + 1] in pairs) or (end < len(text) and text[end - 1 : end + 1] in pairs)
+
+    def pairs_hold(self, chars: str) -> bool:
+        """Whether a character of ``chars`` is in an edge pair of the dictionary (a
+        dictionary word holds it next to another character)."""
+        held = self._pairs_hold.get(chars)
+        if held is None:
+            self.warm_up()
+            joined = "".join(self._edge_pairs)  # ~0.1 s: once per instance and question
+            held = self._pairs_hold[chars] = any(ch in joined for ch in chars)
+        return held
 
     def straddles(self, text: str, start: int, end: int) -> str:
         """An explanation when the hit text[start:end] straddles words, else ''."""

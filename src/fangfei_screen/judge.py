@@ -229,6 +229,45 @@ def _begins_item(scope: str, start: int, spaces: Sequence[int]) -> bool:
     return i < len(spaces) and spaces[i] == start
 
 
+# Where a scope may be cut into units judged alone: ；;。 outside every bracket.
+_UNIT_END = "；;。"
+_UNIT_CUT = re.compile("[；;。]")
+_UNIT_MARK = re.compile("[；;。（(【\\[〔{《）)】\\]〕}》]")
+
+
+def has_bracket(text: str) -> bool:
+    """Whether ``text`` holds a bracket of any kind the judge counts."""
+    return _BRACKET.search(text) is not None
+
+
+def unit_cuts(scope: str) -> list[int]:
+    """Positions of the ；;。 of a folded scope that stand outside every bracket (the
+    brackets counted as :func:`negated_spans` counts them), where the scope can be cut
+    into units whose verdicts do not depend on each other.
+
+    No rule of this module reads across such a character: a negated clause, a 除…外 or
+    an X除外 ends at it (they stop at ；;。 inside brackets and outside them, and here no
+    bracket is open), a sense's sentence (clausesenses) ends at it, jieba's windows stop
+    at it (it is no character of a jieba block), and no listed form, exclusion, head
+    noun or sense word holds it (the screener checks that before it cuts). So judging
+    each unit alone and shifting its hits gives the verdicts of the whole scope.
+    """
+    if _BRACKET.search(scope) is None:
+        return [m.start() for m in _UNIT_CUT.finditer(scope)]
+    cuts: list[int] = []
+    depth = 0
+    for m in _UNIT_MARK.finditer(scope):
+        ch = m.group()
+        if ch in _UNIT_END:
+            if not depth:
+                cuts.append(m.start())
+        elif ch in _OPEN:
+            depth += 1
+        elif depth:
+            depth -= 1
+    return cuts
+
+
 def longest_matches(matches: list[Match], text_length: int, group_of: Sequence[int] | None = None) -> list[Match]:
     """Resolve overlapping term matches to the longest (then leftmost) ones.
 

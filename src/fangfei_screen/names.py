@@ -102,6 +102,12 @@ class NameReader:
         self._longest_place = max(map(len, self._places))
         self._longest_trade = max(map(len, self._trades))
         self._longest_form = max(map(len, self._forms))
+        # The lengths worth trying where a word must begin (places) or end (industry
+        # words, forms) at a given character, longest first: any other length finds no
+        # word, so the searches below try fewer substrings and find the same words.
+        self._place_sizes = _sizes_by(self._places, 0)
+        self._trade_sizes = _sizes_by(self._trades, -1)
+        self._form_sizes = _sizes_by(self._forms, -1)
         self._ready = True
 
     def is_division_head(self, word: str) -> bool:
@@ -170,7 +176,9 @@ class NameReader:
     def _form_start(self, name: str, a: int, b: int, *, branch: bool) -> int:
         """Where the organisation form begins: the longest listed one, less an industry
         word it begins with (服务中心 is 服务 + 中心, 投资公司 is 投资 + 公司)."""
-        for size in range(min(self._longest_form, b - a), 0, -1):
+        for size in self._form_sizes.get(name[b - 1], ()) if b > a else ():
+            if size > b - a:
+                continue
             word = name[b - size : b]
             if word in self._forms and (branch or word not in _BRANCH_FORMS) and b - size > a:
                 at = b - size
@@ -187,7 +195,9 @@ class NameReader:
         兴和 of 兴和县 is no place here), while heads may follow heads (青海海东)."""
         ends, pos, suffixed = [], a, False
         while len(ends) < 4:
-            for size in range(min(self._longest_place, b - pos), 1, -1):
+            for size in self._place_sizes.get(name[pos], ()) if pos < b else ():
+                if size > b - pos or size < 2:
+                    continue
                 word = name[pos : pos + size]
                 if word in self._places:
                     has_suffix = _SUFFIXED.search(word) is not None
@@ -206,7 +216,9 @@ class NameReader:
         word at each step that leaves a 字号 of ``min_brand`` characters."""
         pos = b
         while pos > a:
-            for size in range(min(self._longest_trade, pos - a), 1, -1):
+            for size in self._trade_sizes.get(name[pos - 1], ()):
+                if size > pos - a or size < 2:
+                    continue
                 left = pos - size - a
                 if name[pos - size : pos] in self._trades and (
                     left >= min_brand or (left and name[a : pos - size].strip(_PLACEHOLDER) == "")
@@ -222,7 +234,9 @@ class NameReader:
         longest first); what is left at the front is one more part."""
         out, pos = [], b
         while pos > a:
-            for size in range(min(self._longest_trade, pos - a), 1, -1):
+            for size in self._trade_sizes.get(name[pos - 1], ()):
+                if size > pos - a or size < 2:
+                    continue
                 if name[pos - size : pos] in self._trades:
                     out.append((pos - size, pos))
                     pos -= size
@@ -231,6 +245,16 @@ class NameReader:
                 out.append((a, pos))
                 break
         return out[::-1]
+
+
+def _sizes_by(words: Iterable[str], at: int) -> dict[str, tuple[int, ...]]:
+    """For each character, the lengths (longest first) of the ``words`` that have it
+    at index ``at`` (0: their first character, -1: their last)."""
+    sizes: dict[str, set[int]] = {}
+    for w in words:
+        if w:
+            sizes.setdefault(w[at], set()).add(len(w))
+    return {ch: tuple(sorted(n, reverse=True)) for ch, n in sizes.items()}
 
 
 def part_at(parts: tuple[Part, ...], at: int) -> int:

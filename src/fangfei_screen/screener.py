@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import os
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from .automaton import Pattern, PatternIndex, PatternKind
 from .boundary import BoundaryJudge
-from .clausesenses import rules_for
+from .clausesenses import RULES, rules_for
 from .institutions import institution_of
-from .judge import ExclusionContext, exclusion_contexts, judge_field
+from .judge import ExclusionContext, exclusion_contexts, has_bracket, judge_field, unit_cuts
 from .lexicon import KeywordList, bundled_list_path, load_list
 from .licences import LicenceRegister, load_register
 from .names import NameReader
@@ -65,8 +67,11 @@ class FieldScan(NamedTuple):
 
 
 _EMPTY_SCAN = FieldScan()
-_SCAN_MEMO = 1 << 14  # judged field texts one screen_many call remembers
-_SCAN_MEMO_CHARS = 1_024  # longer texts are judged each time
+_CUTS = "；;。"  # where judge.unit_cuts may cut a scope
+_SCAN_MEMO = 1 << 14  # judged texts (scope units, names, scopes judged whole) a screener remembers
+_SCAN_MEMO_CHARS = 512  # longer texts are judged each time: the memo holds at most 8 M characters
+_SCOPE_MEMO = 1 << 12  # whole scopes (built from their units) a screener remembers
+_SCOPE_MEMO_CHARS = 1_024  # at most 4 M characters
 
 
 class Screener:
@@ -139,6 +144,12 @@ class Screener:
         senses = tuple(rules_for(t.term) for t in terms)
         self._senses = senses if any(senses) else None
         self._index = PatternIndex((self._folder.fold(form), p) for form, p in forms)
+        # Whether a scope may be judged unit by unit (judge.unit_cuts): no word the judge
+        # matches holds a cut, and overlaps are not resolved across lists.
+        words = [fold(w) for w in alphabet] + [w for r in RULES for w in (*r.sentence, *r.after, *r.before)]
+        self._cuttable = self._list_of is None and not any(c in w for w in words for c in _CUTS)
+        self._memo = lru_cache(maxsize=_SCAN_MEMO)(self._scan_careful)
+        self._scope_memo = lru_cache(maxsize=_SCOPE_MEMO)(self._scan_units)
         self._boundary = BoundaryJudge()
         # the terms are industry words of a name too (天诚 + 信用评级 + 有限责任公司)
         self._names = NameReader(fold(f) for f, p in forms if p.kind is PatternKind.TERM)
@@ -184,6 +195,47 @@ class Screener:
         return self._scan(text, Field(field))
 
     def _scan(self, text: str | None, field: Field) -> FieldScan:
+        """:meth:`_scan_careful`, remembering judged units and texts.
+
+        A scope that needs no folding is judged unit by unit (judge.unit_cuts: the
+        verdicts of a unit do not depend on the rest of the scope) and only where the
+        automaton found something; other texts are judged whole. The answers are
+        remembered per instance, up to ``_SCAN_MEMO`` texts of at most
+        ``_SCAN_MEMO_CHARS`` characters (longer ones are judged each time): registers
+        are written in the national catalogue's standard phrases (规范表述), so the same
+        unit recurs across millions of records, and banks' and insurers' names and
+        scopes repeat row after row.
+        """
+        if not text or not isinstance(text, str):
+            return self._scan_careful(text, field)
+        if not self._folder.needs_folding(text):
+            for _ in self._index.iter(text):
+                break
+            else:
+                return _EMPTY_SCAN  # nothing to judge, nothing worth remembering
+            # (not when a dictionary word holds a cut: jieba would read across it)
+            if field is Field.SCOPE and self._cuttable and not self._boundary.pairs_hold(_CUTS):
+                return self._scope_memo(text) if len(text) <= _SCOPE_MEMO_CHARS else self._scan_units(text)
+        return self._remembered(text, field)
+
+    def _scan_units(self, text: str) -> FieldScan:
+        """A scope that needs no folding, from the remembered scans of its units."""
+        if ";" not in text and "。" not in text and not has_bracket(text):
+            units = text.split("；")  # the usual scope: items joined by ；
+        else:
+            cuts = unit_cuts(text)
+            units = [text[a + 1 : b] for a, b in zip((-1, *cuts), (*cuts, len(text)))]
+        if len(units) == 1:
+            return self._remembered(text, Field.SCOPE)
+        starts = [0, *accumulate(map((1).__add__, map(len, units[:-1])))]
+        ends = [last for last, _ in self._index.iter(text)]
+        return _joined_units(units, starts, ends, self._remembered)
+
+    def _remembered(self, text: str, field: Field) -> FieldScan:
+        return self._scan_careful(text, field) if len(text) > _SCAN_MEMO_CHARS else self._memo(text, field)
+
+    def _scan_careful(self, text: str | None, field: Field) -> FieldScan:
+        """Every hit of one field, judged on the whole text (no memo)."""
         if not text:
             return _EMPTY_SCAN
         if not isinstance(text, str):
@@ -296,9 +348,8 @@ class Screener:
         licensed: bool,
         as_of_day: date | None,
         credit_code: str | None = None,
-        scan: Callable[[str | None, Field], FieldScan] | None = None,
     ) -> Result:
-        scan = scan or self._scan
+        scan = self._scan
         name_scan = scan(name, Field.NAME)
         scope_scan = scan(scope, Field.SCOPE)
         if kind is Kind.CHANGE:
@@ -368,7 +419,6 @@ class Screener:
         shared_pass = self._pass[defaults["kind"]] if defaults["kind"] is not Kind.CHANGE else None
         clean, screen, screen_parsed = self.clean, self.screen, self._screen_parsed
         options_keys = frozenset(SCREEN_OPTIONS)
-        scan = self._memo_scan()
         for rec in records:
             name, scope = rec.get("name"), rec.get("scope")
             if not options_keys.isdisjoint(rec):
@@ -380,34 +430,34 @@ class Screener:
                     continue
             except TypeError:
                 pass  # not text: _screen_parsed says so
-            yield screen_parsed(name, scope, *parsed, scan=scan)
+            yield screen_parsed(name, scope, *parsed)
 
-    def _memo_scan(self) -> Callable[[str | None, Field], FieldScan]:
-        """:meth:`_scan` remembering its answers for one bulk run.
 
-        A field's judged hits are a pure function of its text, and registries repeat
-        texts: branches and chains share one scope, banks and insurers copy their
-        statute's list of business. A repeated field costs one lookup instead of being
-        judged again. The memo lives as long as one ``screen_many`` call, is cleared
-        when it holds ``_SCAN_MEMO`` texts, and leaves out texts over
-        ``_SCAN_MEMO_CHARS``, so its memory stays bounded (a few MB).
-        """
-        memo: dict[tuple[str, Field], FieldScan] = {}
-        scan = self._scan
+def _joined_units(
+    units: list[str], starts: list[int], ends: list[int], scan: Callable[[str, Field], FieldScan]
+) -> FieldScan:
+    """The scan of a scope from the scans of its units (``units``, beginning at
+    ``starts``): each unit that holds the last character of a match (``ends``,
+    ascending) scanned by ``scan``, its hits shifted to the scope's offsets. A unit
+    without a match has nothing to judge."""
+    hits: list[Hit] = []
+    watch: list[Hit] = []
+    suppressed: list[Hit] = []
+    seen = -1
+    for last in ends:
+        i = bisect_right(starts, last) - 1
+        if i == seen:
+            continue
+        seen = i
+        a = starts[i]
+        found = scan(units[i], Field.SCOPE)
+        for into, got in ((hits, found.hits), (watch, found.watch), (suppressed, found.suppressed)):
+            if a and got:
+                into.extend(Hit(h.term, h.text, h.field, h.start + a, h.end + a, h.via, h.reason, h.detail) for h in got)
+            else:
+                into.extend(got)
+    return FieldScan(tuple(hits), tuple(watch), tuple(suppressed))
 
-        def memo_scan(text: str | None, field: Field) -> FieldScan:
-            if not text or not isinstance(text, str) or len(text) > _SCAN_MEMO_CHARS:
-                return scan(text, field)
-            key = (text, field)
-            found = memo.get(key)
-            if found is None:
-                found = scan(text, field)
-                if len(memo) >= _SCAN_MEMO:
-                    memo.clear()
-                memo[key] = found
-            return found
-
-        return memo_scan
 
 def _rebuild(lists: list[KeywordList], licences: LicenceRegister | None) -> Screener:
     return Screener(lists, licences=licences)

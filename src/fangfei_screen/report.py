@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .batch import results_columns
+from .batch import ERROR_ACTION, results_columns
 from .columns import ColumnMap
 from .models import ACTIONABLE, CATEGORY_LABELS, Action, Category
 from .readers import TableError, read_chunks
@@ -183,30 +183,80 @@ def clue_row(
 
 def report_rows(results_path: str | Path) -> list[list[Any]]:
     """Attachment 2 rows (without 序号) for the flagged entities of a results file."""
+    return reported_rows([results_path]).rows
+
+
+@dataclass(frozen=True)
+class Reported:
+    """Attachment 2 rows from results files, each entity once, and what the clerk must know."""
+
+    rows: list[list[Any]]
+    warnings: list[str]
+
+
+class _Entities:
+    """The entities of a report, found again by 统一社会信用代码, else by name where one of the
+    two rows has no code (two codes under one name are two entities); one look-up a row."""
+
+    def __init__(self) -> None:
+        self.found: dict[str, dict[str, Any]] = {}
+        self._by_name: dict[str, list[str]] = {}
+
+    def key(self, code: str, name: str) -> str | None:
+        if code and f"code:{code}" in self.found:
+            return f"code:{code}"
+        for key in self._by_name.get(name, ()):
+            if not code or not key.startswith("code:"):
+                return key
+        return None
+
+    def add(self, code: str, name: str, entity: dict[str, Any]) -> None:
+        key = f"code:{code}" if code else f"name:{len(self.found)}"
+        self.found[key] = entity
+        self._by_name.setdefault(name, []).append(key)
+
+
+def reported_rows(results_paths: list[str | Path]) -> Reported:
+    """Attachment 2 rows (without 序号) for the flagged entities of results files. An entity
+    found more than once (the same 统一社会信用代码, else the same name: two sheets or two
+    files of one register) is one row holding every word found; rows that could not be
+    screened are counted in a warning, since the form cannot show them."""
     places = PlaceFinder()
-    rows: list[list[Any]] = []
+    entities = _Entities()
+    repeated = unscreened = 0
     cache: dict[str, ColumnMap] = {}
-    for chunk in read_chunks(results_path):
-        frame = chunk.frame
-        if "action" not in frame.columns or "hits" not in frame.columns:
-            raise ReportError(f"{results_path} 不是 fangfei-screen scan 的结果文件（缺少 action、hits 列）")
-        for rec in frame.to_dict("records"):
-            if rec["action"] not in _ACTIONABLE_VALUES:
-                continue
-            cols = results_columns(frame.columns, rec.get("columns", ""), cache=cache)
-            rows.append(
-                clue_row(
-                    name=entity_name(str(rec[cols.name] or ""), str(rec.get(cols.operator) or "") if cols.operator else ""),
-                    hits=_hits(rec["hits"]),
-                    action=rec["action"],
-                    screened_on=str(rec.get("screened_on") or ""),
-                    address=str(rec.get(cols.address, "") or "") if cols.address else "",
-                    credit_code=str(rec.get(cols.credit_code) or "") if cols.credit_code else "",
-                    places=places,
-                    where=str(results_path),
-                )
-            )
-    return rows
+    for results_path in results_paths:
+        for chunk in read_chunks(results_path):
+            frame = chunk.frame
+            if "action" not in frame.columns or "hits" not in frame.columns:
+                raise ReportError(f"{results_path} 不是 fangfei-screen scan 的结果文件（缺少 action、hits 列）")
+            for rec in frame.to_dict("records"):
+                if rec["action"] == ERROR_ACTION:
+                    unscreened += 1
+                if rec["action"] not in _ACTIONABLE_VALUES:
+                    continue
+                cols = results_columns(frame.columns, rec.get("columns", ""), cache=cache)
+                name = entity_name(str(rec[cols.name] or ""), str(rec.get(cols.operator) or "") if cols.operator else "")
+                code = str(rec.get(cols.credit_code) or "") if cols.credit_code else ""
+                code, plain = code_key(code), "".join(name.split())
+                key = entities.key(code, plain)
+                if key is not None:
+                    repeated += 1
+                    entities.found[key]["hits"].extend(_hits(rec["hits"]))
+                    continue
+                entities.add(code, plain, {
+                    "name": name, "hits": _hits(rec["hits"]), "action": rec["action"],
+                    "screened_on": str(rec.get("screened_on") or ""),
+                    "address": str(rec.get(cols.address, "") or "") if cols.address else "",
+                    "credit_code": code, "where": str(results_path),
+                })
+    rows = [clue_row(places=places, **entity) for entity in entities.found.values()]
+    warnings = []
+    if repeated:
+        warnings.append(f"{repeated} 行与前面的行是同一主体（统一社会信用代码或名称相同，如多个工作表），每个主体只列一行，字样合并")
+    if unscreened:
+        warnings.append(f"{unscreened} 行无法筛查（结果为 error），未列入报表：请按 scan 的错误说明改正后重新筛查，以免漏报")
+    return Reported(rows, warnings)
 
 
 _CODE_IN_REMARK = re.compile(r"统一社会信用代码：([0-9A-Za-z.+]+)")

@@ -16,7 +16,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from ..models import Action
+from ..models import FIELD_LABELS, Action
 from ..report import ReportError, ReportHeader, write_report
 from .csrf import CSRF_FIELD, csrf_ok
 from .forms import Errors, text
@@ -27,7 +27,7 @@ STATE_LABELS = {
     "other_sense": "认定为其他含义", "disposed": "已处置", "licence_pending": "待核实牌照", "licensed": "已核实持牌",
 }
 DECISION_LABELS = {"other_sense": "其他含义（不计入）", "confirmed": "确认涉金融"}
-FIELD_NAMES = {"name": "名称", "scope": "经营范围"}
+FIELD_NAMES = FIELD_LABELS
 # The disposal form, in Attachment 3's order: (field, label, hint)
 DISPOSAL_FIELDS = (
     ("measure", "处置措施", ""), ("date", "处置日期", "年-月-日；不填为今天"), ("description", "风险情况描述", ""),

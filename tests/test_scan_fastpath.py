@@ -198,3 +198,29 @@ def test_the_wide_corpus_scans_to_the_same_bytes_for_any_jobs_and_path(tmp_path:
         with (tmp_path / "fast1.csv").open(encoding="utf-8-sig", newline="") as f:
             out = list(csv.reader(f))
         assert len(out) > 700 and {r[len(out[0]) - 15] for r in out[1:]} >= {"pass", "order_rename"}
+
+
+def test_blocks_hand_back_after_each_quoted_record_and_read_what_the_careful_reader_reads(tmp_path: Path) -> None:
+    """Plain reading resumes at the second record the careful reader reads (not a
+    hundred lines on): quoted cells every few lines, a multi-line field, a broken quote."""
+    from tests.test_csvblocks import _blocked, _careful
+
+    rng = random.Random(9)
+    out = [",".join(HEADER)]
+    for i in range(1500):
+        roll = rng.random()
+        if roll < 0.2:
+            out.append(f'A{i},"某某, 商贸有限公司",有限责任公司,2019-04-01,存续,日用百货销售')
+        elif roll < 0.22:
+            out.append(f'B{i},某某商贸有限公司,有限责任公司,2019-04-01,存续,"日用\n百货"')
+        elif roll < 0.23:
+            out.append(f'C{i},"某某商贸有限公司,有限责任公司,2019-04-01,存续,日用百货')  # never closed
+        else:
+            out.append(f"D{i},固镇县某某商贸有限公司,有限责任公司,2019-04-01,存续,五金交电")
+    src = tmp_path / "quoted.csv"
+    src.write_text("\n".join(out) + "\n", encoding="utf-8")
+    careful = _careful(src)
+    assert len(careful) >= 1400
+    for block in (1 << 20, 4096, 300):
+        assert _blocked(src, block=block) == careful, block
+    assert _blocked(src, parts=3, block=4096) == _careful(src, parts=3) == careful

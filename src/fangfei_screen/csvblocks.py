@@ -126,7 +126,9 @@ def blocks(
                 # the careful reader of the whole file starts a record, and plain reading
                 # resumes (from the first line that is not plain, most lines of a file
                 # whose cells are now and then quoted would otherwise go the careful way).
-                careful_end = _careful_end(f, pos, end, delimiter, span)
+                careful_end = _one_record_end(f, pos, end, delimiter)
+                if careful_end is None:
+                    careful_end = _careful_end(f, pos, end, delimiter, span)
                 careful = records(path, Range(pos, careful_end, line_no), "utf-8", width,
                                   delimiter=delimiter, span=span, header=header)
                 first = next(careful, None)
@@ -149,6 +151,17 @@ def blocks(
                     buf, off = b"", 0
                     f.seek(pos + moved)
                 pos += moved
+
+
+def _one_record_end(f: object, start: int, end: int, delimiter: str) -> int | None:
+    """The end of the line at ``start`` when that line is a whole record alone (quoted
+    cells, balanced): read from a record start, the careful reader takes it alone, and
+    the next line starts a record. None when it may run on (an open quote, a bare CR …)."""
+    f.seek(start)  # type: ignore[attr-defined]
+    line = f.readline()  # type: ignore[attr-defined]
+    if start + len(line) >= end or not line.endswith(b"\n") or not _complete_alone(line, delimiter):
+        return None
+    return start + len(line)
 
 
 def _careful_end(f: object, start: int, end: int, delimiter: str, span: int) -> int:

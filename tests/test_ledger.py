@@ -124,6 +124,12 @@ def test_refusals_are_one_line_errors(ledger: Ledger, tmp_path) -> None:  # type
         dispose(ledger, A[0], Disposal(measure="喝茶", date=""), by="李四")
     with pytest.raises(LedgerError, match="YYYY-MM-DD"):
         dispose(ledger, A[0], Disposal(measure="约谈", date="2025-02-30"), by="李四")
+    # 是否移送公安 agrees with the measure and with a 立案时间 (the form's 移送公安 group holds 立案时间)
+    with pytest.raises(LedgerError, match="不能填「否」"):
+        dispose(ledger, A[0], Disposal(measure="移送公安", date="2025-06-01", police="否"), by="李四")
+    with pytest.raises(LedgerError, match="立案时间"):
+        dispose(ledger, A[0], Disposal(measure="约谈", date="2025-06-01", police="否", case_date="2025-06-03"), by="李四")
+    assert Disposal(measure="移送公安", date="2025-06-01").cleaned().police == "是"
     key, first = dispose(ledger, A[0], Disposal(measure="约谈", date="2025-06-01"), by="李四")
     assert first and not dispose(ledger, A[0], Disposal(measure="约谈", date="2025-06-01"), by="李四")[1]
 

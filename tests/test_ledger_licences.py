@@ -49,6 +49,14 @@ def test_verify_licence_waits_in_its_own_state_and_is_not_in_attachment_2(ledger
     assert entity["licence"]["licence_no"] == "B0001B234030002" and entity["licence"]["licensed"] is True
     _, history = history_of(ledger, BANK[0])
     assert history[-1]["action"] == "licence_verified" and history[-1]["by"] == "王五"
+    from fangfei_screen.ledger.history import sentence
+
+    # as the clerk reads it (a trial saw "王五 licence_verified" and "李四 licence_pending")
+    said = [sentence(h) for h in history]
+    assert "待核实牌照" in said[0] and "licence" not in " ".join(said)
+    assert "持有金融牌照（许可证编号 B0001B234030002，发证机关 国家金融监督管理总局蚌埠监管分局）" in said[-1]
+    _, agency = history_of(ledger, AGENCY[1])
+    assert "无金融牌照" in sentence(agency[-1])
 
     # next month the same file: the licensed stays licensed, the unlicensed is a recurring clue,
     # the unreviewed still waits

@@ -271,6 +271,34 @@ class Merged:
     warnings: list[str]
 
 
+def form_rows(book: Any, *, header_rows: int, width: int) -> list[list[Any]]:
+    """The data rows of a printed form (Attachment 2 or 3) as written: after the header rows,
+    each numbered row's cells without its 序号, up to the signature line. ``book`` is a path
+    or a file object (a form as sent, kept as bytes)."""
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(book, read_only=True)
+    except Exception as exc:
+        raise ReportError(f"无法读取报表: {exc}") from None
+    try:
+        rows = []
+        for row in wb.worksheets[0].iter_rows(min_row=header_rows + 1, values_only=True):
+            first = row[0] if row else None
+            if not isinstance(first, int | float) and not str(first or "").strip().isdigit():
+                break  # the signature line after the data
+            rows.append(["" if v is None else v for v in row[1 : width + 1]])
+        return rows
+    finally:
+        wb.close()
+
+
+def code_in_remark(remark: Any) -> str:
+    """The 统一社会信用代码 a form's 备注 names (as clue_row writes it), or ""."""
+    found = _CODE_IN_REMARK.search(str(remark or ""))
+    return code_key(found[1]) if found else ""
+
+
 def merged_rows(report_paths: list[str], *, month: str | None = None) -> Merged:
     """The data rows of several units' reports: an entity listed by several units (the
     same 统一社会信用代码, else the same name) once, its 备注 naming every unit; a
@@ -302,8 +330,7 @@ def merged_rows(report_paths: list[str], *, month: str | None = None) -> Merged:
             if not isinstance(first, int | float) and not str(first or "").strip().isdigit():
                 break  # the signature line after the data
             data = ["" if v is None else v for v in row[1 : len(REPORT_COLUMNS)]]
-            found = _CODE_IN_REMARK.search(str(data[-1]))
-            code = code_key(found[1]) if found else ""
+            code = code_in_remark(data[-1])
             key = f"code:{code}" if code else f"name:{''.join(str(data[0]).split())}"
             if key in kept:
                 units = kept[key][1]

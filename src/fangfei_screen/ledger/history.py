@@ -76,7 +76,11 @@ def entries(conn: Connection, key: str) -> list[dict[str, Any]]:
     ]
 
 
-_STATES = {"new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "本月缺失待核", "closed": "已注销/吊销/撤销/迁出"}
+_STATES = {"new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "本月缺失待核", "closed": "已注销/吊销/撤销/迁出",
+           "licence_pending": "待核实牌照", "licensed": "已核实持牌"}
+# the other things history records, in the words of the page (a trial read "licence_verified")
+_OTHER_ACTIONS = {"ingest": "录入筛查结果", "sent": "报送本月报表", "user_added": "添加用户", "user_revoked": "停用用户",
+                  "key_added": "发放调用密钥", "key_revoked": "吊销调用密钥", "check_outcome": "记录受理结果"}
 # Disposal fields as a sentence names them (Attachment 3's words), in the form's order
 _DISPOSAL_WORDS = (
     ("authority", "负责机关"), ("description", "风险情况"), ("region", "涉及地区"), ("channel", "集资渠道"),
@@ -113,7 +117,13 @@ def sentence(entry: Mapping[str, Any]) -> str:
     if action == "clue_added":
         return (f"{day} {who} 录入线索：{after.get('origin', '')}，发现时间 {after.get('found_on', '')}，"
                 f"记入 {after.get('month', '')}" + (f"，{after['remark']}" if after.get("remark") else ""))
+    if action in ("licence_verified", "licence_missing"):
+        if action == "licence_verified":
+            held = "，".join(x for x in (f"许可证编号 {after['licence_no']}" if after.get("licence_no") else "",
+                                        f"发证机关 {after['issuer']}" if after.get("issuer") else "") if x)
+            return f"{day} {who} 核实牌照：持有金融牌照" + (f"（{held}）" if held else "") + "，免于限制"
+        return f"{day} {who} 核实牌照：无金融牌照，作为风险线索（疑似非法金融机构）"
     if action == "key_case":
         return (f"{day} {who} 标记为重点案件：{after.get('reason', '')}，包案领导 {after.get('leader', '')}"
                 + ("，挂牌督办" if after.get("supervised") else ""))
-    return f"{day} {who} {action}"
+    return f"{day} {who} {_OTHER_ACTIONS.get(action, action)}"

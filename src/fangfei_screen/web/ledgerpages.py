@@ -33,7 +33,7 @@ DISPOSAL_FIELDS = (
     ("measure", "处置措施", ""), ("date", "处置日期", "年-月-日；不填为今天"), ("description", "风险情况描述", ""),
     ("authority", "负责处置的行政机关", ""), ("region", "涉及地区", ""), ("channel", "集资渠道", ""),
     ("amount", "集资金额（万元）", ""), ("unrefunded_amount", "未清退金额（万元）", ""), ("participants", "参与集资人数", ""),
-    ("unrefunded_people", "未清退人数", ""), ("police", "是否移送公安（必填）", "附件3此栏必填：是或否"), ("case_date", "立案时间", "年-月-日"),
+    ("unrefunded_people", "未清退人数", ""), ("police", "是否移送公安", "是或否；处置措施为“移送公安”时即为“是”"), ("case_date", "立案时间", "年-月-日"),
     ("admin_finding", "行政认定", ""), ("penalty_date", "作出处罚时间", "年-月-日"), ("penalty_type", "处罚类型", ""),
     ("refunded_amount", "已清退资金金额（万元）", ""), ("remark", "备注", ""),
 )

@@ -25,10 +25,10 @@ import re
 import tempfile
 import threading
 from functools import lru_cache
+from importlib.util import find_spec
 from math import log
 from pathlib import Path
-
-import jieba
+from typing import Any
 
 # jieba cuts text into blocks of these characters and segments each block alone, so a
 # window clipped to the hit's block segments exactly as the whole text would; clipped
@@ -43,11 +43,12 @@ class BoundaryJudge:
 
     jieba's dictionary (about 0.15 s from the cache, 0.4 s to build) is read on first
     use, once per instance, so that constructing a screener stays cheap for callers
-    that never need it.
+    that never need it; jieba itself (0.3 s to import, pkg_resources with it) is
+    imported only when a window is first segmented.
     """
 
     def __init__(self) -> None:
-        self._tokenizer = jieba.Tokenizer()
+        self._tok: Any = None
         self._lock = threading.Lock()
         self._ready = False
         self._term_joints: dict[str, frozenset[int]] = {}
@@ -63,12 +64,25 @@ class BoundaryJudge:
             return
         with self._lock:
             if not self._ready:
-                tk = self._tokenizer
-                # Filled here rather than by Tokenizer.initialize, which logs to stderr
-                # and leaves a cache in the shared temp dir.
-                tk.FREQ, tk.total, self._edge_pairs = load_dictionary()
-                tk.initialized = True
+                self._freq, self._total, self._edge_pairs = load_dictionary()
                 self._ready = True
+
+    @property
+    def _tokenizer(self) -> Any:
+        """A private jieba tokenizer on the dictionary of warm_up (made on first use)."""
+        if self._tok is None:
+            self.warm_up()
+            with self._lock:
+                if self._tok is None:
+                    import jieba
+
+                    tk = jieba.Tokenizer()
+                    # Filled here rather than by Tokenizer.initialize, which logs to stderr
+                    # and leaves a cache in the shared temp dir.
+                    tk.FREQ, tk.total = self._freq, self._total
+                    tk.initialized = True
+                    self._tok = tk
+        return self._tok
 
     def needs_judging(self, text: str, start: int, end: int) -> bool:
         """Whether segmentation could change anything: a word runs across an edge of the
@@ -185,13 +199,33 @@ def build_dictionary(text: str) -> tuple[dict[str, int], int, frozenset[str]]:
     return freq, sum(counts), edge_pairs
 
 
+def _jieba_dict() -> tuple[Path, str]:
+    """jieba's dict.txt and jieba's version, found without importing jieba (which
+    imports pkg_resources: 0.3 s) — the same file and version as ``jieba.DEFAULT_DICT_NAME``
+    and ``jieba.__version__``."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    spec = find_spec("jieba")
+    if spec is None or spec.origin is None:
+        import jieba  # not installed as a package: let its import say so
+
+        return Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME, jieba.__version__
+    try:
+        found = version("jieba")
+    except PackageNotFoundError:
+        import jieba
+
+        found = jieba.__version__
+    return Path(spec.origin).parent / "dict.txt", found
+
+
 def load_dictionary() -> tuple[dict[str, int], int, frozenset[str]]:
     """The dictionary data of jieba's default dict.txt, from the cache when it holds the
     data for this very file (marshal: data only, never code), else built and cached."""
-    source = Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME
+    source, version = _jieba_dict()
     stat = source.stat()
     where = cache_dir()
-    name = f"jieba-v2-{jieba.__version__}-{stat.st_size}-{stat.st_mtime_ns}.marshal"
+    name = f"jieba-v2-{version}-{stat.st_size}-{stat.st_mtime_ns}.marshal"
     cached = where / name if where else None
     if cached is not None:
         try:

@@ -449,7 +449,14 @@ def run_rescreen(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+# The commands of the core; the ledger's subcommands are added to the parser only when
+# the command line may need them (building them imports SQLAlchemy: ~0.5 s of start-up).
+CORE_COMMANDS = ("check", "scan", "report", "serve", "keywords", "rescreen")
+
+
+def build_parser(*, ledger: bool = True) -> argparse.ArgumentParser:
+    """The command line's parser; ``ledger=False`` leaves out the ledger's subcommands
+    (for a command line that names a core command)."""
     parser = ChineseArgumentParser(
         prog="fangfei-screen",
         description="筛查经营主体名称和经营范围中可能涉及金融活动的字样（固政办〔2025〕10号 附件1）",
@@ -463,9 +470,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(sub)
     _add_keywords(sub)
     _add_rescreen(sub)
-    from .ledger.cli import add_ledger_commands  # the ledger's own subcommands (imports nothing heavy)
+    if ledger:
+        from .ledger.cli import add_ledger_commands  # the ledger's own subcommands
 
-    add_ledger_commands(sub)
+        add_ledger_commands(sub)
     return parser
 
 
@@ -480,12 +488,13 @@ def _terminated(signum: int, _frame: object) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
     try:
-        parser = build_parser()
+        parser = build_parser(ledger=not (words and words[0] in CORE_COMMANDS))
     except KeyboardInterrupt:
         print(INTERRUPTED, file=sys.stderr)
         return 130
-    args = parser.parse_args(argv)
+    args = parser.parse_args(words)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminated)
     try:

@@ -26,17 +26,32 @@ from .columns import ColumnMap
 from .csvblocks import Lines, blocks, plain_row
 from .csvrecords import SEP, Range, records
 from .readers import Part, Source, TableError
+from .rowkinds import RowKinds
 from .screener import shared_screener
 from .tables import FORMULA_START, neutralise_formula, output_file
 from .values import WRAP_START, CodeState, code_state, unwrap_cells
 from .workers import die_with_parent, pool_initargs, starting_workers
 
-# A cell that starts like a formula, anywhere in a record joined by SEP: one search
-# per record instead of a look at every cell.
-_FORMULA = re.compile(f"(?:^|{SEP})[{re.escape(''.join(FORMULA_START))}]")
-# A cell that an export wrapped (="…", a leading tab or apostrophe: values.unwrap).
-_WRAPPED = re.compile(f"(?:^|{SEP})[{re.escape(''.join(WRAP_START))}]")
 _MARK = "\x1e"  # ends a passing row in the write buffer until its output cells replace it
+_MARK_END = _MARK + "\r\n"
+_WRAP_MARKS = "".join(WRAP_START)
+_FORMULA_MARKS = "".join(FORMULA_START)
+_QUOTED = ('"', ",", "\r", "\n")  # what csv.writer (QUOTE_MINIMAL, comma, \r\n) quotes a cell for
+
+
+def _cell_starts_with(joined: str, marks: str) -> bool:
+    """Whether a cell of a record joined by SEP starts with one of ``marks``: as the
+    pattern (?:^|SEP)[marks], by a search for each character (in C) instead of the
+    regular expression's step through every character."""
+    for ch in marks:
+        if ch in joined and (joined.startswith(ch) or SEP + ch in joined):
+            return True
+    return False
+
+
+def _bare(joined: str) -> bool:
+    """No cell of the record (joined by SEP) holds a character csv.writer quotes."""
+    return not any(ch in joined for ch in _QUOTED)
 _FLUSH_ROWS = 5_000
 _COPY_BLOCK = 1 << 22
 
@@ -90,13 +105,14 @@ def screen_range(
             if kind is not None:
                 summary.not_entities.append(f"{part.where(line)}（{kind}）")
                 return
-        wrapped = _WRAPPED.search(joined)
+        wrapped = _cell_starts_with(joined, _WRAP_MARKS)
         if wrapped:
             row = unwrap_cells(row)
         if code_at is not None:
             codes[code_state(row[code_at])] += 1
         cells = rows.error_cells(problem) if problem else rows.cells(row)
-        if wrapped or _FORMULA.search(joined):
+        changed = wrapped or _cell_starts_with(joined, _FORMULA_MARKS)
+        if changed:
             # screened as read, written so that no spreadsheet runs it (reading the
             # output unwraps it again: the ledger gets the cells that were screened)
             row = [neutralise_formula(c) for c in row]
@@ -107,8 +123,11 @@ def screen_range(
             if not only_flagged:
                 if _MARK in joined:
                     write([*row, *cells])
-                else:
+                elif changed or len(row) < 2 or not _bare(joined):
                     write_passing(row)
+                else:  # no cell that csv.writer would quote: its output is the cells joined
+                    buffer.write(",".join(row))
+                    buffer.write(_MARK_END)
         else:
             summary.add(cells)
             if not only_flagged or cells[action_at] in flagged or cells[supervise_at]:
@@ -120,7 +139,7 @@ def screen_range(
         buffer.seek(0)
         buffer.truncate()
 
-    plain = _plain_screen(rows, header, delimiter, part.kinds().suspects(delimiter) if part is not None else None) if encoding == "utf-8" else None
+    plain = _plain_screen(rows, header, delimiter, part.kinds() if part is not None else None) if encoding == "utf-8" else None
     with out_path.open("a" if append else "w", encoding="utf-8", errors="backslashreplace", newline="") as out:
         if plain is None:
             items: Iterator[Any] = records(path, rng, encoding, width, delimiter=delimiter, header=header)
@@ -170,7 +189,7 @@ def screen_range(
 
 
 def _plain_screen(
-    rows: RowScreener, header: Sequence[str], delimiter: str, suspects: str | None = None
+    rows: RowScreener, header: Sequence[str], delimiter: str, kinds: RowKinds | None = None
 ) -> Callable[[str, list[str]], list[int]] | None:
     """For a block of plain lines (csvblocks.Lines): the sorted indices of the lines
     that must be read and screened one by one; every other line is a whole record that
@@ -182,39 +201,80 @@ def _plain_screen(
     other than the header's, a name that is empty or white space, a name or scope that
     is not clean (Screener.clean, exactly as RowScreener.cells asks), a cell that starts
     like a formula or the write buffer's marker, a line that may not be an entity
-    (``suspects``: rowkinds' pattern of repeated headers, totals, footers and titles; one
-    search over the whole block for all of these).
+    (``kinds``: every line that rowkinds' ``suspects`` pattern matches — a first cell
+    empty or starting with a total or footer word, at most one filled cell, a cell of
+    the header — is taken).
+
+    The tests are made on the cells each line is split into anyway, and the block is
+    searched only for the few characters a formula starts with: one regular expression
+    over the block (the earlier way) stepped through every character in Python's engine
+    and cost as much as the screening of the clean lines.
     """
     if delimiter != "," or not rows.quick:
         return None
     clean = rows.screener.clean
     width, k = len(header), rows.name_index
     scopes = rows.scope_indices
-    flags = re.compile(
-        r"\x1e|(?:^|,)[" + re.escape("".join(dict.fromkeys((*FORMULA_START, *WRAP_START)))) + "]" + (f"|{suspects}" if suspects else ""), re.M
-    )
+    j = scopes[0] if len(scopes) == 1 else -1
+    marks = tuple(dict.fromkeys((*FORMULA_START, *WRAP_START)))
+    starts: frozenset[str] = frozenset()
+    cells: frozenset[str] = frozenset()
+    spanning = None  # header cells holding the delimiter or a line break: the pattern's way
+    if kinds is not None:
+        starts = kinds.first_chars | {""}  # "" : an empty first cell
+        cells = frozenset(c for c in kinds.cells if delimiter not in c and "\n" not in c and "\r" not in c)
+        odd = sorted(kinds.cells - cells, key=len, reverse=True)
+        if odd:
+            spanning = re.compile("(?:^|,)(?:" + "|".join(re.escape(c) for c in odd) + ")(?=,|$)", re.M)
+    alone = width - 1  # the length of a line beyond its name when no other cell is filled
 
     def flagged(text: str, lines: list[str]) -> list[int]:
         out = []
-        if len(scopes) == 1:
-            j = scopes[0]
-            for i, line in enumerate(lines):
-                c = line.split(",")
-                if len(c) != width or not c[k].strip() or not clean(c[k], c[j]):
-                    out.append(i)
-        else:
-            for i, line in enumerate(lines):
-                c = line.split(",")
-                if len(c) != width or not c[k].strip() or not clean(c[k], SCOPE_JOINER.join(c[x] for x in scopes)):
-                    out.append(i)
-        found = flags.search(text)
-        if found is not None:
-            starts = [0, *accumulate(len(line) + 1 for line in lines)]
-            out.extend(bisect_right(starts, m.start()) - 1 for m in flags.finditer(text, found.start()))
+        for i, line in enumerate(lines):
+            c = line.split(",")
+            if (
+                len(c) != width
+                or not c[k].strip()
+                or not clean(c[k], c[j] if j >= 0 else SCOPE_JOINER.join(c[x] for x in scopes))
+            ):
+                out.append(i)
+            elif kinds is not None and (
+                c[0][:1] in starts or len(line) == len(c[k]) + alone or not cells.isdisjoint(c)
+            ):
+                out.append(i)
+        at = _cell_starts(text, marks)
+        if spanning is not None:
+            at.extend(m.start() for m in spanning.finditer(text))
+        if at:
+            bounds = [0, *accumulate(len(line) + 1 for line in lines)]
+            out.extend(bisect_right(bounds, a) - 1 for a in at)
             out = sorted(set(out))
         return out
 
     return flagged
+
+
+def _cell_starts(text: str, marks: Sequence[str]) -> list[int]:
+    """Where in ``text`` (lines joined by \\n, cells by commas) a cell starts with one of
+    ``marks``, or the write buffer's marker stands: first a search for the character
+    alone (a fast scan in C), then for it after a comma or a line break only if present."""
+    out = []
+    at = text.find(_MARK)
+    while at >= 0:
+        out.append(at)
+        at = text.find(_MARK, at + 1)
+    for ch in marks:
+        if text.find(ch) < 0:
+            continue
+        if text.startswith(ch):
+            out.append(0)
+        for before in (",", "\n"):
+            needle = before + ch
+            at = text.find(needle)
+            while at >= 0:
+                out.append(at + 1)
+                at = text.find(needle, at + 1)
+    return out
 
 
 def _append(part: Path, out_fd: int) -> None:
@@ -285,6 +345,10 @@ def scan_csv(
                 os.lseek(out_fd, 0, os.SEEK_END)
                 # Pool (not ProcessPoolExecutor): leaving the block on an error or Ctrl-C
                 # terminates the workers instead of waiting for their ranges to finish.
+                # The workers are forked with the screener built (scan_file) and jieba
+                # imported: its 0.3 s is paid once here, not in each worker at its first hit.
+                import jieba  # noqa: F401
+
                 with starting_workers():
                     pool = Pool(jobs, initializer=die_with_parent, initargs=pool_initargs())
                 with pool:

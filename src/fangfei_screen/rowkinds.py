@@ -58,6 +58,17 @@ class RowKinds:
                 return None
         return self._look(row)
 
+    @property
+    def first_chars(self) -> frozenset[str]:
+        """The first characters of a first cell that the quick look of ``of`` reads further
+        (total and footer words, white space): with ``cells``, what ``suspects`` matches."""
+        return _STARTS
+
+    @property
+    def cells(self) -> frozenset[str]:
+        """The header cells a row must share none of to pass the quick look."""
+        return self._cells
+
     def suspects(self, delimiter: str = ",") -> str:
         """A regular expression (for ``re.M``) that matches every plain delimited line
         (no quotes) which ``of`` might not call an entity: the complement of its quick

@@ -251,15 +251,26 @@ def normal_code(text: str) -> str:
     return "".join(text.split()).upper()
 
 
+# The weights are 3**i mod 31, so the weighted sum mod 31 is the code's characters read
+# as digits of a number in base 34 (34 ≡ 3 mod 31), lowest first: int() does it in C.
+# _BASE34 writes each character as the int() digit of its value (A=10 … Y=30).
+_BASE34 = str.maketrans(CODE_ALPHABET, "0123456789ABCDEFGHIJKLMNOPQRSTU")
+
+
 def check_digit(code17: str) -> str:
     """The 18th character of a code whose first 17 are ``code17`` (GB 32100-2015, 4.2)."""
     total = sum(map(mul, map(_CODE_VALUE.__getitem__, code17), _CODE_WEIGHTS))
     return CODE_ALPHABET[(31 - total % 31) % 31]
 
 
+def _check_digit_fast(code17: str) -> str:
+    """check_digit of 17 characters of the alphabet, by int() in base 34 (the same digit)."""
+    return CODE_ALPHABET[-int(code17[::-1].translate(_BASE34), 34) % 31]
+
+
 def code_state(text: str) -> CodeState:
     """Whether a cell holds a 统一社会信用代码 that can be a key (see CodeState)."""
-    if len(text) == 18 and _CODE_FORM.match(text):
+    if len(text) == 18 and not text.strip(CODE_ALPHABET):  # 18 characters of the alphabet, as _CODE_FORM
         code = text  # the usual cell: nothing to fold (scan asks this of every row)
     else:
         code = normal_code(text)
@@ -267,7 +278,7 @@ def code_state(text: str) -> CodeState:
             return CodeState.EMPTY
         if not _CODE_FORM.match(code):
             return CodeState.INVALID
-    return CodeState.VALID if check_digit(code[:17]) == code[17] else CodeState.BAD_CHECK
+    return CodeState.VALID if _check_digit_fast(code[:17]) == code[17] else CodeState.BAD_CHECK
 
 
 def code_key(text: str) -> str:

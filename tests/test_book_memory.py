@@ -76,15 +76,28 @@ def expanding_xlsx(path: Path, mb: float, *, how: str = "rows") -> Path:
     return path
 
 
+# The program's own high-water mark, read from /proc/self/status at exit: VmHWM belongs to the
+# memory of the program after exec, while wait4's ru_maxrss also counts the forked copy of this
+# (large, late in a suite) pytest process that the child was before exec.
+_PEAK_AT_EXIT = (
+    "import atexit, os, runpy, sys\n"
+    "def _peak():\n"
+    "    with open('/proc/self/status') as f, open(os.environ['FANGFEI_TEST_PEAK'], 'w') as out:\n"
+    "        out.write(next(l for l in f if l.startswith('VmHWM:')).split()[1])\n"
+    "atexit.register(_peak)\n"
+    "sys.argv = ['fangfei-screen', *sys.argv[1:]]\n"
+    "runpy.run_module('fangfei_screen', run_name='__main__')\n"
+)
+
+
 def run_with_peak(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[int, str, float]:
-    """Run ``fangfei-screen args``: exit code, stderr and the process's peak RSS in MB."""
-    proc = subprocess.Popen([sys.executable, "-m", "fangfei_screen", *args], cwd=cwd, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
-    assert proc.stderr is not None
-    err = proc.stderr.read().decode("utf-8")
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, err, usage.ru_maxrss / 1024
+    """Run ``fangfei-screen args``: exit code, stderr and the program's peak RSS in MB."""
+    peak_file = cwd / ".peak-kb"
+    proc = subprocess.run([sys.executable, "-c", _PEAK_AT_EXIT, *args], cwd=cwd, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, env={**os.environ, **(env or {}), "FANGFEI_TEST_PEAK": str(peak_file)})
+    peak_kb = int(peak_file.read_text())
+    peak_file.unlink()
+    return proc.returncode, proc.stderr.decode("utf-8"), peak_kb / 1024
 
 
 def _refused_in_one_line(code: int, err: str, limit_mb: int) -> None:

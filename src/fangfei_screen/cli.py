@@ -451,7 +451,8 @@ def run_rescreen(args: argparse.Namespace) -> int:
 
 # The commands of the core; the ledger's subcommands are added to the parser only when
 # the command line may need them (building them imports SQLAlchemy: ~0.5 s of start-up).
-CORE_COMMANDS = ("check", "scan", "report", "serve", "keywords", "rescreen")
+# Not `report`: the ledger adds its --ledger, --attachment and --db options.
+CORE_COMMANDS = ("check", "scan", "serve", "keywords", "rescreen")
 
 
 def build_parser(*, ledger: bool = True) -> argparse.ArgumentParser:

@@ -88,9 +88,16 @@ def test_merge_numbers_rows_anew_removes_duplicates_and_warns_on_months(
     assert data[4][1] == "固镇县新起点众筹服务部" and data[4][14].endswith("报送单位：湖沟镇")
     assert cells[8][0] == "负责人："
     assert cells[1][0] == "填报单位：固镇县财政局（加盖单位公章）"
-    assert main(["report", "--merge", str(a), str(may), "--month", "2025-06", "--unit", "固镇县财政局", "-o", str(county)]) == 0
-    out = capsys.readouterr().out
-    assert "是 2025-05 的报表，不是 2025-06" in out and str(may) in out
+    # another month's report would inflate the month's count: refused, the merged form left as it was
+    before = county.read_bytes()
+    assert main(["report", "--merge", str(a), str(may), "--month", "2025-06", "--unit", "固镇县财政局", "-o", str(county)]) == 2
+    err = capsys.readouterr().err
+    assert f"{may} 是 2025-05 的报表，不是 2025-06 的" in err and len(err.strip().splitlines()) == 1
+    assert county.read_bytes() == before
+    # a scan result is not a unit's report: said in Chinese, not openpyxl's English
+    assert main(["report", "--merge", str(results), "--month", "2025-06", "--unit", "固镇县财政局", "-o", str(county)]) == 2
+    err = capsys.readouterr().err
+    assert "--merge 合并各单位用 report 生成的报表" in err and "openpyxl" not in err
 
 
 def test_report_date_and_print_setup(tmp_path: Path, results: Path) -> None:

@@ -479,3 +479,24 @@ def test_the_mixed_load_benchmark_runs(root: Path) -> None:
     failed = [int(row.split("|")[9]) for row in rows]
     assert failed == [0, 0], proc.stdout
     assert "single:" in rows[1] and "status [422]" in rows[1], rows[1]  # the first large request: over 10,000 characters
+
+
+def test_a_port_that_cannot_be_served_is_refused_in_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # a trial: --port 99999 printed "serving on …" and then a 23-frame traceback; a port in use
+    # printed uvicorn's English error and exit code 3 (check's "follow-up")
+    import socket
+    import subprocess
+    import sys
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    try:
+        for port, said in ((99999, "--port 应为 1 到 65535"), (taken.getsockname()[1], "端口已被其他程序占用")):
+            proc = subprocess.run([sys.executable, "-m", "fangfei_screen", "serve", "--port", str(port)],
+                                  capture_output=True, text=True, timeout=120, cwd=tmp_path)
+            assert proc.returncode == 2 and said in proc.stderr, (port, proc.stderr)
+            assert "serving on" not in proc.stdout and "Traceback" not in proc.stderr
+            assert len(proc.stderr.strip().splitlines()) == 1
+    finally:
+        taken.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import signal
@@ -302,13 +303,37 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run_serve)
 
 
+def _can_listen(host: str, port: int) -> None:
+    """Refuse, in one line and before anything is loaded or printed, a port that cannot be
+    served: out of range, taken by another program, or an address this machine does not have."""
+    import socket
+
+    if not 1 <= port <= 65535:
+        raise UsageError(f"--port 应为 1 到 65535 之间的整数，而非 {port} / --port must be 1-65535")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        raise UsageError(f"--host「{host}」不是本机能监听的地址 / not an address to bind") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no obstacle
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise UsageError(f"无法在 {host}:{port} 提供服务：端口已被其他程序占用，请换一个 --port / port in use") from None
+            raise UsageError(f"无法在 {host}:{port} 提供服务：本机没有这个地址或无权监听（{exc.strerror}），"
+                             f"请检查 --host / cannot listen there") from None
+
+
 def run_serve(args: argparse.Namespace) -> int:
     try:
         from .server import create_app, serve
     except ImportError as exc:
         raise UsageError(f"the HTTP service needs the server extra: pip install 'fangfei-screen[server]' ({exc.name})") from None
     if not args.read_timeout > 0:
-        raise UsageError("--read-timeout must be a positive number of seconds")
+        raise UsageError("--read-timeout 应为正数（秒）/ --read-timeout must be a positive number of seconds")
+    _can_listen(args.host, args.port)
     from limits import parse
 
     try:

@@ -301,8 +301,8 @@ def code_in_remark(remark: Any) -> str:
 
 def merged_rows(report_paths: list[str], *, month: str | None = None) -> Merged:
     """The data rows of several units' reports: an entity listed by several units (the
-    same 统一社会信用代码, else the same name) once, its 备注 naming every unit; a
-    warning for each report of another month than ``month`` (or than the first)."""
+    same 统一社会信用代码, else the same name) once, its 备注 naming every unit. A report
+    of another month than ``month`` (or than the first) is refused: ReportError."""
     import openpyxl
 
     kept: dict[str, tuple[list[Any], list[str]]] = {}
@@ -311,6 +311,9 @@ def merged_rows(report_paths: list[str], *, month: str | None = None) -> Merged:
     for path in report_paths:
         if not Path(path).is_file():
             raise TableError(f"找不到报表文件 / no such file: {path}")
+        if Path(path).suffix.lower() not in (".xlsx", ".xlsm"):
+            raise ReportError(f"{path} 不是附件2排查统计表：--merge 合并各单位用 report 生成的报表（.xlsx）；"
+                              "scan 的结果请不加 --merge 直接生成报表")
         try:
             book = openpyxl.load_workbook(path, read_only=True)
         except Exception as exc:
@@ -340,9 +343,9 @@ def merged_rows(report_paths: list[str], *, month: str | None = None) -> Merged:
             else:
                 kept[key] = (data, [unit] if unit else [])
     wanted = _normal_month(month) if month else next(iter(months.values()), None)
-    for path, got in months.items():
-        if wanted and got != wanted:
-            warnings.insert(0, f"{path} 是 {got} 的报表，不是 {wanted} / a report of another month")
+    other = [f"{path} 是 {got} 的报表" for path, got in months.items() if wanted and got != wanted]
+    if other:  # a monthly form counts the month's new clues: another month's rows would inflate it
+        raise ReportError(f"{'；'.join(other)}，不是 {wanted} 的：月报表只合并同一月份的报表，未生成 / a report of another month")
     rows = []
     for data, units in kept.values():
         if units:

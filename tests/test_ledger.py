@@ -66,6 +66,12 @@ def test_month_two_resolved_new_recurring_missing_closed(ledger: Ledger, tmp_pat
     assert dict(s.states) == {"resolved": 1, "recurring": 1, "closed": 1, "new": 1}
     got = {c["key"]: (c["state"], c["name"]) for c in list_clues(ledger, month="2025-07")}
     assert got[A[0]] == ("resolved", "固镇县鑫源商贸有限公司")  # evidence: the new name
+    # the entity as it stands now (a trial saw the old name and scope, and 投资 still 待复核)
+    shown = show(ledger, A[0])
+    assert (shown["name"], shown["scope"]) == ("固镇县鑫源商贸有限公司", "日用百货销售")
+    invest = next(f for f in shown["findings"] if f["term"] == "投资")
+    assert not invest["current"] and invest["months"] == ["2025-06"]
+    assert next(f for f in show(ledger, B[0])["findings"] if f["term"] == "积分")["current"]
     assert got[B[0]][0] == "recurring" and got[C[0]][0] == "closed"
     assert got["城关镇/固镇县链上数字科技有限公司"][0] == "new"
     # month 3, whole register: B absent → missing (not resolved); resolved A stays quiet

@@ -324,7 +324,9 @@ def run_show(args: argparse.Namespace) -> int:
     print("发现 findings:")
     for f in info["findings"]:
         decision = {"other_sense": "其他含义", "confirmed": "已确认", None: "待复核"}[f["decision"]]
-        print(f"  {f['term']}（{'名称' if f['field'] == 'name' else '经营范围'}「{f['context']}」，清单 {f['list_version']}）{decision}"
+        if f["decision"] is None and not f.get("current", True):
+            decision = f"已不在最新登记中（最近见于 {f['months'][-1]}）" if f["months"] else "已不在最新登记中"
+        print(f"  {f['term']}（{FIELD_LABELS.get(f['field'], f['field'])}「{f['context']}」，清单 {f['list_version']}）{decision}"
               + (f"：{f['reason']}（{f['decided_by']}）" if f["reason"] else ""))
     if info["disposals"]:
         print("处置 disposals:")

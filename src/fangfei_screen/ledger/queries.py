@@ -164,6 +164,13 @@ def show(ledger: Ledger, key: str) -> dict[str, Any]:
         f["months"] = [m["month"] for m in months if any(x["term"] == f["term"] and x["field"] == f["field"] for x in seen.get((key, m["month"]), []))]
         last = next((x for m in reversed(months) for x in seen.get((key, m["month"]), []) if x["term"] == f["term"] and x["field"] == f["field"]), None)
         f["text"], f["context"], f["list_version"] = (last["text"], last["context"], last["list_version"]) if last else ("", "", "")
+        # a finding the latest month no longer holds (renamed, scope changed): not waiting for review
+        f["current"] = bool(months and f["months"] and f["months"][-1] == months[-1]["month"])
+    latest = months[-1] if months else None
+    if latest is not None and latest["name"]:
+        # the entity as it stands: the latest month's name and scope (a rename shows at once)
+        ent["name"] = latest["name"]
+        ent["scope"] = latest["scope"] or ent["scope"]  # a hand-recorded clue's month holds no scope
     for d in ds:
         d["date"] = d["date"].isoformat()
         d["at"] = d["at"].isoformat() if d["at"] else None

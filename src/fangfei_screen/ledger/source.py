@@ -15,7 +15,7 @@ from fangfei_screen.columns import ColumnMap
 from fangfei_screen.institutions import normal_name
 from fangfei_screen.models import ACTIONABLE, Action
 from fangfei_screen.rescreen import CHANGE_COLUMNS as RESCREEN_COLUMNS
-from fangfei_screen.tables import read_chunks
+from .fastread import read_chunks
 from fangfei_screen.values import NO_NAME, code_key, entity_name, status_of
 
 from .db import LedgerError

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from fangfei_screen.readers import Chunk
 from fangfei_screen.values import CodeState, code_key, code_notes, code_state
 
 from .db import Ledger, LedgerError, bulk_insert
@@ -144,6 +145,7 @@ def ingest(
     source: str = "",
     file_name: str | None = None,
     chunk_rows: int = 10_000,  # rows read at a time: what bounds the memory an ingest needs
+    reader: Callable[..., Iterator[Chunk]] | None = None,  # how the file is read (source.screened_chunks)
 ) -> IngestSummary:
     """Record a results file of ``scan`` (or ``rescreen``-style output with hits) for a unit and month.
 
@@ -164,12 +166,12 @@ def ingest(
     selection = select_rows(path, unit, sheet=sheet)
     return ledger.write(lambda conn: _ingest(conn, Path(path), sha=sha, month=month, unit=unit, by=by, complete=complete,
                                              replace=replace, chunk_rows=chunk_rows, selection=selection, origin=origin,
-                                             file_name=file_name))
+                                             file_name=file_name, reader=reader))
 
 
 def _ingest(
     conn: Connection, path: Path, *, sha: str, month: str, unit: str, by: str, complete: bool, replace: bool, chunk_rows: int,
-    selection: Any, origin: str, file_name: str | None,
+    selection: Any, origin: str, file_name: str | None, reader: Callable[..., Iterator[Chunk]] | None = None,
 ) -> IngestSummary:
     summary = IngestSummary(batch_id=None, unit=unit, month=month, selection=selection.describe, left_out=selection.left_out)
     current = conn.execute(
@@ -218,7 +220,7 @@ def _ingest(
     cleared: dict[str, tuple[ScreenedRow, int]] = {}  # open clues seen without counted terms, or closed
     present: set[str] = set()
     watch_unflagged = bool(open_keys) or complete
-    for chunk in screened_chunks(path, chunk_rows=chunk_rows):
+    for chunk in screened_chunks(path, chunk_rows=chunk_rows, **({"reader": reader} if reader else {})):
         flagged: dict[str, _Seen] = {}
         summary.codes.update(code_state(c) for c in chunk.credit_code)
         for i, action in enumerate(chunk.action):

@@ -216,7 +216,12 @@ def _ingest(
 
     # Flagged rows are written chunk by chunk (memory stays flat whatever the file's size);
     # clearances wait for the end, since a later row of the same entity may be flagged.
-    run = _Run(conn, unit=unit, month=month, batch_id=batch_id, by=by, at=at, previous=previous, summary=summary)
+    # Entities other units' files recorded this month, read once (this ingest holds the
+    # write lock, and its own rows are told apart by run.done): a query per chunk over the
+    # month's growing rows cost more than the inserts on PostgreSQL.
+    others = {k for (k,) in conn.execute(select(clue_months.c.key).where(clue_months.c.month == month))}
+    run = _Run(conn, unit=unit, month=month, batch_id=batch_id, by=by, at=at, previous=previous, summary=summary,
+               others=others)
     cleared: dict[str, tuple[ScreenedRow, int]] = {}  # open clues seen without counted terms, or closed
     present: set[str] = set()
     watch_unflagged = bool(open_keys) or complete
@@ -301,13 +306,14 @@ class _Run:
     at: Any
     previous: dict[str, str]
     summary: IngestSummary
+    others: set[str] = field(default_factory=set)  # recorded this month before this ingest began
     done: set[str] = field(default_factory=set)  # entities recorded this month by this file
     pairs: set[tuple[str, str, str]] = field(default_factory=set)  # (key, term, field) sighted this month
     versions: set[str] = field(default_factory=set)
 
     def taken(self, keys: Sequence[str]) -> set[str]:
         """Keys recorded this month by another unit's file (same credit code): theirs stand."""
-        out = _taken_this_month(self.conn, self.month, [k for k in keys if k not in self.done])
+        out = {k for k in keys if k in self.others and k not in self.done}
         self.summary.skipped += len(out)
         return out
 
@@ -382,14 +388,6 @@ def _existing_entities(conn: Connection, keys: Sequence[str]) -> dict[str, dict[
         q = select(entities.c.key, entities.c.name, entities.c.scope, entities.c.address).where(entities.c.key.in_(part))
         for r in conn.execute(q):
             out[r.key] = {"name": r.name, "scope": r.scope, "address": r.address}
-    return out
-
-
-def _taken_this_month(conn: Connection, month: str, keys: Sequence[str]) -> set[str]:
-    out: set[str] = set()
-    for part in _chunks(keys):
-        q = select(clue_months.c.key).where(clue_months.c.month == month, clue_months.c.key.in_(part))
-        out.update(k for (k,) in conn.execute(q))
     return out
 
 

@@ -134,6 +134,8 @@ def _month2(screened: Path, folder: Path) -> Path:
 
 def test_ingest_gives_the_same_ledger_as_the_careful_reader(db_url: str, screened: Path, tmp_path: Path) -> None:  # noqa: F811
     month2 = _month2(screened, tmp_path)
+    part = tmp_path / "part.csv"
+    part.write_bytes(b"".join(screened.read_bytes().splitlines(keepends=True)[:3001]))
     dumps = []
     for reader in (None, careful_chunks):
         url = db_url if reader is None else _second(db_url, tmp_path)
@@ -141,7 +143,10 @@ def test_ingest_gives_the_same_ledger_as_the_careful_reader(db_url: str, screene
         try:
             first = ingest(led, screened, month="2025-06", unit="城关镇", by="测试", reader=reader)
             second = ingest(led, month2, month="2025-07", unit="城关镇", by="测试", complete=True, reader=reader)
-            dumps.append((_dump(led), first.lines(), second.lines()))
+            # another unit's file with the same entities (credit codes) in month 1: theirs stand
+            other = ingest(led, part, month="2025-06", unit="王庄镇", by="测试", reader=reader)
+            assert other.flagged == 0 and other.skipped > 0
+            dumps.append((_dump(led), first.lines(), second.lines(), other.lines()))
         finally:
             led.dispose()
     (fast, *fast_lines), (careful, *careful_lines) = dumps

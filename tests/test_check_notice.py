@@ -80,7 +80,7 @@ def test_the_desk_records_an_outcome_and_prints_the_notice(desk: dict[str, objec
 
         notice = client.get(f"/checks/{check_id}/notice")
         assert notice.status_code == 200
-        for part in ("不予登记说明", check_id, NAME, "投资", "投融资", "经营范围第", "第十九条", "盖章", "2025-05-30"):
+        for part in ("不予登记说明", check_id, NAME, "投资", "投融资", "经营范围第", "第二十条第一款", "盖章", "2025-05-30"):
             assert part in notice.text, part
         pdf = client.get(f"/checks/{check_id}/notice.pdf", timeout=180)
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and pdf.headers["content-type"] == "application/pdf"
@@ -88,7 +88,7 @@ def test_the_desk_records_an_outcome_and_prints_the_notice(desk: dict[str, objec
     out.write_bytes(pdf.content)
     printed = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True).stdout
     flat = re.sub(r"\s+", "", printed)
-    for part in ("不予登记说明", check_id, NAME, "投资", "投融资", "名称第6–7字", "第十九条", "不予登记并书面说明理由",
+    for part in ("不予登记说明", check_id, NAME, "投资", "投融资", "名称第6–7字", "第二十条第一款", "不予登记并书面说明理由",
                  "固政办〔2025〕10号", "2025-05-30", "城关镇（盖章）"):
         assert part in flat, (part, printed[:2000])
     pages = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True, check=True).stdout

@@ -356,3 +356,19 @@ def test_a_check_that_cannot_be_recorded_gets_503_not_an_answer(tmp_path: Path) 
         assert re.search(r"fangfei_check_record_failures_total 1\.0", httpx.get(f"{server.url}/metrics").text)
     finally:
         assert "Traceback" not in server.stop()
+
+
+def test_reading_the_record_never_creates_a_ledger(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # a trial: `checks list` in a folder without a ledger left an empty fangfei-ledger.db behind and
+    # said the schema version was "None"
+    missing = tmp_path / "none.db"
+    for argv in (["checks", "list", "--month", "2025-06"], ["checks", "export", "--month", "2025-06", "-o", str(tmp_path / "x.xlsx")]):
+        assert main([*argv, "--db", f"sqlite:///{missing}"]) == 2
+        err = capsys.readouterr().err
+        assert "没有台账数据库" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+        assert not missing.exists()
+    empty = tmp_path / "empty.db"
+    empty.touch()  # a file with no tables: named, not upgraded behind the user's back
+    assert main(["checks", "list", "--month", "2025-06", "--db", f"sqlite:///{empty}"]) == 2
+    err = capsys.readouterr().err
+    assert "还没有台账" in err and "None" not in err

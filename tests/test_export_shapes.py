@@ -436,6 +436,33 @@ def test_formulas_never_calculated_are_named_and_no_empty_output_is_left(tmp_pat
     assert list(df["企业名称"]) == [e[1] for e in ENTITIES] and "从未计算" not in text
 
 
+def test_a_name_that_is_an_uncalculated_formula_is_not_called_a_continuation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # a trial: one name built by a formula in a script's workbook read as empty, and its row was
+    # explained as "a continuation of the row above"; the sheet-level warning stood far above it
+    book = openpyxl.Workbook()
+    book.active.append(["企业名称", "经营范围"])
+    (_c, first, general, _p, _s), (_c2, second, general2, _p2, _s2) = ENTITIES[:2]
+    book.active.append([first, general])
+    book.active.append([f'="{second[:3]}"&"{second[3:]}"', general2])
+    book.save(tmp_path / "one-formula.xlsx")
+    df, text = scan(tmp_path / "one-formula.xlsx", tmp_path / "out.csv", capsys)
+    error = df["error"].iloc[1]
+    assert "第3行" in error and "名称可能是公式" in error and "打开并保存一次" in error
+    # the same row in a workbook saved by a person (a truly empty name) is still a continuation
+    plain = openpyxl.Workbook()
+    plain.active.append(["企业名称", "经营范围"])
+    plain.active.append([first, general])
+    plain.active.append(["", general2])
+    libre = libreoffice_convert(_saved(plain, tmp_path / "plain.xlsx"), "xlsx", tmp_path / "saved")
+    df2, _ = scan(libre, tmp_path / "out2.csv", capsys)
+    assert "上一行的续行" in df2["error"].iloc[1] and "公式" not in df2["error"].iloc[1]
+
+
+def _saved(book: openpyxl.Workbook, path: Path) -> Path:
+    book.save(path)
+    return path
+
+
 def test_formulas_written_by_xlsxwriter_are_named_in_the_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import xlsxwriter
 

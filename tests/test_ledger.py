@@ -124,6 +124,12 @@ def test_refusals_are_one_line_errors(ledger: Ledger, tmp_path) -> None:  # type
         dispose(ledger, A[0], Disposal(measure="喝茶", date=""), by="李四")
     with pytest.raises(LedgerError, match="YYYY-MM-DD"):
         dispose(ledger, A[0], Disposal(measure="约谈", date="2025-02-30"), by="李四")
+    # 是否移送公安 agrees with the measure and with a 立案时间 (the form's 移送公安 group holds 立案时间)
+    with pytest.raises(LedgerError, match="不能填「否」"):
+        dispose(ledger, A[0], Disposal(measure="移送公安", date="2025-06-01", police="否"), by="李四")
+    with pytest.raises(LedgerError, match="立案时间"):
+        dispose(ledger, A[0], Disposal(measure="约谈", date="2025-06-01", police="否", case_date="2025-06-03"), by="李四")
+    assert Disposal(measure="移送公安", date="2025-06-01").cleaned().police == "是"
     key, first = dispose(ledger, A[0], Disposal(measure="约谈", date="2025-06-01"), by="李四")
     assert first and not dispose(ledger, A[0], Disposal(measure="约谈", date="2025-06-01"), by="李四")[1]
 
@@ -151,6 +157,8 @@ def test_commands_name_the_database_and_answer_in_json(tmp_path, capsys) -> None
     assert sorted(i["name"] for i in items) == sorted([A[1], B[1], C[1]]) and {i["state"] for i in items} == {"new"}
     rv = _cli("ledger", "review", B[0], "--term", "积分", "--other-sense", "--reason", "会员积分", "--by", "赵审", "--db", str(db))
     assert rv.returncode == 0, rv.stderr
+    # the clerk's words: the field by its Chinese name (a trial printed "积分（scope）：…")
+    assert "经营范围中的“积分”：其他含义" in rv.stdout and "scope" not in rv.stdout
     shown = json.loads(_cli("ledger", "show", B[0], "--json", "--db", str(db)).stdout)
     assert shown["findings"][0]["decision"] == "other_sense" and shown["months"][0]["state"] == "new"
     hist = json.loads(_cli("ledger", "history", B[0], "--json", "--db", str(db)).stdout)
@@ -186,6 +194,14 @@ def test_rescreen_output_ingests_with_its_list_version(ledger: Ledger, tmp_path)
     )
     changes = tmp_path / "changes.jsonl"
     rescreen(first, tmp_path / "m1-registry.csv", changes, lists=[str(new_list)], as_of="2025-07-01")
+    # the same changes as a workbook, for a person: the change in Chinese first, then what ingest reads
+    book = tmp_path / "changes.xlsx"
+    rescreen(first, tmp_path / "m1-registry.csv", book, lists=[str(new_list)], as_of="2025-07-01")
+    import openpyxl
+
+    rows = list(openpyxl.load_workbook(book).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("变化", "原结论", "新结论") and "change" in rows[0] and len(rows) == 2
+    assert rows[1][:3] == ("不再命中", "督促限期注销或变更名称、经营范围", "通过")
     s = ingest(ledger, changes, month="2025-07", unit="城关镇", by="李四")
     assert dict(s.states) == {"resolved": 1}  # B no longer has a counted term under the new list
     info = show(ledger, B[0])

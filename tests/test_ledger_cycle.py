@@ -143,6 +143,10 @@ def test_a_reported_clue_is_a_new_clue_and_a_row_of_attachment2(ledger: Ledger, 
     added = add_clue(ledger, _report_clue(), unit="王庄镇", by="王城关")
     assert added.recorded and added.month == "2025-06"
     assert not add_clue(ledger, _report_clue(), unit="王庄镇", by="王城关").recorded  # the same clue twice: once
+    # recorded late is fine; recorded in a month before it was found is not (Attachment 2 would report it early)
+    assert add_clue(ledger, _report_clue(name="李某某"), unit="王庄镇", by="王城关", month="2025-07").month == "2025-07"
+    with pytest.raises(LedgerError, match="发现时间 2025-06-20 晚于记入月份 2025-05"):
+        add_clue(ledger, _report_clue(name="赵某某"), unit="王庄镇", by="王城关", month="2025-05")
     rows = {r[0]: r for r in attachment2_rows(ledger, month="2025-06", unit="王庄镇")}
     assert set(rows) == {"固镇县王庄镇鑫隆农资经营部", "张某某"}
     person = rows["张某某"]
@@ -216,11 +220,22 @@ def test_the_county_month_merges_units_and_follows_key_cases(ledger: Ledger, tmp
     county = county_month(ledger, month="2025-06", today=date(2025, 6, 20))
     states = {u.unit: u.state for u in county.units}
     assert states == {"王庄镇": SendState.SENT, "城关镇": SendState.NOT_SENT}
+    # the roll-up is of the tables as sent: 城关镇 has not sent, so none of its rows are in it
+    sent_by_wang = {r[0] for r in county.attachment2}
+    assert "张某某" in sent_by_wang and county.by_unit == {"王庄镇": 2} and len(county.attachment2) == 2
+    assert all(str(r[-1]).endswith("报送单位：王庄镇") for r in county.attachment2)
+    send_month(ledger, unit="城关镇", month="2025-06", by="李城关")
+    county = county_month(ledger, month="2025-06", today=date(2025, 6, 20))
     remarks = {r[0]: r[-1] for r in county.attachment2}
     assert remarks["张某某"].endswith("报送单位：王庄镇") and remarks["固镇县城关镇聚宝寄卖行"].endswith("报送单位：城关镇")
     assert len(county.attachment2) == len({r[0] for r in county.attachment2}) == 4  # one row per entity
     assert county.by_unit == {"王庄镇": 2, "城关镇": 2}
     assert sum(county.by_category.values()) >= 4
+    # a change after sending leaves the roll-up as sent, and the unit's state says so
+    dispose(ledger, "91340323MA2C000011", Disposal(measure="约谈", date="2025-06-21", authority="固镇县公安局"), by="李城关")
+    again = county_month(ledger, month="2025-06", today=date(2025, 6, 20))
+    assert {u.unit: u.state for u in again.units}["城关镇"] is SendState.CHANGED
+    assert again.attachment3 == county.attachment3
     series = twelve_months(ledger, month="2025-07")
     assert [s["month"] for s in series][-2:] == ["2025-06", "2025-07"] and len(series) == 12
     assert (series[-2]["new"], series[-1]["new"]) == (4, 0)
@@ -228,7 +243,6 @@ def test_the_county_month_merges_units_and_follows_key_cases(ledger: Ledger, tmp
     with pytest.raises(LedgerError, match="两者都不是"):
         mark_key_case(ledger, "91340323MA2C000011", since="2024-01-01", amount="500", leader="县政府副县长 陈某", supervised=False,
                       by="赵财政", today=date(2025, 6, 20))
-    dispose(ledger, "91340323MA2C000011", Disposal(measure="约谈", date="2025-06-21", authority="固镇县公安局"), by="李城关")
     case = mark_key_case(ledger, "91340323MA2C000011", since="2018-03-01", amount="", leader="县政府副县长 陈某", supervised=True,
                          by="赵财政", today=date(2025, 6, 20))
     assert (case.reason, case.age_years, case.supervised) == ("案发超过5年", 7.3, True)

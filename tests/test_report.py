@@ -14,7 +14,9 @@ import pytest
 from fangfei_screen.cli import main
 from fangfei_screen.report import NOTES, REPORT_COLUMNS
 
-from .test_bulk import ROWS, write_csv
+from .test_bulk import HEADER, ROWS, write_csv
+
+CODE_COLUMN, NAME_COLUMN = HEADER[0], HEADER[1]
 
 
 @pytest.fixture()
@@ -114,7 +116,15 @@ def test_attachment2_prints_as_a_form(tmp_path: Path, results: Path) -> None:
 
     df = pd.read_csv(results, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     flagged = df[df["action"].isin(["order_rename", "propose_revocation"])]
-    many = pd.concat([flagged] * 15, ignore_index=True)  # 60 clues: more than one page
+    # 60 clues: more than one page (15 branches of each flagged entity: distinct names and codes,
+    # since the report lists an entity found twice once)
+    copies = []
+    for i in range(15):
+        copy = flagged.copy()
+        copy[NAME_COLUMN] = copy[NAME_COLUMN] + f"第{i + 1}分公司"
+        copy[CODE_COLUMN] = ""
+        copies.append(copy)
+    many = pd.concat(copies, ignore_index=True)
     big = tmp_path / "many.csv"
     many.to_csv(big, index=False)
     out = tmp_path / "r.xlsx"
@@ -156,3 +166,36 @@ def test_a_results_file_with_a_bad_date_is_refused_in_one_line(tmp_path: Path, r
     )
     assert proc.returncode == 2
     assert "screened_on「2025-13-45」" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_an_entity_on_two_sheets_is_one_row_and_unscreened_rows_are_told(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a trial: a workbook with a sheet per month listed the same company twice, and a row scan could
+    # not screen (an uncalculated formula where the name stands) vanished from the form without a word
+    book = openpyxl.Workbook()
+    header = ["统一社会信用代码", "企业名称", "经营范围", "登记状态"]
+    first = book.active
+    first.title = "五月"
+    first.append(header)
+    first.append(["91340323MA2N0XXX1X", "固镇县鑫源投资管理有限公司", "以自有资金从事投资活动", "存续"])
+    first.append(["", "固镇县好运百货店", "日用百货销售", "存续"])
+    second = book.create_sheet("六月")
+    second.append(header)
+    second.append(["91340323MA2N0XXX1X", "固镇县鑫源投资管理有限公司", "以自有资金从事投资活动；区块链技术服务", "存续"])
+    second.append(["", "=B2&\"分公司\"", "非融资性担保", ""])
+    second.append(["", "固镇县鑫源投资管理有限公司", "股权投资", "存续"])  # no code: the name is the key
+    src = tmp_path / "months.xlsx"
+    book.save(src)
+    screened = tmp_path / "screened.csv"
+    assert main(["scan", str(src), "-o", str(screened)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "r.xlsx"
+    assert main(["report", str(screened), "--month", "2025-06", "--unit", "城关镇", "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    names = [r[1] for r in load(out)[3:] if isinstance(r[0], int)]
+    assert names.count("固镇县鑫源投资管理有限公司") == 1
+    remark = [r for r in load(out)[3:] if r[1] == "固镇县鑫源投资管理有限公司"][0][-1]
+    assert "投资" in remark and "区块链" in remark  # the words of both sheets
+    assert "2 行与前面的行是同一主体" in printed  # the second sheet's row and the row without a code
+    assert "1 行无法筛查" in printed and "未列入报表" in printed

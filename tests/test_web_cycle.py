@@ -4,12 +4,14 @@ hand-recorded 群众举报 clue, review, disposal, 报送本月, the county page
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import openpyxl
@@ -191,6 +193,15 @@ def test_two_months_two_townships_and_the_bureau(browser: Any, server: Server, p
     assert "报送单位：王庄镇" in merged and "张某某" in merged
     assert "报送单位：王庄镇" in zpage.locator("#merged3").inner_text()
     assert zpage.locator("svg.chart rect").count() == 36
+    # the merged tables as one form each, for the county to send on: the rows the page shows
+    for which, table in (("2", "#merged2"), ("3", "#merged3")):
+        got = zctx.request.get(server.url + f"/ledger/county/{which}?month={MONTH1}")
+        assert got.status == 200 and "全县汇总" in unquote(got.headers["content-disposition"])
+        sheet = openpyxl.load_workbook(io.BytesIO(got.body())).active
+        first_data = 4 if which == "2" else 5
+        names = [r[1] for r in sheet.iter_rows(min_row=first_data, values_only=True) if isinstance(r[0], int)]
+        assert names and names == zpage.locator(f"{table} tbody td:nth-child(2)").all_inner_texts()
+    assert ctx.request.get(server.url + f"/ledger/county/2?month={MONTH1}").status == 403  # a township clerk
     shoot(zpage, "cycle-county")
     for c, w in ((ctx, watch), (zctx, zwatch)):
         c.close()

@@ -13,7 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from .columns import ColumnMap, column_options
-from .models import ACTIONABLE, Action, Kind, Result
+from .models import ACTIONABLE, FIELD_LABELS, Action, Kind, Result
 from .screener import Screener, ScreeningInputError, parse_options, shared_screener
 from .values import (
     NO_NAME, CodeState, code_notes, code_state, entity_name, entity_type_of, is_empty, is_true, parse_date, status_of,
@@ -46,7 +46,6 @@ JSON_COLUMNS = ("hits", "suppressed", "watch")
 # What a person reads in an XLSX of results: Chinese columns before the machine ones
 # (which stay, under their stable names, for report, rescreen and the ledger).
 PEOPLE_COLUMNS = ("处理建议", "命中字样", "类别", "依据", "清单版本", "需重点监管")
-_FIELD_WORDS = {"name": "名称", "scope": "经营范围"}
 
 
 def for_people(frame: pd.DataFrame) -> pd.DataFrame:
@@ -68,7 +67,7 @@ def for_people(frame: pd.DataFrame) -> pd.DataFrame:
         if not isinstance(hits, list):
             return ""
         return "；".join(
-            f"{_FIELD_WORDS.get(str(h.get('field')), '')}含“{h.get('text') or h.get('keyword')}”（字样 {h.get('keyword')}，"
+            f"{FIELD_LABELS.get(str(h.get('field')), '')}含“{h.get('text') or h.get('keyword')}”（字样 {h.get('keyword')}，"
             f"清单 {h.get('list', '')} {h.get('list_version', '')}）" for h in hits if isinstance(h, dict))
 
     if "action" not in frame.columns:
@@ -89,6 +88,9 @@ def for_people(frame: pd.DataFrame) -> pd.DataFrame:
 ERROR_ACTION = "error"
 CONTINUATION = ("名称为空而有经营范围：可能是上一行的续行（一个经营范围写在了两行），请并入上一行后重新筛查"
                 " / no name but a scope: a continuation of the row above?")
+# the same row on a sheet a program wrote with formulas never calculated: the name is likely a formula
+UNCALCULATED_NAME = ("名称为空而有经营范围：该工作表的公式从未计算过，名称可能是公式（读到的是空值）：请在 Excel 或 LibreOffice 中"
+                     "打开并保存一次后重新筛查；若不是公式，则可能是上一行的续行 / no name: an uncalculated formula?")
 
 _COL = {name: i for i, name in enumerate(OUTPUT_COLUMNS)}
 

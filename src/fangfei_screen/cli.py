@@ -258,7 +258,7 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from .report import ReportHeader, merged_rows, report_rows, write_report
+    from .report import ReportHeader, merged_rows, reported_rows, write_report
     from .values import parse_date
 
     filled_on = _value(parse_date, args.date, "--date", "日期")
@@ -271,19 +271,22 @@ def run_report(args: argparse.Namespace) -> int:
             print(f"！注意 WARNING: {warning}")
         rows = merged.rows
     else:
-        rows = [row for path in args.inputs for row in report_rows(path)]
+        reported = reported_rows(args.inputs)
+        for warning in reported.warnings:
+            print(f"！注意 WARNING: {warning}")
+        rows = reported.rows
     n = write_report(rows, header, args.output)
     print(f"《{header.title}》：{n} 条线索，已写入 {args.output}")
     return 0
 
 
 def _add_serve(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("serve", help="run the HTTP pre-registration check (needs the [server] extra)")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    p = sub.add_parser("serve", help="运行预登记检查的 HTTP 服务和网页（需要 [server] 组件）/ run the HTTP pre-registration check (needs the [server] extra)")
+    p.add_argument("--host", default="127.0.0.1", help="监听地址（默认只监听本机 127.0.0.1）/ address to bind (default: loopback only)")
     p.add_argument("--port", type=int, default=8080)
-    p.add_argument("--access-log", action="store_true", help="log every request")
+    p.add_argument("--access-log", action="store_true", help="记录每个请求 / log every request")
     p.add_argument("--read-timeout", type=float, default=20.0, metavar="SECONDS",
-                   help="seconds a client has to send a whole request (default 20)")
+                   help="客户端发完一个请求的时限，秒（默认 20）/ seconds a client has to send a whole request")
     p.add_argument("--db", metavar="URL", help="台账数据库，记录每次检查（默认 $FANGFEI_DB，否则 ./fangfei-ledger.db；不存在时不记录）")
     p.add_argument("--no-record-text", action="store_true",
                    help="核查记录只保存输入的 sha256，不保存名称和经营范围原文 / keep only the input's sha256")
@@ -293,7 +296,7 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
                    help="每个密钥的频率限制，如 600/minute、20/second（默认 600/minute）")
     p.add_argument("--log-json", action="store_true", help="每个请求、每次检查结论各写一行 JSON 到标准错误 / JSON lines on stderr")
     p.add_argument("--workers", type=int, default=1, metavar="N",
-                   help="worker processes sharing the port, the sessions and the jobs (default 1)")
+                   help="工作进程数，共用端口、登录会话和批量任务（默认 1）/ worker processes sharing the port, the sessions and the jobs")
     _add_list_option(p)
     p.set_defaults(run=run_serve)
 
@@ -351,17 +354,17 @@ def _recording_line(book: Any, *, text: bool) -> str:
 
 
 def _add_keywords(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("keywords", help="check, compare and show keyword lists")
+    p = sub.add_parser("keywords", help="检查、比较、查看字样清单 / check, compare and show keyword lists")
     kw = p.add_subparsers(dest="keywords_command", required=True, metavar="ACTION")
-    v = kw.add_parser("validate", help="every problem in a list, each with its line (exit 1 if any)")
+    v = kw.add_parser("validate", help="检查清单，列出每个问题及其行号（有问题时退出码 1）/ every problem in a list, each with its line")
     v.add_argument("file")
     v.set_defaults(run=run_keywords_validate)
-    d = kw.add_parser("diff", help="terms, synonyms, exclusions and categories added, removed or changed")
+    d = kw.add_parser("diff", help="比较两份清单：增加、删除或改动的字样、同义词、排除词和类别 / what changed between two lists")
     d.add_argument("old")
     d.add_argument("new")
     d.add_argument("--json", action="store_true")
     d.set_defaults(run=run_keywords_diff)
-    s = kw.add_parser("show", help="the list as a table (default: the bundled list)")
+    s = kw.add_parser("show", help="以表格显示清单（默认：内置清单）/ the list as a table (default: the bundled list)")
     s.add_argument("file", nargs="?")
     s.add_argument("--json", action="store_true")
     s.set_defaults(run=run_keywords_show)
@@ -441,7 +444,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="fangfei-screen",
         description="筛查经营主体名称和经营范围中可能涉及金融活动的字样（固政办〔2025〕10号 附件1）",
     )
-    parser.add_argument("--version", action="version", version=f"fangfei-screen {__version__}")
+    parser.add_argument("--version", action="version", version=f"fangfei-screen {__version__}",
+                        help="显示版本号后退出 / show the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_check(sub)
     _add_scan(sub)

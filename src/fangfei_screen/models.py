@@ -60,6 +60,15 @@ class Field(StrEnum):
     NAME = "name"
     SCOPE = "scope"
 
+    @property
+    def label(self) -> str:
+        """The field as the registration form names it."""
+        return FIELD_LABELS[self.value]
+
+
+# The one place the fields' Chinese names live (pages, history, reports and the command line read it).
+FIELD_LABELS: dict[str, str] = {"name": "名称", "scope": "经营范围"}
+
 
 class Via(StrEnum):
     """How the text matched its term."""

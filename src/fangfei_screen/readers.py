@@ -220,6 +220,7 @@ class Source:
         self.parts = parts
         self.skipped = skipped or []
         self.alarms = alarms or []  # what the user must not miss (formulas never calculated …)
+        self.uncalculated: frozenset[str] = frozenset()  # sheets whose formulas were never calculated
         self.csv_layout = csv_layout  # text files: the header and byte ranges of the records
         self.text_path = text_path  # text files: the file the ranges are of (UTF-16 is re-encoded)
         self.encoding = encoding
@@ -727,7 +728,9 @@ def _open_book(path: Path, kind: FileKind, header_test: HeaderTest, header_row: 
         raise
     source._cleanup = cleanup
     if kind == FileKind.XLSX:
-        source.alarms.extend(_formula_alarms(path, [p.sheet for p in source.parts if p.sheet is not None]))
+        alarms = _formula_alarms(path, [p.sheet for p in source.parts if p.sheet is not None])
+        source.alarms.extend(alarms.values())
+        source.uncalculated = frozenset(alarms)
     return source
 
 
@@ -785,7 +788,7 @@ def _open_sheets(path: Path, book: Any, header_test: HeaderTest, header_row: int
     return Source(path, "book", parts, skipped=skipped, book=book, limits=limits)
 
 
-def _formula_alarms(path: Path, sheets: Sequence[str]) -> list[str]:
+def _formula_alarms(path: Path, sheets: Sequence[str]) -> dict[str, str]:
     """Sheets of a workbook written by a program (openpyxl, XlsxWriter) whose formulas
     were never calculated: their cells read as empty or 0, not as Excel would show them."""
     import re
@@ -794,11 +797,11 @@ def _formula_alarms(path: Path, sheets: Sequence[str]) -> list[str]:
         with zipfile.ZipFile(path) as z:
             workbook = z.read("xl/workbook.xml")
             if not re.search(rb"<(?:\w+:)?calcPr[^>]*fullCalcOnLoad=\"(?:1|true)\"", workbook):
-                return []  # calculated by Excel or LibreOffice when last saved
+                return {}  # calculated by Excel or LibreOffice when last saved
             rels = z.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in z.namelist() else b""
             targets = dict(re.findall(rb"<Relationship[^>]*?Id=\"([^\"]+)\"[^>]*?Target=\"([^\"]+)\"", rels))
             targets.update({k: v for v, k in re.findall(rb"<Relationship[^>]*?Target=\"([^\"]+)\"[^>]*?Id=\"([^\"]+)\"", rels)})
-            out = []
+            out = {}
             for sheet_name, rid in re.findall(rb"<(?:\w+:)?sheet [^>]*?name=\"([^\"]*)\"[^>]*?r:id=\"([^\"]+)\"", workbook):
                 title = _xml_text(sheet_name)
                 if title not in sheets or rid not in targets:
@@ -807,13 +810,13 @@ def _formula_alarms(path: Path, sheets: Sequence[str]) -> list[str]:
                 member = target if target.startswith("xl/") else f"xl/{target}"
                 count = _count_formulas(z, member)
                 if count:
-                    out.append(
+                    out[title] = (
                         f"工作表「{title}」有 {count} 个公式单元格从未计算过（文件由程序生成），读到的值是空或 0，"
                         "不是 Excel 显示的值：请在 Excel 或 LibreOffice 中打开并保存一次后再筛查"
                     )
             return out
     except (zipfile.BadZipFile, KeyError, OSError, UnicodeError):
-        return []
+        return {}
 
 
 def _xml_text(raw: bytes) -> str:

@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .batch import results_columns
+from .batch import ERROR_ACTION, results_columns
 from .columns import ColumnMap
 from .models import ACTIONABLE, CATEGORY_LABELS, Action, Category
 from .readers import TableError, read_chunks
@@ -183,30 +183,80 @@ def clue_row(
 
 def report_rows(results_path: str | Path) -> list[list[Any]]:
     """Attachment 2 rows (without 序号) for the flagged entities of a results file."""
+    return reported_rows([results_path]).rows
+
+
+@dataclass(frozen=True)
+class Reported:
+    """Attachment 2 rows from results files, each entity once, and what the clerk must know."""
+
+    rows: list[list[Any]]
+    warnings: list[str]
+
+
+class _Entities:
+    """The entities of a report, found again by 统一社会信用代码, else by name where one of the
+    two rows has no code (two codes under one name are two entities); one look-up a row."""
+
+    def __init__(self) -> None:
+        self.found: dict[str, dict[str, Any]] = {}
+        self._by_name: dict[str, list[str]] = {}
+
+    def key(self, code: str, name: str) -> str | None:
+        if code and f"code:{code}" in self.found:
+            return f"code:{code}"
+        for key in self._by_name.get(name, ()):
+            if not code or not key.startswith("code:"):
+                return key
+        return None
+
+    def add(self, code: str, name: str, entity: dict[str, Any]) -> None:
+        key = f"code:{code}" if code else f"name:{len(self.found)}"
+        self.found[key] = entity
+        self._by_name.setdefault(name, []).append(key)
+
+
+def reported_rows(results_paths: list[str | Path]) -> Reported:
+    """Attachment 2 rows (without 序号) for the flagged entities of results files. An entity
+    found more than once (the same 统一社会信用代码, else the same name: two sheets or two
+    files of one register) is one row holding every word found; rows that could not be
+    screened are counted in a warning, since the form cannot show them."""
     places = PlaceFinder()
-    rows: list[list[Any]] = []
+    entities = _Entities()
+    repeated = unscreened = 0
     cache: dict[str, ColumnMap] = {}
-    for chunk in read_chunks(results_path):
-        frame = chunk.frame
-        if "action" not in frame.columns or "hits" not in frame.columns:
-            raise ReportError(f"{results_path} 不是 fangfei-screen scan 的结果文件（缺少 action、hits 列）")
-        for rec in frame.to_dict("records"):
-            if rec["action"] not in _ACTIONABLE_VALUES:
-                continue
-            cols = results_columns(frame.columns, rec.get("columns", ""), cache=cache)
-            rows.append(
-                clue_row(
-                    name=entity_name(str(rec[cols.name] or ""), str(rec.get(cols.operator) or "") if cols.operator else ""),
-                    hits=_hits(rec["hits"]),
-                    action=rec["action"],
-                    screened_on=str(rec.get("screened_on") or ""),
-                    address=str(rec.get(cols.address, "") or "") if cols.address else "",
-                    credit_code=str(rec.get(cols.credit_code) or "") if cols.credit_code else "",
-                    places=places,
-                    where=str(results_path),
-                )
-            )
-    return rows
+    for results_path in results_paths:
+        for chunk in read_chunks(results_path):
+            frame = chunk.frame
+            if "action" not in frame.columns or "hits" not in frame.columns:
+                raise ReportError(f"{results_path} 不是 fangfei-screen scan 的结果文件（缺少 action、hits 列）")
+            for rec in frame.to_dict("records"):
+                if rec["action"] == ERROR_ACTION:
+                    unscreened += 1
+                if rec["action"] not in _ACTIONABLE_VALUES:
+                    continue
+                cols = results_columns(frame.columns, rec.get("columns", ""), cache=cache)
+                name = entity_name(str(rec[cols.name] or ""), str(rec.get(cols.operator) or "") if cols.operator else "")
+                code = str(rec.get(cols.credit_code) or "") if cols.credit_code else ""
+                code, plain = code_key(code), "".join(name.split())
+                key = entities.key(code, plain)
+                if key is not None:
+                    repeated += 1
+                    entities.found[key]["hits"].extend(_hits(rec["hits"]))
+                    continue
+                entities.add(code, plain, {
+                    "name": name, "hits": _hits(rec["hits"]), "action": rec["action"],
+                    "screened_on": str(rec.get("screened_on") or ""),
+                    "address": str(rec.get(cols.address, "") or "") if cols.address else "",
+                    "credit_code": code, "where": str(results_path),
+                })
+    rows = [clue_row(places=places, **entity) for entity in entities.found.values()]
+    warnings = []
+    if repeated:
+        warnings.append(f"{repeated} 行与前面的行是同一主体（统一社会信用代码或名称相同，如多个工作表），每个主体只列一行，字样合并")
+    if unscreened:
+        warnings.append(f"{unscreened} 行无法筛查（结果为 error），未列入报表：请按 scan 的错误说明改正后重新筛查，以免漏报")
+    return Reported(rows, warnings)
 
 
 _CODE_IN_REMARK = re.compile(r"统一社会信用代码：([0-9A-Za-z.+]+)")
@@ -219,6 +269,34 @@ class Merged:
 
     rows: list[list[Any]]
     warnings: list[str]
+
+
+def form_rows(book: Any, *, header_rows: int, width: int) -> list[list[Any]]:
+    """The data rows of a printed form (Attachment 2 or 3) as written: after the header rows,
+    each numbered row's cells without its 序号, up to the signature line. ``book`` is a path
+    or a file object (a form as sent, kept as bytes)."""
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(book, read_only=True)
+    except Exception as exc:
+        raise ReportError(f"无法读取报表: {exc}") from None
+    try:
+        rows = []
+        for row in wb.worksheets[0].iter_rows(min_row=header_rows + 1, values_only=True):
+            first = row[0] if row else None
+            if not isinstance(first, int | float) and not str(first or "").strip().isdigit():
+                break  # the signature line after the data
+            rows.append(["" if v is None else v for v in row[1 : width + 1]])
+        return rows
+    finally:
+        wb.close()
+
+
+def code_in_remark(remark: Any) -> str:
+    """The 统一社会信用代码 a form's 备注 names (as clue_row writes it), or ""."""
+    found = _CODE_IN_REMARK.search(str(remark or ""))
+    return code_key(found[1]) if found else ""
 
 
 def merged_rows(report_paths: list[str], *, month: str | None = None) -> Merged:
@@ -252,8 +330,7 @@ def merged_rows(report_paths: list[str], *, month: str | None = None) -> Merged:
             if not isinstance(first, int | float) and not str(first or "").strip().isdigit():
                 break  # the signature line after the data
             data = ["" if v is None else v for v in row[1 : len(REPORT_COLUMNS)]]
-            found = _CODE_IN_REMARK.search(str(data[-1]))
-            code = code_key(found[1]) if found else ""
+            code = code_in_remark(data[-1])
             key = f"code:{code}" if code else f"name:{''.join(str(data[0]).split())}"
             if key in kept:
                 units = kept[key][1]

@@ -34,6 +34,23 @@ CHANGE_COLUMNS = (
 )
 
 
+# A workbook is opened by a person: the change in Chinese first, the machine's columns after
+# (ledger ingest reads those, whatever the format).
+PEOPLE_COLUMNS = ("变化", "原结论", "新结论", "原字样", "新字样", "原清单版本", "新清单版本")
+
+
+def _for_people(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def label(action: str) -> str:
+        try:
+            return Action(action).label
+        except ValueError:
+            return action
+
+    return [{"变化": r["change"], "原结论": label(r["old_action"]) if r["old_action"] else "（上次没有）",
+             "新结论": r["new_action_label"], "原字样": r["old_keywords"], "新字样": r["new_keywords"],
+             "原清单版本": r["old_list_version"], "新清单版本": r["new_list_version"], **r} for r in rows]
+
+
 class RescreenError(Exception):
     """Previous results that cannot be compared (not a results file …)."""
 
@@ -110,6 +127,7 @@ def rescreen(
     name = given.get("name")
     header_test = partial(looks_like_header, name=name if isinstance(name, str) else None)
     summary = RescreenSummary()
+    people = str(output).lower().endswith(".xlsx")
     with open_writer(output, json_columns=("hits", "watch")) as writer:
         for chunk in read_chunks(new_input, encoding=encoding, header_test=header_test):
             cols = ColumnMap.find(list(chunk.frame.columns), **given)
@@ -139,9 +157,10 @@ def rescreen(
                 )
                 keep.append(out)
             if keep:
-                writer.write(pd.DataFrame(keep, dtype=object))
+                writer.write(pd.DataFrame(_for_people(keep) if people else keep, dtype=object))
         summary.previous_unmatched = sum(len(q) for q in before.values())
         if summary.changed.total() == 0:
             # an empty feedback file still says what its columns are
-            writer.write(pd.DataFrame(columns=["统一社会信用代码", "企业名称", *CHANGE_COLUMNS], dtype=object))
+            writer.write(pd.DataFrame(columns=[*(PEOPLE_COLUMNS if people else ()), "统一社会信用代码", "企业名称",
+                                               *CHANGE_COLUMNS], dtype=object))
     return summary

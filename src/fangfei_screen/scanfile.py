@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .atomic import check_distinct
-from .batch import CONTINUATION, FLAGGED_ACTIONS, JSON_COLUMNS, OUTPUT_COLUMNS, Summary, for_people, input_columns_out, screen_rows
+from .batch import CONTINUATION, UNCALCULATED_NAME, FLAGGED_ACTIONS, JSON_COLUMNS, OUTPUT_COLUMNS, Summary, for_people, input_columns_out, screen_rows
 from .columns import ColumnMap, column_options, looks_like_header
 from .models import Kind
 from .readers import Chunk, ReadLimits, Source, TableError, open_source
@@ -166,7 +166,7 @@ def _scan_frames(
             else:
                 results = ((c, _screen_chunk(c.frame, c.errors, m, defaults, lists, out_header)) for c, m in tasks)
             for chunk, screened in results:
-                screened = _continuations_named(screened, chunk)
+                screened = _continuations_named(screened, chunk, formulas=chunk.part.sheet in source.uncalculated)
                 summary.add_frame(screened)
                 code_col = by_part[id(chunk.part)].credit_code
                 if code_col:
@@ -190,8 +190,9 @@ def _scan_frames(
     return summary
 
 
-def _continuations_named(screened: pd.DataFrame, chunk: Chunk) -> pd.DataFrame:
-    """A continuation's error names its row (the screening knows no rows)."""
+def _continuations_named(screened: pd.DataFrame, chunk: Chunk, *, formulas: bool = False) -> pd.DataFrame:
+    """A continuation's error names its row (the screening knows no rows). On a sheet whose
+    formulas were never calculated an empty name is more likely a formula than a continuation."""
     if chunk.rows is None or "error" not in screened.columns:
         return screened
     mask = (screened["error"] == CONTINUATION).to_numpy()
@@ -200,7 +201,7 @@ def _continuations_named(screened: pd.DataFrame, chunk: Chunk) -> pd.DataFrame:
     screened = screened.copy()
     at = screened.columns.get_loc("error")
     for i in mask.nonzero()[0]:
-        screened.iat[i, at] = f"{chunk.part.where(chunk.rows[i])}{CONTINUATION}"
+        screened.iat[i, at] = f"{chunk.part.where(chunk.rows[i])}{UNCALCULATED_NAME if formulas else CONTINUATION}"
     return screened
 
 

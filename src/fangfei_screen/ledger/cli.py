@@ -13,6 +13,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from ..models import FIELD_LABELS
+
 EXIT_BAD_INPUT = 2
 _STATE_LABEL = {"new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "缺失待核", "closed": "已注销/吊销/撤销/迁出",
                 "licence_pending": "待核实牌照", "licensed": "已核实持牌"}
@@ -68,17 +70,17 @@ def add_ledger_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ledger", help="台账：按月录入筛查结果，复核、处置，导出导入（SQLite 或 PostgreSQL）")
     lg = p.add_subparsers(dest="ledger_command", required=True, metavar="ACTION")
 
-    up = lg.add_parser("upgrade", help="migrate the ledger database to the newest schema")
+    up = lg.add_parser("upgrade", help="把台账数据库升级到最新结构 / migrate the ledger database to the newest schema")
     _db_option(up)
     up.set_defaults(run=_guarded(run_upgrade))
 
-    ing = lg.add_parser("ingest", help="record a month's scan results for a unit (idempotent by file sha256 and month)")
-    ing.add_argument("screened", metavar="SCREENED", help="results of `scan` (.csv, .xlsx, .parquet, .jsonl)")
+    ing = lg.add_parser("ingest", help="把一个单位某月的筛查结果记入台账（同一文件同一月份只记一次）/ record a month's scan results for a unit")
+    ing.add_argument("screened", metavar="SCREENED", help="scan 的结果文件（.csv、.xlsx、.parquet、.jsonl）/ results of `scan`")
     ing.add_argument("--month", required=True, metavar="YYYY-MM")
     ing.add_argument("--unit", required=True, help="填报单位（乡镇、部门）")
-    ing.add_argument("--by", required=True, metavar="NAME", help="who records it")
-    ing.add_argument("--complete", action="store_true", help="the file is the unit's whole register: open clues absent from it become missing")
-    ing.add_argument("--replace", action="store_true", help="replace the file already recorded for this unit and month")
+    ing.add_argument("--by", required=True, metavar="NAME", help="记录人 / who records it")
+    ing.add_argument("--complete", action="store_true", help="文件是本单位的全部登记主体：文件中没有的未结线索记为缺失待核 / the file is the unit's whole register")
+    ing.add_argument("--replace", action="store_true", help="替换本单位本月已记入的文件 / replace the file already recorded for this unit and month")
     ing.add_argument("--sheet", metavar="SHEET", help="只录入这个工作表（默认：以本单位命名的工作表，或所属乡镇/单位列为本单位的行）")
     from .clues import SCREENING_ORIGINS
 
@@ -113,7 +115,7 @@ def add_ledger_commands(sub: argparse._SubParsersAction) -> None:
     _db_option(ic)
     ic.set_defaults(run=_guarded(run_import_clues))
 
-    ls = lg.add_parser("list", help="clues with their state in a month (default: each clue's latest month)")
+    ls = lg.add_parser("list", help="列出某月的线索及状态（默认：每条线索的最近月份）/ clues with their state in a month")
     ls.add_argument("--month", metavar="YYYY-MM")
     ls.add_argument("--unit")
     from .queries import LIST_STATES
@@ -123,8 +125,8 @@ def add_ledger_commands(sub: argparse._SubParsersAction) -> None:
     _db_option(ls)
     ls.set_defaults(run=_guarded(run_list))
 
-    for name, helptext, runner in (("show", "one entity: months, findings, disposals", run_show),
-                                   ("history", "every change to one entity, oldest first", run_history)):
+    for name, helptext, runner in (("show", "查看一个主体：各月记录、发现的字样、处置 / one entity: months, findings, disposals", run_show),
+                                   ("history", "一个主体的全部变更记录，按时间先后 / every change to one entity, oldest first", run_history)):
         s = lg.add_parser(name, help=helptext)
         s.add_argument("key", metavar="KEY", help="统一社会信用代码, the ledger key (单位/名称) or the entity name")
         s.add_argument("--json", action="store_true")
@@ -134,25 +136,25 @@ def add_ledger_commands(sub: argparse._SubParsersAction) -> None:
     rv = lg.add_parser("review", help="decide a finding: another sense (not financial) or confirmed; or record the licence of a 待核实牌照 entity")
     rv.add_argument("key", metavar="KEY")
     rv.add_argument("--term", help="the listed term, e.g. 积分 (required with --other-sense/--confirm)")
-    rv.add_argument("--field", choices=("name", "scope"), help="only the finding in this field (default: both)")
+    rv.add_argument("--field", choices=("name", "scope"), help="只复核这一字段中的发现（name 名称 或 scope 经营范围；默认两者）/ only the finding in this field")
     which = rv.add_mutually_exclusive_group(required=True)
-    which.add_argument("--other-sense", action="store_true", help="not financial here: leaves the reports until the text changes")
-    which.add_argument("--confirm", action="store_true", help="confirmed as a clue")
+    which.add_argument("--other-sense", action="store_true", help="认定为其他含义：不再计入报表，直到文字变化 / not financial here: leaves the reports until the text changes")
+    which.add_argument("--confirm", action="store_true", help="确认为线索 / confirmed as a clue")
     which.add_argument("--licensed", action="store_true", help="核实持牌（须 --licence-no、--issuer）：免于限制 / holds the licence: exempt")
     which.add_argument("--unlicensed", action="store_true", help="核实无牌照：作为风险线索（附件2）/ no licence: a clue like any other")
     rv.add_argument("--licence-no", default="", metavar="NO", help="许可证编号 / licence number (with --licensed)")
     rv.add_argument("--issuer", default="", help="发证机关 / issuer of the licence (with --licensed)")
-    rv.add_argument("--reason", default="", help="why (required with --other-sense)")
+    rv.add_argument("--reason", default="", help="理由（--other-sense 时必填）/ why (required with --other-sense)")
     rv.add_argument("--by", required=True, metavar="NAME")
     _db_option(rv)
     rv.set_defaults(run=_guarded(run_review))
 
     from .forms import MEASURES, PENALTY_TYPES
 
-    dp = lg.add_parser("dispose", help="record what was done about a clue (the fields of Attachment 3)")
+    dp = lg.add_parser("dispose", help="记录对线索的处置（附件3各项）/ record what was done about a clue (the fields of Attachment 3)")
     dp.add_argument("key", metavar="KEY")
     dp.add_argument("--measure", required=True, help="、".join(MEASURES))
-    dp.add_argument("--date", default="", metavar="YYYY-MM-DD", help="when (default: today)")
+    dp.add_argument("--date", default="", metavar="YYYY-MM-DD", help="处置日期（默认今天）/ when (default: today)")
     dp.add_argument("--by", required=True, metavar="NAME")
     for option, helptext in _DISPOSAL_OPTIONS:
         dp.add_argument(f"--{option.replace('_', '-')}", dest=option, default="", help=helptext)
@@ -164,40 +166,40 @@ def add_ledger_commands(sub: argparse._SubParsersAction) -> None:
     if report is not None:
         _extend_report(report)
 
-    fb = lg.add_parser("feedback", help="entities under key supervision this month, for the local financial regulator (plan §7)")
+    fb = lg.add_parser("feedback", help="本月列入重点监管的主体，报地方金融管理部门（工作方案第七条）/ entities under key supervision this month (plan §7)")
     fb.add_argument("--month", required=True, metavar="YYYY-MM")
-    fb.add_argument("--unit", help="only this unit (default: all)")
-    fb.add_argument("-o", "--output", required=True, help=".xlsx, .csv, .parquet or .jsonl")
+    fb.add_argument("--unit", help="只列这个单位（默认全部）/ only this unit (default: all)")
+    fb.add_argument("-o", "--output", required=True, help="输出文件：.xlsx、.csv、.parquet 或 .jsonl / the output file")
     _db_option(fb)
     fb.set_defaults(run=_guarded(run_feedback))
 
-    ex = lg.add_parser("export", help="the month's open clues as an Excel sheet with the Attachment 3 columns to fill")
+    ex = lg.add_parser("export", help="导出本月未结线索为 Excel，附件3各列待填写 / the month's open clues as a sheet with the Attachment 3 columns to fill")
     ex.add_argument("--month", required=True, metavar="YYYY-MM")
-    ex.add_argument("--unit", help="only this unit (default: all)")
-    ex.add_argument("-o", "--output", required=True, help="the sheet, .xlsx")
+    ex.add_argument("--unit", help="只列这个单位（默认全部）/ only this unit (default: all)")
+    ex.add_argument("-o", "--output", required=True, help="导出的表格，.xlsx / the sheet, .xlsx")
     _db_option(ex)
     ex.set_defaults(run=_guarded(run_export))
 
-    im = lg.add_parser("import", help="apply a filled export: every cell checked first, nothing applied unless all are valid")
-    im.add_argument("sheet", metavar="SHEET", help="a filled `ledger export` sheet (.xlsx)")
+    im = lg.add_parser("import", help="导入填好的导出表：先逐格检查，全部无误才导入 / apply a filled export: all cells valid, or nothing applied")
+    im.add_argument("sheet", metavar="SHEET", help="填好的 ledger export 表格（.xlsx）/ a filled `ledger export` sheet")
     im.add_argument("--by", required=True, metavar="NAME")
     _db_option(im)
     im.set_defaults(run=_guarded(run_import))
 
-    us = sub.add_parser("users", help="users of the ledger and the web pages (argon2-hashed tokens)")
+    us = sub.add_parser("users", help="台账与网页的用户（令牌以 argon2 散列保存）/ users of the ledger and the web pages")
     uc = us.add_subparsers(dest="users_command", required=True, metavar="ACTION")
-    ua = uc.add_parser("add", help="add a user and print their token once")
+    ua = uc.add_parser("add", help="添加用户，令牌只显示这一次 / add a user and print their token once")
     ua.add_argument("name")
     ua.add_argument("--unit", required=True)
     ua.add_argument("--role", required=True, choices=("clerk", "reviewer", "admin"))
     _db_option(ua)
     ua.set_defaults(run=_guarded(run_users_add))
-    ur = uc.add_parser("revoke", help="deactivate a user: their token stops working (history kept)")
+    ur = uc.add_parser("revoke", help="停用用户：其令牌随即失效（记录保留）/ deactivate a user (history kept)")
     ur.add_argument("name")
     ur.add_argument("--by", default="", metavar="NAME")
     _db_option(ur)
     ur.set_defaults(run=_guarded(run_users_revoke))
-    ul = uc.add_parser("list", help="the active users")
+    ul = uc.add_parser("list", help="列出在用的用户 / the active users")
     ul.add_argument("--json", action="store_true")
     _db_option(ul)
     ul.set_defaults(run=_guarded(run_users_list))
@@ -368,7 +370,7 @@ def run_review(args: argparse.Namespace) -> int:
     changed = review(ledger, args.key, term=args.term, decision=decision, by=args.by, reason=args.reason, field=args.field)
     label = "其他含义（不再计入报表，文字变化时重新打开）" if args.other_sense else "确认"
     for c in changed:
-        print(f"{args.key} {c['term']}（{c['field']}）：{label}")
+        print(f"{args.key} {FIELD_LABELS.get(c['field'], c['field'])}中的“{c['term']}”：{label}")
     return 0
 
 
@@ -420,7 +422,7 @@ def run_users_list(args: argparse.Namespace) -> int:
 
 def _extend_report(report: argparse.ArgumentParser) -> None:
     """``report --ledger [--attachment 3]``: the same command, its rows from the ledger."""
-    report.add_argument("--ledger", action="store_true", help="rows from the ledger (Attachment 2: the month's new clues only)")
+    report.add_argument("--ledger", action="store_true", help="从台账生成（附件2：只列本月新发线索）/ rows from the ledger (Attachment 2: the month's new clues only)")
     report.add_argument("--attachment", type=int, choices=(2, 3), default=2, help="2: 排查统计表 (default); 3: 处置情况统计表 (needs --ledger)")
     _db_option(report)
     for action in report._actions:

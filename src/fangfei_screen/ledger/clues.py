@@ -227,6 +227,11 @@ def add_clues(ledger: Ledger, clues: list[Clue], *, unit: str, by: str, month: s
         if problems:
             where = f"第 {i} 条线索：" if len(clues) > 1 else ""
             raise LedgerError(where + "；".join(problems.values()))
+        # a clue is new in the month it was found or a later one (recorded late), never an earlier one:
+        # Attachment 2 would report it before anyone had found it
+        if month and parse_month(month) < c.found_on[:7]:
+            where = f"第 {i} 条线索：" if len(clues) > 1 else ""
+            raise LedgerError(f"{where}发现时间 {c.found_on} 晚于记入月份 {parse_month(month)}：请记入 {c.found_on[:7]} 或之后的月份")
     return ledger.write(lambda conn: [_add(conn, c, unit=unit, by=by, month=month, file_name=file_name) for c in clues])
 
 

@@ -4,6 +4,7 @@ and the key old cases (plan §17-18)."""
 
 from __future__ import annotations
 
+import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -11,15 +12,19 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
+from ..report import REPORT_COLUMNS, code_in_remark, form_rows
+
 from .db import Ledger, LedgerError
 from .history import now, record
 from .months import parse_month
 from .queries import resolve_key
-from .reports import attachment2_clues, attachment3_rows
+from .reports import ATT3_COLUMNS
 from .schema import clue_months, disposals, entities, key_cases
-from .sending import UnitMonth, month_state, reporting_units
+from .sending import UnitMonth, month_state, reporting_units, sent_file
 from .source import normal_name
 
+ATT2_HEADER_ROWS = 3  # title, unit line, column header
+ATT3_HEADER_ROWS = 4  # title, unit line, the grouped header in two rows
 KEY_CASE_YEARS = 5
 KEY_CASE_AMOUNT = 10_000  # 万元: 1亿元
 
@@ -35,31 +40,38 @@ class CountyMonth:
 
 
 def county_month(ledger: Ledger, *, month: str, today: date | None = None) -> CountyMonth:
+    """The county's roll-up of ``month`` from the tables each unit sent, as sent (the plan:
+    units send Attachments 2 and 3 before the 25th; the county merges what it received). A
+    unit that has not sent is not in the tables; one whose ledger changed after sending is in
+    them as sent, and its state says 报送后有修改 until it sends again."""
     month = parse_month(month)
     units = tuple(month_state(ledger, unit=u, month=month, today=today) for u in reporting_units(ledger))
     merged: dict[str, list[Any]] = {}
     reporters: dict[str, list[str]] = defaultdict(list)
     by_unit: Counter[str] = Counter()
     by_category: Counter[str] = Counter()
-    for clue, row in attachment2_clues(ledger, month=month):
-        ident = (clue.get("credit_code") or "").upper() or normal_name(clue["name"])
-        by_unit[clue["unit"]] += 1
-        if ident not in merged:
-            merged[ident] = list(row)
-            for c in filter(None, str(row[1]).split("；")):
-                by_category[c] += 1
-        if clue["unit"] not in reporters[ident]:
-            reporters[ident].append(clue["unit"])
+    rows3 = []
+    for u in units:
+        if u.sent is None:
+            continue
+        _, sent2 = sent_file(ledger, sent_id=u.sent.id, which=2)
+        for row in form_rows(io.BytesIO(sent2), header_rows=ATT2_HEADER_ROWS, width=len(REPORT_COLUMNS) - 1):
+            ident = code_in_remark(row[-1]) or normal_name(str(row[0]))
+            by_unit[u.unit] += 1
+            if ident not in merged:
+                merged[ident] = list(row)
+                for c in filter(None, str(row[1]).split("；")):
+                    by_category[c] += 1
+            if u.unit not in reporters[ident]:
+                reporters[ident].append(u.unit)
+        _, sent3 = sent_file(ledger, sent_id=u.sent.id, which=3)
+        for row in form_rows(io.BytesIO(sent3), header_rows=ATT3_HEADER_ROWS, width=len(ATT3_COLUMNS) - 1):
+            row[-1] = "；".join(x for x in (str(row[-1] or ""), f"报送单位：{u.unit}") if x)
+            rows3.append(tuple(row))
     rows2 = []
     for ident, row in merged.items():
         row[-1] = "；".join(x for x in (str(row[-1] or ""), f"报送单位：{'、'.join(reporters[ident])}") if x)
         rows2.append(tuple(row))
-    rows3 = []
-    for u in units:
-        for row in attachment3_rows(ledger, month=month, unit=u.unit):
-            row = list(row)
-            row[-1] = "；".join(x for x in (str(row[-1] or ""), f"报送单位：{u.unit}") if x)
-            rows3.append(tuple(row))
     return CountyMonth(month, units, tuple(rows2), tuple(rows3), dict(by_unit), dict(by_category))
 
 

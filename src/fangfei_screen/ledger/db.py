@@ -113,6 +113,8 @@ class Ledger:
             raise LedgerError(f"无法连接台账数据库 {ledger.display}: {str(exc.orig).strip().splitlines()[0]}") from None
         if current is None and create:
             ledger.upgrade()
+        elif current is None:
+            raise LedgerError(f"台账数据库 {ledger.display} 里还没有台账（没有任何台账表）；请用 --db 或 FANGFEI_DB 指定已有的台账")
         elif current != head:
             raise LedgerError(
                 f"台账数据库 {ledger.display} 的结构版本为 {current}，需先运行 fangfei-screen ledger upgrade（最新 {head}）"

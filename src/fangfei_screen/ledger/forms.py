@@ -48,7 +48,10 @@ class Disposal:
         return tuple(f.name for f in fields(cls))
 
     def cleaned(self) -> Disposal:
-        return Disposal(**{k: str(v if v is not None else "").strip() for k, v in asdict(self).items()})
+        values = {k: str(v if v is not None else "").strip() for k, v in asdict(self).items()}
+        if values["measure"] == "移送公安" and not values["police"]:
+            values["police"] = "是"  # the measure says it: Attachment 3's 是否移送公安 follows
+        return Disposal(**values)
 
     def problems(self) -> dict[str, str]:
         """Field name → what is wrong (empty when valid)."""
@@ -73,6 +76,10 @@ class Disposal:
                 out[name] = f"人数「{value}」应为非负整数"
         if self.police and self.police not in YES_NO:
             out["police"] = f"是否移送公安应为「是」或「否」，而非「{self.police}」"
+        elif self.police == "否" and self.measure == "移送公安":
+            out["police"] = "处置措施是「移送公安」，是否移送公安不能填「否」"
+        elif self.police == "否" and self.case_date:
+            out["police"] = "填了立案时间（公安机关立案），是否移送公安应为「是」"
         if self.penalty_type and self.penalty_type not in PENALTY_TYPES:
             out["penalty_type"] = f"处罚类型「{self.penalty_type}」不在《行政处罚法》第九条所列种类中"
         for name in ("description", "authority", "region", "channel", "admin_finding", "remark"):

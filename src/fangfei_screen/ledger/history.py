@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from ..models import FIELD_LABELS
 from .db import bulk_insert
 
 from .schema import history
@@ -76,7 +77,6 @@ def entries(conn: Connection, key: str) -> list[dict[str, Any]]:
 
 
 _STATES = {"new": "新发", "recurring": "持续", "resolved": "已消除", "missing": "本月缺失待核", "closed": "已注销/吊销/撤销/迁出"}
-_FIELDS = {"name": "名称", "scope": "经营范围"}
 # Disposal fields as a sentence names them (Attachment 3's words), in the form's order
 _DISPOSAL_WORDS = (
     ("authority", "负责机关"), ("description", "风险情况"), ("region", "涉及地区"), ("channel", "集资渠道"),
@@ -102,7 +102,7 @@ def sentence(entry: Mapping[str, Any]) -> str:
         return f"{day} {who} 撤回 {before.get('month', '')} 的记录（该月文件被替换）"
     if action.startswith("review_"):
         verdict = "认定为其他含义" if action == "review_other_sense" else "确认涉金融"
-        text = f"{day} {who} {verdict}：{_FIELDS.get(str(after.get('field')), '')}中的“{after.get('term', '')}”"
+        text = f"{day} {who} {verdict}：{FIELD_LABELS.get(str(after.get('field')), '')}中的“{after.get('term', '')}”"
         return text + (f"，理由 {after['reason']}" if after.get("reason") else "")
     if action == "reopened":
         return f"{day} {who} 重新打开复核：“{before.get('term', '')}”所在文字已变"

@@ -67,9 +67,13 @@ def add_record_commands(
 
 
 def _open(args: argparse.Namespace, *, create: bool = True) -> Any:
-    from .db import Ledger
+    from .db import Ledger, LedgerError, resolve_url
 
-    ledger = Ledger.open(args.db, create=create)
+    # reading or annotating the record never creates a ledger: an empty file named like one would
+    # hide where the service really records its checks
+    ledger = Ledger.open(args.db, create=True) if create else Ledger.open_existing(args.db)
+    if ledger is None:
+        raise LedgerError(f"没有台账数据库 {resolve_url(args.db)}；检查记录在 serve 所用的台账里，请用 --db 或 FANGFEI_DB 指定")
     print(f"台账 / ledger: {ledger.display}")
     return ledger
 

@@ -225,6 +225,7 @@ def mount_web(
     router.add_api_route("/ledger/send", with_ledger(cyclepages.send_post), methods=["POST"])
     router.add_api_route("/ledger/sent/{sent_id}/{which}", with_ledger(cyclepages.sent_download), methods=["GET"])
     router.add_api_route("/ledger/county", with_ledger(cyclepages.county_page), methods=["GET"])
+    router.add_api_route("/ledger/county/{which}", with_ledger(cyclepages.county_download), methods=["GET"])
     router.add_api_route("/ledger/entity/key-case", with_ledger(cyclepages.key_case_post), methods=["POST"])
     router.add_api_route("/ledger/reports/{what}",
                          with_ledger(lambda r, led, u: ledgerpages.report_download(r, led, u, r.path_params["what"])), methods=["GET"])

@@ -246,6 +246,42 @@ def county_page(request: Request, ledger: Any, user: Any) -> Response:
     }, page="ledger")
 
 
+def county_download(request: Request, ledger: Any, user: Any) -> Response:
+    """The county's merged Attachment 2 or 3 of a month as one form, from the tables as sent."""
+    import tempfile
+    from pathlib import Path
+
+    from ..ledger import LedgerError
+    from ..ledger.county import county_month
+    from ..ledger.months import parse_month
+    from ..ledger.reports import write_attachment3
+    from ..report import ReportHeader, write_report
+
+    if user.role.value == "clerk":
+        return render(request, "forbidden.html", {"errors": Errors(), "message": "全县汇总表供县财政局（复核人员、管理员）下载。"},
+                      status=403, page="ledger")
+    which = request.path_params["which"]
+    try:
+        month = parse_month(request.query_params.get("month", "").strip())
+    except (LedgerError, ValueError):
+        month = ""
+    if which not in ("2", "3") or not month:
+        return render(request, "gone.html", {"errors": Errors(), "what": "没有这张汇总表（月份应为“年-月”）"}, status=404, page="ledger")
+    county = county_month(ledger, month=month)
+    with tempfile.TemporaryDirectory(prefix="fangfei-county-") as tmp:
+        out = Path(tmp) / "county.xlsx"
+        if which == "2":
+            write_report([list(r) for r in county.attachment2], ReportHeader(month=month, unit=user.unit, filler=user.name), out)
+            title = "非法金融活动风险线索排查统计表"
+        else:
+            write_attachment3([list(r) for r in county.attachment3], month=month, unit=user.unit, output=out, filler=user.name)
+            title = "非法金融活动打击处置情况统计表"
+        data = out.read_bytes()
+    name = f"{user.unit}{month}{title}（全县汇总）.xlsx"
+    return StreamingResponse(io.BytesIO(data), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                             headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}", "Cache-Control": "no-store"})
+
+
 async def key_case_post(request: Request, ledger: Any, user: Any) -> Response:
     form = await request.form()
     return await run_in_threadpool(_key_case, request, form, ledger, user)

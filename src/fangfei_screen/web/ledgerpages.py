@@ -16,7 +16,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from ..models import Action
+from ..models import FIELD_LABELS, Action
 from ..report import ReportError, ReportHeader, write_report
 from .csrf import CSRF_FIELD, csrf_ok
 from .forms import Errors, text
@@ -27,13 +27,13 @@ STATE_LABELS = {
     "other_sense": "认定为其他含义", "disposed": "已处置", "licence_pending": "待核实牌照", "licensed": "已核实持牌",
 }
 DECISION_LABELS = {"other_sense": "其他含义（不计入）", "confirmed": "确认涉金融"}
-FIELD_NAMES = {"name": "名称", "scope": "经营范围"}
+FIELD_NAMES = FIELD_LABELS
 # The disposal form, in Attachment 3's order: (field, label, hint)
 DISPOSAL_FIELDS = (
     ("measure", "处置措施", ""), ("date", "处置日期", "年-月-日；不填为今天"), ("description", "风险情况描述", ""),
     ("authority", "负责处置的行政机关", ""), ("region", "涉及地区", ""), ("channel", "集资渠道", ""),
     ("amount", "集资金额（万元）", ""), ("unrefunded_amount", "未清退金额（万元）", ""), ("participants", "参与集资人数", ""),
-    ("unrefunded_people", "未清退人数", ""), ("police", "是否移送公安（必填）", "附件3此栏必填：是或否"), ("case_date", "立案时间", "年-月-日"),
+    ("unrefunded_people", "未清退人数", ""), ("police", "是否移送公安", "是或否；处置措施为“移送公安”时即为“是”"), ("case_date", "立案时间", "年-月-日"),
     ("admin_finding", "行政认定", ""), ("penalty_date", "作出处罚时间", "年-月-日"), ("penalty_type", "处罚类型", ""),
     ("refunded_amount", "已清退资金金额（万元）", ""), ("remark", "备注", ""),
 )

@@ -13,15 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from ..ledger.checks import CST, KIND_LABELS, CheckRecord
-from ..models import ACTIONABLE
+from ..models import ACTIONABLE, FIELD_LABELS
 
-FIELD_NAMES = {"name": "名称", "scope": "经营范围", "before_name": "变更前名称", "before_scope": "变更前经营范围"}
+FIELD_NAMES = {**FIELD_LABELS, "before_name": "变更前名称", "before_scope": "变更前经营范围"}
 NOTICE_ACTIONS = frozenset(a.value for a in ACTIONABLE)  # refuse or order follow-up: a written notice
-# The law behind a written refusal or order, quoted on the notice.
+# The law behind a written refusal or order, quoted on the notice (article numbers checked against the
+# text of 国务院令第734号, 2020 revision: both duties are paragraphs of art. 20; art. 19 is about transfers).
 LAW = {
-    "block": "《企业名称登记管理规定》（国务院令第734号）第十九条：企业登记机关在办理企业登记时，发现企业名称不符合本规定的，"
+    "block": "《企业名称登记管理规定》（国务院令第734号）第二十条第一款：企业登记机关在办理企业登记时，发现企业名称不符合本规定的，"
              "不予登记并书面说明理由。",
-    "order_rename": "《企业名称登记管理规定》（国务院令第734号）第二十条：企业登记机关发现已经登记的企业名称不符合本规定的，应当及时纠正。",
+    "order_rename": "《企业名称登记管理规定》（国务院令第734号）第二十条第二款：企业登记机关发现已经登记的企业名称不符合本规定的，应当及时纠正。",
     "propose_revocation": "《中华人民共和国公司法》第二百六十条第一款：公司成立后无正当理由超过六个月未开业的，或者开业后自行停业"
                           "连续六个月以上的，公司登记机关可以吊销营业执照。",
 }

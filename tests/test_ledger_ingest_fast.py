@@ -196,3 +196,28 @@ def test_a_failure_late_in_the_file_leaves_the_ledger_as_it_was(db_url: str, scr
         assert _dump(led) == before
     finally:
         led.dispose()
+
+
+def test_a_locked_sqlite_ledger_gives_the_one_line_busy_message(screened: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    from fangfei_screen.ledger.db import LedgerBusy
+
+    path = tmp_path / "locked.db"
+    Ledger.open(f"sqlite:///{path}").dispose()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process's write lock
+    led = Ledger.open(f"sqlite:///{path}", busy_timeout=1.0)
+    try:
+        with pytest.raises(LedgerBusy) as caught:
+            ingest(led, screened, month="2025-06", unit="城关镇", by="测试")
+        assert str(caught.value).startswith("台账正忙，请稍后再试") and "\n" not in str(caught.value)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        led.dispose()
+    led = Ledger.open(f"sqlite:///{path}")
+    try:
+        assert _dump(led)["clue_months"] == []  # nothing of the refused ingest
+    finally:
+        led.dispose()

@@ -4,13 +4,15 @@ for the CSV files ``scan`` writes.
 ``scan`` quotes every flagged row's hits (JSON has quotes), so the plain-line path of
 csvblocks rarely applies to its output, and the careful reader (csvrecords.records)
 asks csv.reader for one physical line at a time from Python: some 25 µs a row. Here a
-block of lines that starts where the careful reader starts a record is handed to
-csv.reader in one call, and taken as it stands only when the answer is one that the
-careful reader would give line by line: as many records as lines, each with the
-header's number of cells, no csv error, the block valid UTF-8 with no bare CR and no
-NUL. Then every line was a whole record alone, read from a record's start; csv.reader
-saw the very strings the careful reader would feed it (each line with its ending, UTF-8
-being tried first for these encodings), so its rows are the careful reader's. Any other
+1 MB block of lines that starts where the careful reader starts a record is read at
+once: a line without a quote is split at the delimiter (what csv.reader makes of it,
+csvblocks.plain_row), the lines with quotes go to csv.reader in one call, and the
+block is taken only when that gives one record per line, each with the header's number
+of cells, no csv error, the block valid UTF-8 with no bare CR and no NUL, no line near
+csv's field limit. Then every line was a whole record alone, read from a record's
+start; csv.reader saw the very strings the careful reader would feed it (each line with
+its ending, UTF-8 being tried first for these encodings), so its rows are the careful
+reader's. Any other
 block is read by the careful reader itself, up to a line before which ``MAX_SPAN``
 lines in a row are each a whole record alone (where it starts a record too: the
 reasoning of csvrecords._split and csvblocks). After that the rows go through what

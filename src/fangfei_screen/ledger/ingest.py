@@ -225,11 +225,12 @@ def _ingest(
     cleared: dict[str, tuple[ScreenedRow, int]] = {}  # open clues seen without counted terms, or closed
     present: set[str] = set()
     watch_unflagged = bool(open_keys) or complete
+    every_row = selection.sheet is None and selection.column is None  # a plain file: Selection.takes is always true
     for chunk in screened_chunks(path, chunk_rows=chunk_rows, **({"reader": reader} if reader else {})):
         flagged: dict[str, _Seen] = {}
-        summary.codes.update(code_state(c) for c in chunk.credit_code)
+        summary.codes.update(map(code_state, chunk.credit_code))
         for i, action in enumerate(chunk.action):
-            if not chunk.takes(i, selection):
+            if not every_row and not chunk.takes(i, selection):
                 continue  # another unit's row: never recorded as this unit's
             summary.rows += 1
             if action in FLAGGED or action == CLOSED_ACTION:

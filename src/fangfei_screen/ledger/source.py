@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from fangfei_screen.models import ACTIONABLE, Action
 from fangfei_screen.readers import Chunk
 from fangfei_screen.rescreen import CHANGE_COLUMNS as RESCREEN_COLUMNS
 from .fastread import read_chunks
-from fangfei_screen.values import NO_NAME, code_key, entity_name, status_of
+from fangfei_screen.values import CODE_ALPHABET, NO_NAME, code_key, entity_name, status_of
 
 from .db import LedgerError
 
@@ -63,10 +64,15 @@ class ScreenedRow:
         return status is not None and status.closed
 
 
+_PLAIN_CODE = re.compile(f"[{CODE_ALPHABET}]{{18}}")
+
+
 def entity_key(unit: str, credit_code: str, name: str) -> str:
     """统一社会信用代码 where the cell holds one (18 characters of its alphabet, see
     values.code_state; a wrong check digit still counts), else the unit and the
     normalised name: a code Excel made a number of (9.13403E+17) is no key."""
+    if len(credit_code) == 18 and _PLAIN_CODE.fullmatch(credit_code):
+        return credit_code  # the usual cell: code_key would return it as it is
     code = code_key(credit_code)
     return code if code else f"{unit}/{normal_name(name)}"
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from fangfei_screen.readers import Chunk
 from fangfei_screen.values import CodeState, code_key, code_notes, code_state
 
 from .db import Ledger, LedgerError, bulk_insert
@@ -144,6 +145,7 @@ def ingest(
     source: str = "",
     file_name: str | None = None,
     chunk_rows: int = 10_000,  # rows read at a time: what bounds the memory an ingest needs
+    reader: Callable[..., Iterator[Chunk]] | None = None,  # how the file is read (source.screened_chunks)
 ) -> IngestSummary:
     """Record a results file of ``scan`` (or ``rescreen``-style output with hits) for a unit and month.
 
@@ -164,12 +166,12 @@ def ingest(
     selection = select_rows(path, unit, sheet=sheet)
     return ledger.write(lambda conn: _ingest(conn, Path(path), sha=sha, month=month, unit=unit, by=by, complete=complete,
                                              replace=replace, chunk_rows=chunk_rows, selection=selection, origin=origin,
-                                             file_name=file_name))
+                                             file_name=file_name, reader=reader))
 
 
 def _ingest(
     conn: Connection, path: Path, *, sha: str, month: str, unit: str, by: str, complete: bool, replace: bool, chunk_rows: int,
-    selection: Any, origin: str, file_name: str | None,
+    selection: Any, origin: str, file_name: str | None, reader: Callable[..., Iterator[Chunk]] | None = None,
 ) -> IngestSummary:
     summary = IngestSummary(batch_id=None, unit=unit, month=month, selection=selection.describe, left_out=selection.left_out)
     current = conn.execute(
@@ -214,15 +216,21 @@ def _ingest(
 
     # Flagged rows are written chunk by chunk (memory stays flat whatever the file's size);
     # clearances wait for the end, since a later row of the same entity may be flagged.
-    run = _Run(conn, unit=unit, month=month, batch_id=batch_id, by=by, at=at, previous=previous, summary=summary)
+    # Entities other units' files recorded this month, read once (this ingest holds the
+    # write lock, and its own rows are told apart by run.done): a query per chunk over the
+    # month's growing rows cost more than the inserts on PostgreSQL.
+    others = {k for (k,) in conn.execute(select(clue_months.c.key).where(clue_months.c.month == month))}
+    run = _Run(conn, unit=unit, month=month, batch_id=batch_id, by=by, at=at, previous=previous, summary=summary,
+               others=others)
     cleared: dict[str, tuple[ScreenedRow, int]] = {}  # open clues seen without counted terms, or closed
     present: set[str] = set()
     watch_unflagged = bool(open_keys) or complete
-    for chunk in screened_chunks(path, chunk_rows=chunk_rows):
+    every_row = selection.sheet is None and selection.column is None  # a plain file: Selection.takes is always true
+    for chunk in screened_chunks(path, chunk_rows=chunk_rows, **({"reader": reader} if reader else {})):
         flagged: dict[str, _Seen] = {}
-        summary.codes.update(code_state(c) for c in chunk.credit_code)
+        summary.codes.update(map(code_state, chunk.credit_code))
         for i, action in enumerate(chunk.action):
-            if not chunk.takes(i, selection):
+            if not every_row and not chunk.takes(i, selection):
                 continue  # another unit's row: never recorded as this unit's
             summary.rows += 1
             if action in FLAGGED or action == CLOSED_ACTION:
@@ -299,13 +307,14 @@ class _Run:
     at: Any
     previous: dict[str, str]
     summary: IngestSummary
+    others: set[str] = field(default_factory=set)  # recorded this month before this ingest began
     done: set[str] = field(default_factory=set)  # entities recorded this month by this file
     pairs: set[tuple[str, str, str]] = field(default_factory=set)  # (key, term, field) sighted this month
     versions: set[str] = field(default_factory=set)
 
     def taken(self, keys: Sequence[str]) -> set[str]:
         """Keys recorded this month by another unit's file (same credit code): theirs stand."""
-        out = _taken_this_month(self.conn, self.month, [k for k in keys if k not in self.done])
+        out = {k for k in keys if k in self.others and k not in self.done}
         self.summary.skipped += len(out)
         return out
 
@@ -380,14 +389,6 @@ def _existing_entities(conn: Connection, keys: Sequence[str]) -> dict[str, dict[
         q = select(entities.c.key, entities.c.name, entities.c.scope, entities.c.address).where(entities.c.key.in_(part))
         for r in conn.execute(q):
             out[r.key] = {"name": r.name, "scope": r.scope, "address": r.address}
-    return out
-
-
-def _taken_this_month(conn: Connection, month: str, keys: Sequence[str]) -> set[str]:
-    out: set[str] = set()
-    for part in _chunks(keys):
-        q = select(clue_months.c.key).where(clue_months.c.month == month, clue_months.c.key.in_(part))
-        out.update(k for (k,) in conn.execute(q))
     return out
 
 

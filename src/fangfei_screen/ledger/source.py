@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,10 @@ from fangfei_screen.batch import OUTPUT_COLUMNS, PEOPLE_COLUMNS, SCOPE_JOINER, r
 from fangfei_screen.columns import ColumnMap
 from fangfei_screen.institutions import normal_name
 from fangfei_screen.models import ACTIONABLE, Action
+from fangfei_screen.readers import Chunk
 from fangfei_screen.rescreen import CHANGE_COLUMNS as RESCREEN_COLUMNS
-from fangfei_screen.tables import read_chunks
-from fangfei_screen.values import NO_NAME, code_key, entity_name, status_of
+from .fastread import read_chunks
+from fangfei_screen.values import CODE_ALPHABET, NO_NAME, code_key, entity_name, status_of
 
 from .db import LedgerError
 
@@ -62,10 +64,15 @@ class ScreenedRow:
         return status is not None and status.closed
 
 
+_PLAIN_CODE = re.compile(f"[{CODE_ALPHABET}]{{18}}")
+
+
 def entity_key(unit: str, credit_code: str, name: str) -> str:
     """统一社会信用代码 where the cell holds one (18 characters of its alphabet, see
     values.code_state; a wrong check digit still counts), else the unit and the
     normalised name: a code Excel made a number of (9.13403E+17) is no key."""
+    if len(credit_code) == 18 and _PLAIN_CODE.fullmatch(credit_code):
+        return credit_code  # the usual cell: code_key would return it as it is
     code = code_key(credit_code)
     return code if code else f"{unit}/{normal_name(name)}"
 
@@ -135,13 +142,16 @@ class ScreenedChunk:
 _FIELDS = ("credit_code", "name", "address", "status", "operator", "unit")
 
 
-def screened_chunks(path: str | Path, *, chunk_rows: int = 50_000) -> Iterator[ScreenedChunk]:
+def screened_chunks(path: str | Path, *, chunk_rows: int = 50_000,
+                    reader: Callable[..., Iterator[Chunk]] = read_chunks) -> Iterator[ScreenedChunk]:
     """A results file in chunks; LedgerError if it is not one. Each row's columns come
-    from its ``columns`` cell where it has one (see batch.results_columns), else the header."""
+    from its ``columns`` cell where it has one (see batch.results_columns), else the header.
+    ``reader`` reads the file (fastread's by default; readers.read_chunks reads the same
+    rows line by line)."""
     cache: dict[str, ColumnMap] = {}
     line = 2  # the first data row (after the header)
     action_col: str | None = None
-    for chunk in read_chunks(path, chunk_rows=chunk_rows):
+    for chunk in reader(path, chunk_rows=chunk_rows):
         frame = chunk.frame
         if action_col is None:
             # rescreen's output names the new outcome new_action and has no screened_on

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from fangfei_screen.batch import OUTPUT_COLUMNS, PEOPLE_COLUMNS
 from fangfei_screen.columns import ColumnMap
-from fangfei_screen.readers import read_chunks
+from .fastread import read_chunks
 
 from .db import LedgerError
 
@@ -89,7 +89,8 @@ def select_rows(path: str | Path, unit: str, *, sheet: str | None = None) -> Sel
     sheets: Counter[str] = Counter()
     cells: Counter[str] = Counter()
     column: str | None = None
-    for chunk in read_chunks(path):
+    # small chunks: a plain file is told by its first chunk, and read no further
+    for chunk in read_chunks(path, chunk_rows=10_000):
         frame = chunk.frame
         header = [c for c in frame.columns if c not in OUTPUT_COLUMNS and c not in PEOPLE_COLUMNS]
         if column is None:

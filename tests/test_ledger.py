@@ -267,3 +267,31 @@ def test_a_report_for_a_unit_the_ledger_does_not_know_is_refused_or_read_as_its_
     assert short.returncode == 0 and "按台账中的「城关镇」报送" in short.stderr
     full = _run(capsys, "report", "--ledger", "--month", "2025-06", "--unit", "城关镇", "--db", db, "-o", str(tmp_path / "f.xlsx"))
     assert full.stdout.split("：")[-1] == short.stdout.split("：")[-1].replace("r.xlsx", "f.xlsx")
+
+
+def test_a_month_whose_codes_excel_mangled_finds_its_entities_by_name(ledger: Ledger, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # a trial: month 2's 统一社会信用代码 column saved by Excel as 9.13403E+17 made every clue "new"
+    # again under a name key, marked the coded ones missing and lost their reviews
+    ingest(ledger, screened_file(tmp_path, "m1", [A, B, C]), month="2025-06", unit="城关镇", by="李四")
+    review(ledger, B[0], term="积分", decision="other_sense", reason="会员积分", by="赵审")
+    mangled = [("9.13403E+17", *row[1:]) for row in (A, B, C)]
+    s = ingest(ledger, screened_file(tmp_path, "m2", mangled, as_of="2025-07-31"), month="2025-07", unit="城关镇", by="李四",
+               complete=True)
+    assert s.states["new"] == 0 and s.states["missing"] == 0
+    got = {c["key"]: c["state"] for c in list_clues(ledger, month="2025-07")}
+    assert set(got) <= {A[0], B[0], C[0]} and got[A[0]] == "recurring", got
+    assert show(ledger, B[0])["findings"][0]["decision"] == "other_sense"  # the review kept
+    # two entities of one name: no guess, the row keeps its own name key
+    twin = ("91340323MA0000009X", C[1], "存续", "", "寄卖服务")
+    ingest(ledger, screened_file(tmp_path, "m3", [A, B, C, twin], as_of="2025-08-31"), month="2025-08", unit="城关镇", by="李四")
+    s4 = ingest(ledger, screened_file(tmp_path, "m4", [("9.13403E+17", *C[1:])], as_of="2025-09-30"), month="2025-09",
+                unit="城关镇", by="李四")
+    assert s4.states["new"] == 1 and f"城关镇/{C[1]}" in {c["key"] for c in list_clues(ledger, month="2025-09")}
+
+
+def test_one_township_typed_two_ways_is_one_unit(ledger: Ledger, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ingest(ledger, screened_file(tmp_path, "m1", [A, B]), month="2025-06", unit="新马桥镇", by="孙五")
+    s = ingest(ledger, screened_file(tmp_path, "m2", [A, B], as_of="2025-07-31"), month="2025-07", unit="新马桥", by="孙五")
+    assert s.unit == "新马桥镇" and s.states["recurring"] == 2
+    with ledger.reading() as conn:
+        assert {u for (u,) in conn.execute(select(metadata.tables["batches"].c.unit).distinct())} == {"新马桥镇"}

@@ -162,11 +162,43 @@ def ingest(
     if not by:
         raise LedgerError("--by 不能为空：台账的每一处改动都记录由谁做出 / --by is required")
     origin = screening_origin(source)
+    unit = ledger_unit(ledger, unit)
     sha = file_sha256(path)
     selection = select_rows(path, unit, sheet=sheet)
     return ledger.write(lambda conn: _ingest(conn, Path(path), sha=sha, month=month, unit=unit, by=by, complete=complete,
                                              replace=replace, chunk_rows=chunk_rows, selection=selection, origin=origin,
                                              file_name=file_name, reader=reader))
+
+
+def ledger_unit(ledger: Ledger, unit: str) -> str:
+    """The unit as the ledger already writes it, when the typed one names exactly one
+    (新马桥 and 固镇县新马桥镇 name 新马桥镇): one township is never recorded as two units."""
+    from .sending import reporting_units
+    from .units import names_unit
+
+    known = reporting_units(ledger)
+    if unit in known:
+        return unit
+    named = [u for u in known if names_unit(unit, u)]
+    return named[0] if len(named) == 1 else unit
+
+
+def _by_name(conn: Connection, unit: str) -> dict[str, str]:
+    """The unit's entities keyed by 统一社会信用代码, by normalised name (names held by one
+    entity only): a month whose codes Excel mangled (9.13403E+17) finds them again by name."""
+    from .source import normal_name
+
+    found: dict[str, str | None] = {}
+    prefix = f"{unit}/"
+    rows = conn.execute(select(entities.c.key, entities.c.name).where(entities.c.unit == unit)).all()
+    renamed = conn.execute(select(clue_months.c.key, clue_months.c.name).distinct()
+                           .join(entities, entities.c.key == clue_months.c.key).where(entities.c.unit == unit)).all()
+    for key, name in [*rows, *renamed]:
+        if key.startswith(prefix) or not name:
+            continue
+        plain = normal_name(name)
+        found[plain] = key if found.get(plain, key) == key else None  # two entities, one name: no guess
+    return {f"{prefix}{n}": k for n, k in found.items() if k is not None}
 
 
 def _ingest(
@@ -226,18 +258,27 @@ def _ingest(
     present: set[str] = set()
     watch_unflagged = bool(open_keys) or complete
     every_row = selection.sheet is None and selection.column is None  # a plain file: Selection.takes is always true
+    by_name = _by_name(conn, unit)
+    name_key = f"{unit}/"
     for chunk in screened_chunks(path, chunk_rows=chunk_rows, **({"reader": reader} if reader else {})):
         flagged: dict[str, _Seen] = {}
-        summary.codes.update(map(code_state, chunk.credit_code))
+        if every_row:
+            summary.codes.update(map(code_state, chunk.credit_code))
         for i, action in enumerate(chunk.action):
-            if not every_row and not chunk.takes(i, selection):
-                continue  # another unit's row: never recorded as this unit's
+            if not every_row:
+                if not chunk.takes(i, selection):
+                    continue  # another unit's row: never recorded as this unit's (nor counted)
+                summary.codes[code_state(chunk.credit_code[i])] += 1
             summary.rows += 1
             if action in FLAGGED or action == CLOSED_ACTION:
                 row = chunk.row(i)
                 key = chunk.key(i, unit)
+                if key.startswith(name_key):
+                    key = by_name.get(key, key)
             elif watch_unflagged:
                 key = chunk.key(i, unit)
+                if key.startswith(name_key):
+                    key = by_name.get(key, key)
                 if key not in open_keys:
                     if complete:
                         present.add(key)

@@ -245,6 +245,15 @@ def test_metrics_and_readiness(keyed: dict[str, object]) -> None:
     assert "fangfei_check_duration_seconds_bucket" in text_ and 'fangfei_list_info{list_sha256="' in text_
     assert 'fangfei_jobs{state="queued"} 0.0' in text_ and "fangfei_signin_failures_total" in text_
     assert re.search(r"fangfei_api_key_failures_total [1-9]", text_)
+    # the desk's checks on the page are counted with the API's (a trial found them missing)
+    with httpx.Client(base_url=url, timeout=60) as desk:
+        form = desk.get("/").text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert csrf
+        assert desk.post("/", data={"csrf_token": csrf[1], "name": NAME, "scope": SCOPE, "kind": "new"}).status_code == 200
+    text_ = httpx.get(f"{url}/metrics").text
+    assert re.search(r'fangfei_checks_total\{action="block",caller="anonymous"\} [1-9]', text_), text_
+    assert re.search(r'fangfei_check_duration_seconds_count\{channel="page"\} [1-9]', text_)
     ready = httpx.get(f"{url}/readyz")
     assert ready.status_code == 200 and ready.json()["schema"] == Ledger.open(str(keyed["db"])).revisions()[1]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .models import Action, Result
+from .models import APPLICATION_FIELD_LABELS, Action, Result
 from .screener import SCREEN_OPTIONS, Screener, ScreeningInputError, shared_screener
 
 APPLICATION_FIELDS = ("name", "scope", *SCREEN_OPTIONS)
@@ -33,7 +33,8 @@ class RegistrationBlocked(Exception):
 def check_field_length(field: str, text: str) -> None:
     """Refuse a text field over :data:`MAX_FIELD_CHARS` characters (ScreeningInputError)."""
     if len(text) > MAX_FIELD_CHARS:
-        raise ScreeningInputError(f"{field} 超过 {MAX_FIELD_CHARS} 字（{len(text)} 字）/ {field} is over {MAX_FIELD_CHARS} characters")
+        label = APPLICATION_FIELD_LABELS.get(field, field)
+        raise ScreeningInputError(f"{label}超过 {MAX_FIELD_CHARS} 字（{len(text)} 字）/ {field} is over {MAX_FIELD_CHARS} characters")
 
 
 def parse_application(application: Mapping[str, Any]) -> dict[str, Any]:

@@ -68,6 +68,8 @@ class Field(StrEnum):
 
 # The one place the fields' Chinese names live (pages, history, reports and the command line read it).
 FIELD_LABELS: dict[str, str] = {"name": "名称", "scope": "经营范围"}
+# an application's fields (a change registration also gives the name and scope before it)
+APPLICATION_FIELD_LABELS: dict[str, str] = {**FIELD_LABELS, "before_name": "变更前名称", "before_scope": "变更前经营范围"}
 
 
 class Via(StrEnum):

@@ -600,7 +600,8 @@ def create_app(
     settings = WebSettings.from_env()
     if db:  # the pages' users, sessions and jobs live where the checks are recorded
         settings = dataclasses.replace(settings, db=db)
-    holder.ledger = mount_web(app, screener=lambda: holder.screener, reload=holder.reload, checks=book, settings=settings)
+    holder.ledger = mount_web(app, screener=lambda: holder.screener, reload=holder.reload, checks=book, settings=settings,
+                             counted=metrics.count_checks)
     app.add_middleware(RequestLog, metrics=metrics)  # outermost: sees every answer, the uploads' too
     return app
 

@@ -106,10 +106,8 @@ class CheckAPI:
             except RecordUnavailable as exc:
                 self.metrics.record_failures.inc(len(entries))
                 return self.error(503, "record_unavailable", f"检查未能记录，请稍后重试 / {exc}", {"Retry-After": "5"})
-        label = _caller_label(caller)
-        for a in answers:
-            self.metrics.checks.labels(action=a["action"], caller=label).inc()
-        self.metrics.latency.labels(channel=channel).observe(time.perf_counter() - started)
+        self.metrics.count_checks((a["action"] for a in answers), caller=_caller_label(caller), channel=channel,
+                                  seconds=time.perf_counter() - started)
         return Response(body, media_type="application/json")
 
 

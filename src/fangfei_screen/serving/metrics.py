@@ -69,5 +69,11 @@ class Metrics:
                                        registry=self.registry)
         self.registry.register(_Live(list_info, jobs))
 
+    def count_checks(self, actions: Iterable[str], *, caller: str, channel: str, seconds: float) -> None:
+        """One answered request of ``channel`` (api, batch, page): its checks by action and caller."""
+        for action in actions:
+            self.checks.labels(action=action, caller=caller).inc()
+        self.latency.labels(channel=channel).observe(seconds)
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -29,10 +29,12 @@ def mount_web(
     reload: Callable[..., Awaitable[tuple[Screener, Screener]]] | None = None,
     settings: WebSettings | None = None,
     checks: Any = None,
+    counted: Callable[..., None] | None = None,
 ) -> Callable[[], Any]:
     """Add the pages to ``app``; ``screener`` returns the screener serving right now, and
     ``reload`` (the service's own) re-reads the list files for an admin's button;
-    ``checks`` (the service's serving.book.CheckBook) records each check of the page.
+    ``checks`` (the service's serving.book.CheckBook) records each check of the page, and
+    ``counted`` (the service's Metrics.count_checks) counts it with the API's.
 
     Call it after the app's own middleware is added: the upload endpoint sits outside
     them, with its own size limit. Returns the pages' ledger opener (None while there is
@@ -109,7 +111,7 @@ def mount_web(
     async def check_post(request: Request) -> Response:
         async def page(req: Request) -> Response:
             user = who(req)
-            return await check.check_post(req, screener, book=checks, user=user)
+            return await check.check_post(req, screener, book=checks, user=user, counted=counted)
 
         return await offload.page(request, page)
 

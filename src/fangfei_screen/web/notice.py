@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from ..ledger.checks import CST, KIND_LABELS, CheckRecord
-from ..models import ACTIONABLE, FIELD_LABELS
+from ..models import ACTIONABLE, APPLICATION_FIELD_LABELS
 
-FIELD_NAMES = {**FIELD_LABELS, "before_name": "变更前名称", "before_scope": "变更前经营范围"}
+FIELD_NAMES = APPLICATION_FIELD_LABELS
 NOTICE_ACTIONS = frozenset(a.value for a in ACTIONABLE)  # refuse or order follow-up: a written notice
 # The law behind a written refusal or order, quoted on the notice (article numbers checked against the
 # text of 国务院令第734号, 2020 revision: both duties are paragraphs of art. 20; art. 19 is about transfers).

@@ -266,6 +266,13 @@ def test_not_ready_without_a_ledger_and_checks_unrecorded(tmp_path: Path) -> Non
         answer = httpx.post(f"{server.url}/v1/check", json={"name": NAME}).json()
         assert answer["action"] == "block" and answer["check_id"] is None
         assert not (tmp_path / "none.db").exists()  # serving never creates a ledger
+        # signing in here is not the clerk's mistake: not "wrong token", and no failure counted
+        with httpx.Client(base_url=server.url, timeout=60) as clerk:
+            for _ in range(5):  # past the free tries: still no wait imposed
+                csrf = re.search(r'name="csrf_token" value="([^"]+)"', clerk.get("/signin").text)
+                assert csrf
+                page = clerk.post("/signin", data={"csrf_token": csrf[1], "token": "ff_0123456789ab_" + "x" * 40})
+                assert page.status_code == 200 and "还没有台账数据库" in page.text and "令牌不正确" not in page.text
     finally:
         assert "Traceback" not in server.stop()
 

@@ -152,6 +152,8 @@ def mount_web(
                 seconds = max(1, int(outcome.wait + 0.999))
                 errors.add("token", f"登录失败次数过多，请在 {seconds} 秒后再试")
                 status, headers = 429, {"Retry-After": str(seconds)}
+            elif outcome is not None and outcome.no_ledger:
+                errors.add("token", "本服务还没有台账数据库，没有可登录的用户：请管理员检查 serve 的 --db（或 FANGFEI_DB）")
             elif outcome is not None and outcome.user is None:
                 errors.add("token", "令牌不正确，或该用户已停用")
         if errors:

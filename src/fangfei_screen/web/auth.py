@@ -46,6 +46,7 @@ class SignIn:
     user: Any = None
     csrf: str = ""
     wait: float = 0.0
+    no_ledger: bool = False  # the service has no ledger database: nobody can sign in yet
 
 
 class FailureLimit:
@@ -148,7 +149,9 @@ class Accounts:
             log.warning("sign-in refused: too many failures (client %s, token id %s)", client, m[1] if m else "-")
             return SignIn(wait=wait)
         ledger = self.ledger()
-        user = authenticate(ledger, token) if ledger is not None else None
+        if ledger is None:  # not the clerk's mistake: not a wrong token, not a failure to count
+            return SignIn(no_ledger=True)
+        user = authenticate(ledger, token)
         if user is None:
             self.limit.failed(keys, time.time())
             log.warning("sign-in failed (client %s, token id %s)", client, m[1] if m else "-")

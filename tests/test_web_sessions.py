@@ -115,8 +115,11 @@ def test_a_page_write_while_another_process_holds_the_lock_says_busy_and_the_res
         assert not missing
 
 
-def test_sign_in_failures_wait_longer_each_time_per_address_and_per_token_id(tmp_path: Path, ledger_db: dict[str, str]) -> None:
-    # a server of its own: its limits must not lock out the other tests
+def test_sign_in_failures_wait_longer_each_time_per_address_and_per_token_id(tmp_path: Path) -> None:
+    # a server and a ledger of its own: the failures are counted in the ledger database (shared by
+    # every worker), and must not lock out the other tests
+    db = f"sqlite:///{tmp_path / 'limits.db'}"
+    ledger_db = {"db": db, "clerk": add_user(db, "张三", "城关镇", "clerk"), "admin": add_user(db, "赵六", "县财政局", "admin")}
     server = Server(env={"FANGFEI_DB": ledger_db["db"], "FANGFEI_WEB_JOBS_DIR": str(tmp_path / "jobs")})
     good = ledger_db["clerk"]
     token_id = good.split("_")[1]

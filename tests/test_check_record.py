@@ -175,6 +175,12 @@ def test_a_key_is_needed_once_any_exists(keyed: dict[str, object]) -> None:
         r = httpx.post(f"{url}/v1/check", json=body, headers=headers)
         assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")
         assert r.json()["error"] == "unauthorized" and "密钥" in r.json()["detail"]
+    # without a key the body is not judged: a stranger learns only that a key is needed
+    for path, wrong in (("/v1/check", {"name": 5}), ("/v1/check/batch", {"applications": []})):
+        r = httpx.post(f"{url}{path}", json=wrong)
+        assert r.status_code == 401 and r.json()["error"] == "unauthorized", (path, r.text)
+    r = httpx.post(f"{url}/v1/check", json={"name": 5}, headers=_bearer(keyed["desk"]))
+    assert r.status_code == 422  # with the key, the schema's answer
     assert httpx.get(f"{url}/healthz").status_code == 200  # health needs no key
 
 

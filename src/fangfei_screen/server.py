@@ -32,7 +32,7 @@ from typing import Annotated, Any, Literal
 import anyio
 import h11
 import uvicorn
-from fastapi import FastAPI, Request, Security
+from fastapi import Depends, FastAPI, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPBearer
@@ -50,7 +50,7 @@ from .models import Status
 from .screener import Screener, ScreeningInputError
 from .serving.book import CheckBook
 from .serving.callers import DEFAULT_RATE, KeyGate
-from .serving.checkapi import CHECK_RESPONSES, CheckAPI, RequestLog, add_record_routes, jobs_of, keys_optional_in_schema
+from .serving.checkapi import CHECK_RESPONSES, CheckAPI, Refused, RequestLog, add_record_routes, jobs_of, keys_optional_in_schema
 from .serving.ledgerref import LedgerRef
 from .serving.metrics import Metrics
 from .values import status_of
@@ -484,6 +484,10 @@ def create_app(
         ]
         return SafeJSONResponse({"error": "invalid_request", "detail": errors}, status_code=422)
 
+    @app.exception_handler(Refused)
+    async def refused(_: Request, exc: Refused) -> Response:
+        return exc.response  # no key, a wrong one, or over the rate: before the body is judged
+
     @app.exception_handler(ScreeningInputError)
     async def bad_input(_: Request, exc: ScreeningInputError) -> Response:
         return SafeJSONResponse({"error": "invalid_request", "detail": str(exc)}, status_code=422)
@@ -506,26 +510,29 @@ def create_app(
         s = holder.screener
         return {"status": "ok", "version": __version__, "list_version": s.list_version, "list_sha256": s.list_sha256}
 
-    async def screened(request: Request, applications: dict[str, Application], *, batch: bool) -> Response:
+    async def screened(request: Request, applications: dict[str, Application], *, batch: bool,
+                       admission: tuple[Any, bool]) -> Response:
         screener = holder.screener  # one list version for the whole request
         items = [(key, app.model_dump(mode="json")) for key, app in applications.items()]
         # JSON mode hands dates on as ISO text: hook.check_application is the one check
         chars = sum(app.chars() for app in applications.values())
-        return await api.answer(request, items, batch=batch,
+        return await api.answer(request, items, batch=batch, admission=admission,
                                 run=lambda ids: lanes.run(screener, items, chars, batch=batch, ids=ids))
 
     @app.post("/v1/check", response_model=None, responses=_CHECK_ERRORS)
-    async def check(application: Application, request: Request, _key: Any = Security(bearer)) -> Response:
+    async def check(application: Application, request: Request, _key: Any = Security(bearer),
+                    admission: tuple[Any, bool] = Depends(api.admitted)) -> Response:
         """Screen one application; the answer is Result.to_dict(), listing at most 20 hits of
         each kind per field, with `omitted` counting the rest, and `check_id`: the check's id
         in the record (null when no ledger database exists)."""
-        return await screened(request, {"": application}, batch=False)
+        return await screened(request, {"": application}, batch=False, admission=admission)
 
     @app.post("/v1/check/batch", response_model=None, responses=_CHECK_ERRORS)
-    async def check_batch(batch: Batch, request: Request, _key: Any = Security(bearer)) -> Response:
+    async def check_batch(batch: Batch, request: Request, _key: Any = Security(bearer),
+                          admission: tuple[Any, bool] = Depends(api.admitted)) -> Response:
         """Screen up to 1,000 applications keyed by the caller's ids, answered under the same ids,
         each with its own `check_id`."""
-        return await screened(request, batch.applications, batch=True)
+        return await screened(request, batch.applications, batch=True, admission=admission)
 
     add_record_routes(app, api=api, error_model=ErrorBody, security=bearer, list_info=list_info, version=__version__,
                       user_of=lambda request: app.state.web_user(request))  # the pages' signed-in user (mount_web)

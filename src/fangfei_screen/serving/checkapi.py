@@ -40,6 +40,15 @@ class OutcomeBody(BaseModel):
     by: str = Field(min_length=1, max_length=200, description="who at the desk records it")
 
 
+class Refused(Exception):
+    """A request turned away before its body is looked at (no key, a wrong one, over the rate):
+    the service answers with ``response`` (an exception handler of the app)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
 class CheckAPI:
     """One per app: the book, the key gate and the metrics of the service; errors are
     ``json_response`` bodies ``{"error", "detail"}`` like every error of the service."""
@@ -80,12 +89,22 @@ class CheckAPI:
         request.state.caller = verdict.caller
         return verdict.caller, recording
 
-    async def answer(
-        self, request: Request, items: list[tuple[str, dict[str, Any]]], *, batch: bool, run: Run
-    ) -> Response:
-        """Screen ``items`` with ``run`` (the service's lanes), record every check, answer."""
-        started = time.perf_counter()
+    async def admitted(self, request: Request) -> tuple[Caller, bool]:
+        """``admit`` as a route dependency: FastAPI runs it before it validates the body, so a
+        caller without a valid key learns that (401), not what the schema wants (422)."""
         admitted = await self.admit(request)
+        if isinstance(admitted, Response):
+            raise Refused(admitted)
+        return admitted
+
+    async def answer(
+        self, request: Request, items: list[tuple[str, dict[str, Any]]], *, batch: bool, run: Run,
+        admission: tuple[Caller, bool] | None = None,
+    ) -> Response:
+        """Screen ``items`` with ``run`` (the service's lanes), record every check, answer;
+        ``admission`` is the caller already admitted by the route's dependency."""
+        started = time.perf_counter()
+        admitted = admission if admission is not None else await self.admit(request)
         if isinstance(admitted, Response):
             return admitted
         caller, recording = admitted

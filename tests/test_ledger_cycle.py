@@ -231,6 +231,14 @@ def test_the_county_month_merges_units_and_follows_key_cases(ledger: Ledger, tmp
     assert len(county.attachment2) == len({r[0] for r in county.attachment2}) == 4  # one row per entity
     assert county.by_unit == {"王庄镇": 2, "城关镇": 2}
     assert sum(county.by_category.values()) >= 4
+    # the bureau's roll-up on the command line: the same rows as the page's
+    from fangfei_screen.cli import main
+
+    out = tmp_path / "全县.xlsx"
+    assert main(["report", "--ledger", "--county", "--month", "2025-06", "--unit", "固镇县财政局", "--db", ledger.url,
+                 "-o", str(out)]) == 0
+    rows = [r for r in openpyxl.load_workbook(out).active.iter_rows(min_row=4, values_only=True) if isinstance(r[0], int)]
+    assert [r[1] for r in rows] == [r[0] for r in county.attachment2]
     # a change after sending leaves the roll-up as sent, and the unit's state says so
     dispose(ledger, "91340323MA2C000011", Disposal(measure="约谈", date="2025-06-21", authority="固镇县公安局"), by="李城关")
     again = county_month(ledger, month="2025-06", today=date(2025, 6, 20))

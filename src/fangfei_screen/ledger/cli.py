@@ -426,6 +426,8 @@ def _extend_report(report: argparse.ArgumentParser) -> None:
     """``report --ledger [--attachment 3]``: the same command, its rows from the ledger."""
     report.add_argument("--ledger", action="store_true", help="从台账生成（附件2：只列本月新发线索）/ rows from the ledger (Attachment 2: the month's new clues only)")
     report.add_argument("--attachment", type=int, choices=(2, 3), default=2, help="2: 排查统计表 (default); 3: 处置情况统计表 (needs --ledger)")
+    report.add_argument("--county", action="store_true",
+                        help="与 --ledger 同用：全县汇总表，按各单位报送时的表格合并（--unit 为汇总单位，如 县财政局）/ the county's roll-up, as sent")
     _db_option(report)
     for action in report._actions:
         if action.dest == "inputs":
@@ -433,6 +435,9 @@ def _extend_report(report: argparse.ArgumentParser) -> None:
     plain = report.get_default("run")
 
     def run(args: argparse.Namespace) -> int:
+        if args.county and not args.ledger:
+            print("fangfei-screen report: --county 须与 --ledger 同用 / --county needs --ledger", file=sys.stderr)
+            return EXIT_BAD_INPUT
         if args.ledger:
             return _guarded(run_ledger_report)(args)
         if args.attachment == 3:
@@ -457,6 +462,8 @@ def run_ledger_report(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     month = parse_month(args.month)
     ledger = _open(args)
+    if args.county:  # the bureau's roll-up of what the units sent (the page's 全县汇总表)
+        return _county_report(ledger, args, month)
     unit = _known_unit(ledger, args.unit)
     if unit is None:
         return EXIT_BAD_INPUT
@@ -474,6 +481,31 @@ def run_ledger_report(args: argparse.Namespace) -> int:
         print(f"fangfei-screen report: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(f"{what}：{n} 条，已写入 {args.output}")
+    return 0
+
+
+def _county_report(ledger: Any, args: argparse.Namespace, month: str) -> int:
+    from fangfei_screen.report import ReportHeader, write_report
+
+    from .county import county_month
+    from .reports import write_attachment3
+    from .sending import SendState
+
+    county = county_month(ledger, month=month)
+    for u in county.units:
+        if u.state is not SendState.SENT:
+            print(f"！注意 WARNING: {u.unit} {month} {u.state.label}" + ("，按上次报送的表格计入" if u.sent else "，不在汇总中"),
+                  file=sys.stderr)
+    if args.attachment == 3:
+        n = write_attachment3([list(r) for r in county.attachment3], month=month, unit=args.unit, output=args.output,
+                              filler=args.filler)
+        what = "处置情况统计表（附件3）全县汇总"
+    else:
+        header = ReportHeader(month=month, unit=args.unit, filler=args.filler)
+        n = write_report([list(r) for r in county.attachment2], header, args.output)
+        what = f"《{header.title}》（附件2）全县汇总"
+    sent = sum(1 for u in county.units if u.sent)
+    print(f"{what}：{sent} 个单位已报送，{n} 条，已写入 {args.output}")
     return 0
 
 

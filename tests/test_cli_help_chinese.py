@@ -59,3 +59,26 @@ def test_a_wrong_command_line_is_told_in_chinese(capsys: pytest.CaptureFixture[s
     with pytest.raises(SystemExit):
         main(["scan", "--help"])
     assert "显示本帮助后退出" in capsys.readouterr().out
+
+
+def test_a_misspelt_name_column_names_the_header_s_columns(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    # a trial: with the header in row 3, --name-col 名称不存在 listed the title row's cells as "the columns"
+    src = tmp_path / "名录.csv"
+    src.write_text("固镇县市场主体名录（2025年6月）,,\r\n填报单位：城关镇,,\r\n统一社会信用代码,企业名称,经营范围\r\n"
+                   "91340323MA2N0XXX1X,固镇县鑫源投资管理有限公司,投资咨询\r\n", encoding="gbk")
+    assert main(["scan", str(src), "-o", str(tmp_path / "o.csv"), "--name-col", "名称不存在"]) == 2
+    err = capsys.readouterr().err
+    assert "找不到列 '名称不存在'；文件的列：统一社会信用代码、企业名称、经营范围" in err and "名录（2025年6月）" not in err
+
+
+def test_a_reader_that_stops_early_is_no_traceback(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    # `… | head -1`: the reader goes away after a line; no "Broken pipe:" message, the shell's SIGPIPE status
+    proc = subprocess.Popen([sys.executable, "-m", "fangfei_screen", "keywords", "show"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=tmp_path)
+    assert proc.stdout is not None and proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    assert proc.wait(timeout=60) == 141 and "Broken pipe" not in err and "Traceback" not in err, err

@@ -528,13 +528,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, ScreeningInputError, KeywordListError, TableError, ReportError, RescreenError, OutputError) as exc:
         print(f"fangfei-screen {args.command}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # the reader stopped early (… | head): nothing more to say to it, and not a success either
+        # (the work may have stopped with it; outputs are whole or absent): a shell's SIGPIPE status
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     except OSError as exc:
         print(f"fangfei-screen {args.command}: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except BrokenPipeError:
-        # the reader stopped early (… | head): not bad input, and nothing more to say to it
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
     except KeyboardInterrupt:
         print(INTERRUPTED, file=sys.stderr)
         return 130

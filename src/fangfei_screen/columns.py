@@ -76,9 +76,11 @@ def _match_key(header: str) -> str:
 
 
 def looks_like_header(cells: Sequence[str], *, name: str | None = None) -> bool:
-    """Whether a row is a header: it holds a name column (the one given, or a usual header)."""
-    if name:
-        return any(str(c).strip() == name for c in cells)
+    """Whether a row is a header: it holds a name column (the one given, or a usual header).
+    A usual header counts even when a name column is given, so that a misspelt --name-col is
+    refused naming the header's columns, not a title row's."""
+    if name and any(str(c).strip() == name for c in cells):
+        return True
     keys = {header_key(c) for c in cells}
     return any(a in keys for a in _ALIAS_KEYS["name"])
 

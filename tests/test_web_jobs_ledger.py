@@ -161,7 +161,7 @@ def test_a_killed_workers_job_is_interrupted_and_rerun_and_a_restart_keeps_the_q
     clerk = add_user(db_url, "张三", "城关镇", "clerk")
     env = {"FANGFEI_DB": db_url, "FANGFEI_WEB_JOBS_DIR": str(tmp_path / "jobs"), "FANGFEI_WEB_UPLOAD_MB": "200",
            "FANGFEI_WEB_JOBS_AT_ONCE": "1"}
-    big = _big_registry(tmp_path / "registry.csv", 2_000)  # 100,000 rows: still running when killed
+    big = _big_registry(tmp_path / "registry.csv", 600)  # 30,000 rows: seconds of screening, still running when killed
     small = _big_registry(tmp_path / "small.csv", 2)
     first = Server(env=env)
     try:
@@ -187,7 +187,7 @@ def test_a_killed_workers_job_is_interrupted_and_rerun_and_a_restart_keeps_the_q
             assert r.status_code == 303
             assert "中断" not in b.get(running).text
             page = _wait_for(b, running, "done-text")
-            assert "共 100,000 行" in page
+            assert "共 30,000 行" in page
             assert b.post(running + "/rerun", data={"csrf_token": token}).status_code == 303  # done: nothing to rerun
             assert "done-text" in b.get(running).text
     finally:

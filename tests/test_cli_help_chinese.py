@@ -72,13 +72,20 @@ def test_a_misspelt_name_column_names_the_header_s_columns(tmp_path, capsys: pyt
 
 
 def test_a_reader_that_stops_early_is_no_traceback(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import fcntl
+    import os
     import subprocess
     import sys
 
-    # `… | head -1`: the reader goes away after a line; no "Broken pipe:" message, the shell's SIGPIPE status
-    proc = subprocess.Popen([sys.executable, "-m", "fangfei_screen", "keywords", "show"], stdout=subprocess.PIPE,
+    # `… | head -1`: the reader goes away after a line; no "Broken pipe:" message, the shell's SIGPIPE status.
+    # The pipe holds one page, less than `keywords show` prints (~5 KB), so the output cannot all fit
+    # before the reader goes (a 64 KB pipe takes it whole and the program never sees the reader leave).
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(read_end, fcntl.F_SETPIPE_SZ, 4096)
+    proc = subprocess.Popen([sys.executable, "-m", "fangfei_screen", "keywords", "show"], stdout=write_end,
                             stderr=subprocess.PIPE, cwd=tmp_path)
-    assert proc.stdout is not None and proc.stdout.readline()
-    proc.stdout.close()
+    os.close(write_end)
+    assert os.read(read_end, 16)  # the first bytes of the table, then the reader leaves
+    os.close(read_end)
     err = proc.stderr.read().decode() if proc.stderr else ""
     assert proc.wait(timeout=60) == 141 and "Broken pipe" not in err and "Traceback" not in err, err

@@ -485,10 +485,9 @@ def run_ledger_report(args: argparse.Namespace) -> int:
 
 
 def _county_report(ledger: Any, args: argparse.Namespace, month: str) -> int:
-    from fangfei_screen.report import ReportHeader, write_report
+    from fangfei_screen.report import ReportHeader
 
-    from .county import county_month
-    from .reports import write_attachment3
+    from .county import county_month, write_county_form
     from .sending import SendState
 
     county = county_month(ledger, month=month)
@@ -496,14 +495,9 @@ def _county_report(ledger: Any, args: argparse.Namespace, month: str) -> int:
         if u.state is not SendState.SENT:
             print(f"！注意 WARNING: {u.unit} {month} {u.state.label}" + ("，按上次报送的表格计入" if u.sent else "，不在汇总中"),
                   file=sys.stderr)
-    if args.attachment == 3:
-        n = write_attachment3([list(r) for r in county.attachment3], month=month, unit=args.unit, output=args.output,
-                              filler=args.filler)
-        what = "处置情况统计表（附件3）全县汇总"
-    else:
-        header = ReportHeader(month=month, unit=args.unit, filler=args.filler)
-        n = write_report([list(r) for r in county.attachment2], header, args.output)
-        what = f"《{header.title}》（附件2）全县汇总"
+    n = write_county_form(county, attachment=args.attachment, unit=args.unit, filler=args.filler, output=args.output)
+    what = ("处置情况统计表（附件3）全县汇总" if args.attachment == 3
+            else f"《{ReportHeader(month=month, unit=args.unit).title}》（附件2）全县汇总")
     sent = sum(1 for u in county.units if u.sent)
     print(f"{what}：{sent} 个单位已报送，{n} 条，已写入 {args.output}")
     return 0

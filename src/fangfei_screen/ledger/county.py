@@ -8,6 +8,7 @@ import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -73,6 +74,19 @@ def county_month(ledger: Ledger, *, month: str, today: date | None = None) -> Co
         row[-1] = "；".join(x for x in (str(row[-1] or ""), f"报送单位：{'、'.join(reporters[ident])}") if x)
         rows2.append(tuple(row))
     return CountyMonth(month, units, tuple(rows2), tuple(rows3), dict(by_unit), dict(by_category))
+
+
+def write_county_form(county: CountyMonth, *, attachment: int, unit: str, filler: str, output: str | Path) -> int:
+    """The county's merged Attachment 2 or 3 (``attachment``) of ``county`` as one form, filled
+    in by ``unit``; returns the number of rows. The page's download and ``report --county``."""
+    from ..report import ReportHeader, write_report
+    from .reports import write_attachment3
+
+    if attachment == 3:
+        return write_attachment3([list(r) for r in county.attachment3], month=county.month, unit=unit, output=output,
+                                 filler=filler)
+    return write_report([list(r) for r in county.attachment2], ReportHeader(month=county.month, unit=unit, filler=filler),
+                        output)
 
 
 def months_back(month: str, n: int) -> list[str]:

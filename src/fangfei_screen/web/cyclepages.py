@@ -252,10 +252,8 @@ def county_download(request: Request, ledger: Any, user: Any) -> Response:
     from pathlib import Path
 
     from ..ledger import LedgerError
-    from ..ledger.county import county_month
+    from ..ledger.county import county_month, write_county_form
     from ..ledger.months import parse_month
-    from ..ledger.reports import write_attachment3
-    from ..report import ReportHeader, write_report
 
     if user.role.value == "clerk":
         return render(request, "forbidden.html", {"errors": Errors(), "message": "全县汇总表供县财政局（复核人员、管理员）下载。"},
@@ -270,13 +268,9 @@ def county_download(request: Request, ledger: Any, user: Any) -> Response:
     county = county_month(ledger, month=month)
     with tempfile.TemporaryDirectory(prefix="fangfei-county-") as tmp:
         out = Path(tmp) / "county.xlsx"
-        if which == "2":
-            write_report([list(r) for r in county.attachment2], ReportHeader(month=month, unit=user.unit, filler=user.name), out)
-            title = "非法金融活动风险线索排查统计表"
-        else:
-            write_attachment3([list(r) for r in county.attachment3], month=month, unit=user.unit, output=out, filler=user.name)
-            title = "非法金融活动打击处置情况统计表"
+        write_county_form(county, attachment=int(which), unit=user.unit, filler=user.name, output=out)
         data = out.read_bytes()
+    title = "非法金融活动风险线索排查统计表" if which == "2" else "非法金融活动打击处置情况统计表"
     name = f"{user.unit}{month}{title}（全县汇总）.xlsx"
     return StreamingResponse(io.BytesIO(data), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                              headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}", "Cache-Control": "no-store"})
